@@ -1,0 +1,238 @@
+"""Domain values: small frozen dataclasses with Decimal money and typed ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from enum import StrEnum
+from typing import NamedTuple, NewType
+
+Symbol = NewType("Symbol", str)
+ClientOrderId = NewType("ClientOrderId", str)
+ExchangeOrderId = NewType("ExchangeOrderId", str)
+
+ZERO = Decimal(0)
+
+
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class OrderType(StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+
+
+class Intent(StrEnum):
+    """Why an order exists: to open a position or to close it."""
+
+    ENTRY = "entry"
+    EXIT = "exit"
+
+
+class OrderStatus(StrEnum):
+    PENDING_SUBMIT = "PENDING_SUBMIT"
+    OPEN = "OPEN"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELED = "CANCELED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL
+
+
+_FINAL = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+)
+
+
+class TradingState(StrEnum):
+    ACTIVE = "ACTIVE"
+    REDUCING = "REDUCING"  # exits only
+    HALTED = "HALTED"  # nothing new
+
+
+class Action(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+    HOLD = "hold"
+
+
+def split_symbol(symbol: str) -> tuple[str, str]:
+    base, quote = symbol.split("/")
+    return base, quote
+
+
+class Candle(NamedTuple):
+    """One closed OHLCV candle; ts_ms is its open time. A tuple: cheap to build by the 100k."""
+
+    ts_ms: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker:
+    symbol: str
+    ts_ms: int
+    last: Decimal
+    bid: Decimal
+    ask: Decimal
+
+    @property
+    def spread_pct(self) -> Decimal:
+        mid = (self.bid + self.ask) / 2
+        return ZERO if mid <= 0 else (self.ask - self.bid) / mid * 100
+
+
+@dataclass(frozen=True, slots=True)
+class MarketInfo:
+    """Trading rules of one market: precision steps and minimums."""
+
+    symbol: str
+    base: str
+    quote: str
+    amount_step: Decimal
+    price_step: Decimal
+    min_amount: Decimal = ZERO
+    min_cost: Decimal = ZERO
+
+    def round_amount(self, amount: Decimal) -> Decimal:
+        """Floor to the amount step: never sell or buy more than we have or meant."""
+        return _quantize(amount, self.amount_step, ROUND_DOWN)
+
+    def round_price(self, price: Decimal) -> Decimal:
+        return _quantize(price, self.price_step, ROUND_HALF_EVEN)
+
+    def round_cost(self, cost: Decimal) -> Decimal:
+        """Quote amounts (market buys by cost) follow the price precision."""
+        return _quantize(cost, self.price_step, ROUND_DOWN)
+
+
+def _quantize(value: Decimal, step: Decimal, rounding: str) -> Decimal:
+    if step <= 0:
+        return value
+    return (value / step).to_integral_value(rounding=rounding) * step
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    currency: str
+    free: Decimal
+    used: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.free + self.used
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """A command to the broker. Market buys carry `cost` (quote), sells carry `amount` (base)."""
+
+    symbol: str
+    side: Side
+    type: OrderType
+    client_order_id: str
+    amount: Decimal | None = None
+    cost: Decimal | None = None
+    price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FillReport:
+    """One execution as the exchange reports it."""
+
+    trade_id: str
+    symbol: str
+    side: Side
+    price: Decimal
+    amount: Decimal
+    fee: Decimal
+    fee_currency: str
+    ts_ms: int
+    exchange_order_id: str = ""
+    client_order_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderReport:
+    """An order as the exchange sees it now."""
+
+    exchange_order_id: str
+    client_order_id: str
+    symbol: str
+    side: Side
+    type: OrderType
+    status: OrderStatus
+    amount: Decimal
+    filled: Decimal
+    cost: Decimal
+    avg_price: Decimal | None
+    fee: Decimal
+    fee_currency: str
+    ts_ms: int
+    fills: tuple[FillReport, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class StopOrderReport:
+    """An exchange-side price-triggered order (the backstop stop)."""
+
+    id: str
+    symbol: str
+    trigger_price: Decimal
+    amount: Decimal
+    status: str  # open | finished | cancelled | failed | expired
+    fired_order_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """What a strategy concluded from a candle."""
+
+    action: Action
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A signal placed in time and context, as the evaluate step publishes it."""
+
+    symbol: str
+    action: Action
+    reason: str
+    ts_ms: int
+    price: Decimal
+    candle_ts_ms: int
+
+
+@dataclass(slots=True)
+class Position:
+    """A long position; entry and peak persist so that stops survive restarts."""
+
+    symbol: str
+    base_amount: Decimal = ZERO
+    cost_basis: Decimal = ZERO  # quote paid for base_amount, fees included
+    peak: Decimal = ZERO
+    realized_pnl: Decimal = ZERO
+    opened_ms: int = 0
+    updated_ms: int = 0
+    exit_attempt: int = 0
+    stop_order_id: str = ""
+    stop_price: Decimal = ZERO
+
+    @property
+    def entry_avg(self) -> Decimal:
+        return self.cost_basis / self.base_amount if self.base_amount > 0 else ZERO
+
+    def is_open(self, dust: Decimal = ZERO) -> bool:
+        return self.base_amount > dust

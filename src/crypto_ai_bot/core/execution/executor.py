@@ -1,0 +1,230 @@
+"""place_order: write ahead, then send; apply what the exchange reports, exactly once.
+
+1. The idempotency key is claimed and the order recorded as PENDING_SUBMIT in one committed
+   transaction before the request leaves.
+2. A definite answer moves the order on; a definite rejection releases the key; an unknown
+   outcome leaves it UNKNOWN for reconcile to settle by client order id. Never resent.
+3. Fills are stored UNIQUE per (exchange, trade_id) and applied to the position once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from crypto_ai_bot.core.brokers.base import Broker
+from crypto_ai_bot.core.domain import (
+    Intent,
+    OrderReport,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+)
+from crypto_ai_bot.core.events import topics
+from crypto_ai_bot.core.events.bus import EventBus
+from crypto_ai_bot.core.execution.accounting import apply_fill
+from crypto_ai_bot.core.storage.repositories import Repositories
+from crypto_ai_bot.core.storage.repositories.orders import OrderRecord
+from crypto_ai_bot.utils.exceptions import OrderOutcomeUnknown, OrderRejected
+from crypto_ai_bot.utils.ids import client_order_id, idempotency_key
+from crypto_ai_bot.utils.logging import bind, get_logger
+from crypto_ai_bot.utils.metrics import Metrics
+from crypto_ai_bot.utils.time import Clock
+
+log = get_logger("execution")
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionConfig:
+    fixed_amount_quote: Decimal
+    idempotency_bucket_ms: int = 60_000
+    idempotency_ttl_ms: int = 3_600_000
+    exit_retry_ms: int = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceResult:
+    """What happened to a request to place an order."""
+
+    outcome: str  # sent | duplicate | rejected | unknown | skipped
+    client_order_id: str = ""
+    order: OrderRecord | None = None
+    detail: str = ""
+
+
+class OrderExecutor:
+    def __init__(
+        self,
+        broker: Broker,
+        repos: Repositories,
+        bus: EventBus,
+        metrics: Metrics,
+        clock: Clock,
+        config: ExecutionConfig,
+    ) -> None:
+        self._broker = broker
+        self._repos = repos
+        self._bus = bus
+        self._metrics = metrics
+        self._clock = clock
+        self.config = config
+
+    # entries and exits ----------------------------------------------------------------
+
+    async def enter(self, symbol: str, reason: str) -> PlaceResult:
+        """A market buy for FIXED_AMOUNT quote, at most once per symbol and time bucket."""
+        market = self._broker.market(symbol)
+        now = self._clock.now_ms()
+        key = idempotency_key(symbol, Side.BUY.value, now, self.config.idempotency_bucket_ms)
+        cost = market.round_cost(self.config.fixed_amount_quote)
+        return await self._submit(
+            key, symbol, Side.BUY, Intent.ENTRY, reason, amount=None, cost=cost
+        )
+
+    def exit_in_flight(self, symbol: str) -> OrderRecord | None:
+        for rec in self._repos.orders.not_final(symbol):
+            if rec.intent is Intent.EXIT:
+                return rec
+        return None
+
+    async def exit(self, symbol: str, reason: str) -> PlaceResult:
+        """Sell the whole position at market; keyed by position and attempt, one in flight."""
+        market = self._broker.market(symbol)
+        position = self._repos.positions.get(symbol)
+        if not position.is_open(market.min_amount):
+            return PlaceResult("skipped", detail="no open position")
+        pending = self.exit_in_flight(symbol)
+        if pending is not None:
+            return PlaceResult("skipped", pending.client_order_id, pending, "exit in flight")
+        now = self._clock.now_ms()
+        last_exit = self._repos.orders.last_created_ms(symbol, Intent.EXIT)
+        if position.exit_attempt and last_exit and now - last_exit < self.config.exit_retry_ms:
+            return PlaceResult("skipped", detail="waiting before the next exit attempt")
+        amount = market.round_amount(position.base_amount)
+        if amount < market.min_amount or amount <= 0:
+            return PlaceResult("skipped", detail=f"position {position.base_amount} is dust")
+        key = f"{symbol}:exit:{position.opened_ms}:{position.exit_attempt}"
+        return await self._submit(
+            key, symbol, Side.SELL, Intent.EXIT, reason, amount=amount, cost=None
+        )
+
+    async def _submit(
+        self,
+        key: str,
+        symbol: str,
+        side: Side,
+        intent: Intent,
+        reason: str,
+        *,
+        amount: Decimal | None,
+        cost: Decimal | None,
+    ) -> PlaceResult:
+        repos = self._repos
+        now = self._clock.now_ms()
+        cid = client_order_id(key)
+        with repos.db.transaction():
+            if not repos.idempotency.claim(key, cid, now, self.config.idempotency_ttl_ms):
+                log.info("order_duplicate_suppressed", symbol=symbol, key=key, client_order_id=cid)
+                return PlaceResult("duplicate", cid, repos.orders.get(cid), "key already used")
+            repos.orders.insert_pending(
+                client_order_id=cid, symbol=symbol, side=side, type=OrderType.MARKET,
+                intent=intent, amount=amount, cost=cost, price=None, idempotency_key=key,
+                reason=reason, now_ms=now,
+            )
+        request = OrderRequest(symbol, side, OrderType.MARKET, cid, amount=amount, cost=cost)
+        with bind(symbol=symbol, client_order_id=cid):
+            log.info("order_sending", side=side.value, intent=intent.value, amount=str(amount),
+                     cost=str(cost), reason=reason)
+            try:
+                report = await self._broker.create_order(request)
+            except OrderRejected as exc:
+                return self._rejected(cid, key, symbol, side, intent, exc)
+            except Exception as exc:  # outcome unknown: never resend with a new id
+                return self._unknown(cid, symbol, side, exc)
+            self._bus.emit(topics.ORDER_PLACED, self._clock.now_ms(), symbol,
+                           client_order_id=cid, side=side.value, intent=intent.value,
+                           exchange_order_id=report.exchange_order_id)
+            record = self.apply_report(report, cid)
+            return PlaceResult("sent", cid, record)
+
+    def _rejected(
+        self, cid: str, key: str, symbol: str, side: Side, intent: Intent, exc: OrderRejected
+    ) -> PlaceResult:
+        now = self._clock.now_ms()
+        with self._repos.db.transaction():
+            rec = self._repos.orders.update(cid, OrderStatus.REJECTED, now, error=str(exc))
+            self._repos.idempotency.release(key)
+            if intent is Intent.EXIT:
+                self._bump_exit_attempt(symbol)
+        self._metrics.orders.labels(symbol=symbol, side=side.value, status="REJECTED").inc()
+        self._metrics.order_errors.labels(symbol=symbol, kind=type(exc).__name__).inc()
+        log.warning("order_rejected", error=str(exc), error_type=type(exc).__name__)
+        self._bus.emit(topics.ORDER_REJECTED, now, symbol, client_order_id=cid,
+                       side=side.value, error=str(exc), error_type=type(exc).__name__)
+        return PlaceResult("rejected", cid, rec, str(exc))
+
+    def _unknown(self, cid: str, symbol: str, side: Side, exc: Exception) -> PlaceResult:
+        now = self._clock.now_ms()
+        rec = self._repos.orders.update(cid, OrderStatus.UNKNOWN, now, error=str(exc))
+        kind = "OrderOutcomeUnknown" if isinstance(exc, OrderOutcomeUnknown) else type(exc).__name__
+        self._metrics.order_errors.labels(symbol=symbol, kind=kind).inc()
+        log.warning("order_outcome_unknown", error=str(exc), error_type=type(exc).__name__)
+        self._bus.emit(topics.ORDER_UNKNOWN, now, symbol, client_order_id=cid, side=side.value,
+                       error=str(exc))
+        return PlaceResult("unknown", cid, rec, str(exc))
+
+    # applying exchange reports ---------------------------------------------------------
+
+    def apply_report(self, report: OrderReport, cid: str | None = None) -> OrderRecord:
+        """Record an exchange report on our order: status, new fills, the position."""
+        repos = self._repos
+        cid = cid or report.client_order_id
+        market = self._broker.market(report.symbol)
+        now = self._clock.now_ms()
+        with repos.db.transaction():
+            current = repos.orders.get(cid)
+            if current is None:
+                raise KeyError(f"no local order {cid}")
+            position = repos.positions.get(report.symbol)
+            new_fills = 0
+            for fill in report.fills:
+                if repos.trades.exists(self._broker.name, fill.trade_id):
+                    continue
+                pnl = apply_fill(position, fill, market)
+                repos.trades.add(self._broker.name, fill, pnl)
+                new_fills += 1
+                self._metrics.fills.labels(symbol=report.symbol, side=fill.side.value).inc()
+            if new_fills:
+                repos.positions.save(position)
+            status = report.status
+            if status is OrderStatus.OPEN and report.filled > 0:
+                status = OrderStatus.PARTIALLY_FILLED
+            record = repos.orders.update(
+                cid, status, now, exchange_order_id=report.exchange_order_id,
+                filled=report.filled, avg_price=report.avg_price, fee=report.fee,
+                fee_currency=report.fee_currency,
+            )
+            if (record.intent is Intent.EXIT and status.is_final
+                    and not current.status.is_final
+                    and position.is_open(market.min_amount)):
+                self._bump_exit_attempt(report.symbol)
+        self._metrics.position_base.labels(symbol=report.symbol).set(float(position.base_amount))
+        if status.is_final and not current.status.is_final:
+            self._metrics.orders.labels(
+                symbol=report.symbol, side=report.side.value, status=status.value
+            ).inc()
+        if new_fills and status is OrderStatus.FILLED:
+            self._bus.emit(
+                topics.ORDER_FILLED, now, report.symbol, client_order_id=cid,
+                side=report.side.value, filled=str(report.filled),
+                avg_price=str(report.avg_price), fee=str(report.fee),
+                fee_currency=report.fee_currency, position_base=str(position.base_amount),
+            )
+        return record
+
+    def _bump_exit_attempt(self, symbol: str) -> None:
+        position = self._repos.positions.get(symbol)
+        position.exit_attempt += 1
+        self._repos.positions.save(position)
+

@@ -1,0 +1,191 @@
+"""One symbol's pipeline: evaluate → risk → place_order → protective_exits.
+
+The orchestrator drives it on wall-clock intervals; the backtest drives the same object candle
+by candle on a simulated clock. Reconcile and the watchdog live beside it (reconciliation/,
+safety/).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from crypto_ai_bot.core.brokers.base import Broker
+from crypto_ai_bot.core.domain import Action, Candle, Decision, Position, Ticker
+from crypto_ai_bot.core.events import topics
+from crypto_ai_bot.core.events.bus import EventBus
+from crypto_ai_bot.core.execution.executor import OrderExecutor, PlaceResult
+from crypto_ai_bot.core.market_data.feeds import PriceFeed
+from crypto_ai_bot.core.risk.manager import RiskManager
+from crypto_ai_bot.core.risk.protective_exits import ProtectiveExits, StopLevel
+from crypto_ai_bot.core.storage.repositories import Repositories
+from crypto_ai_bot.core.strategy.base import Strategy
+from crypto_ai_bot.utils.logging import get_logger
+from crypto_ai_bot.utils.metrics import Metrics
+from crypto_ai_bot.utils.time import Clock
+
+log = get_logger("pipeline")
+
+StopSync = Callable[[str, Position, StopLevel | None], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class PipelineStats:
+    candles: int = 0
+    decisions: dict[str, int] = field(default_factory=lambda: {a.value: 0 for a in Action})
+    last_decision: Decision | None = None
+    last_result: str = ""
+
+
+class SymbolPipeline:
+    def __init__(
+        self,
+        symbol: str,
+        *,
+        strategy: Strategy,
+        feed: PriceFeed,
+        broker: Broker,
+        risk: RiskManager,
+        exits: ProtectiveExits,
+        executor: OrderExecutor,
+        repos: Repositories,
+        bus: EventBus,
+        metrics: Metrics,
+        clock: Clock,
+        stop_sync: StopSync | None = None,
+    ) -> None:
+        self.symbol = symbol
+        self.strategy = strategy
+        self._feed = feed
+        self._broker = broker
+        self._risk = risk
+        self._exits = exits
+        self._executor = executor
+        self._repos = repos
+        self._bus = bus
+        self._metrics = metrics
+        self._clock = clock
+        self._stop_sync = stop_sync
+        self.stats = PipelineStats()
+        self.entries_blocked_reason = ""  # set while reconcile cannot vouch for this symbol
+
+    @property
+    def executor(self) -> OrderExecutor:
+        return self._executor
+
+    # evaluate -------------------------------------------------------------------------
+
+    async def evaluate(self) -> Decision | None:
+        """Poll the feed, run the strategy on new closed candles, act on the latest signal."""
+        update = await self._feed.poll(self.symbol)
+        decision = self.decide(update.candles, update.ticker)
+        if decision is not None:
+            await self.act(decision, update.ticker)
+        return decision
+
+    def decide(self, candles: list[Candle], ticker: Ticker) -> Decision | None:
+        """Feed closed candles to the strategy; only the newest candle's signal counts."""
+        if not candles:
+            return None
+        signal = None
+        for candle in candles:
+            signal = self.strategy.on_candle(candle)
+        assert signal is not None
+        self.stats.candles += len(candles)
+        decision = Decision(
+            self.symbol, signal.action, signal.reason, self._clock.now_ms(), ticker.last,
+            candles[-1].ts_ms,
+        )
+        self.stats.decisions[signal.action.value] += 1
+        self.stats.last_decision = decision
+        self._metrics.decisions.labels(symbol=self.symbol, action=signal.action.value).inc()
+        return decision
+
+    async def act(self, decision: Decision, ticker: Ticker) -> PlaceResult | None:
+        """Turn a decision into an order, through risk for entries."""
+        if decision.action is not Action.HOLD:
+            log.info("decision", symbol=self.symbol, action=decision.action.value,
+                     reason=decision.reason, price=str(decision.price))
+            self._bus.emit(topics.DECISION_MADE, decision.ts_ms, self.symbol,
+                           action=decision.action.value, reason=decision.reason,
+                           price=str(decision.price), candle_ts_ms=decision.candle_ts_ms)
+        result: PlaceResult | None = None
+        market = self._broker.market(self.symbol)
+        position = self._repos.positions.get(self.symbol)
+        in_position = position.is_open(market.min_amount)
+        if decision.action is Action.BUY and not in_position:
+            result = await self._enter(decision, ticker)
+        elif decision.action is Action.SELL and in_position:
+            result = await self._executor.exit(self.symbol, f"signal: {decision.reason}")
+        if result is not None:
+            self.stats.last_result = f"{decision.action.value}: {result.outcome}"
+        return result
+
+    async def _enter(self, decision: Decision, ticker: Ticker) -> PlaceResult | None:
+        if self.entries_blocked_reason:
+            log.warning("entry_blocked", symbol=self.symbol, reason=self.entries_blocked_reason)
+            return None
+        cost = self._executor.config.fixed_amount_quote
+        price = ticker.ask if ticker.ask > 0 else ticker.last
+        quote_free = await self._quote_free()
+        verdict = self._risk.check(
+            self.symbol, ticker, cost / price, self._clock.now_ms(), quote_free, cost
+        )
+        if not verdict.ok:
+            for rule in verdict.rules:
+                self._metrics.risk_denials.labels(symbol=self.symbol, rule=rule).inc()
+            log.info("risk_denied", symbol=self.symbol, reasons=verdict.reasons)
+            self._bus.emit(topics.RISK_DENIED, self._clock.now_ms(), self.symbol,
+                           **verdict.as_dict())
+            return PlaceResult("skipped", detail="; ".join(verdict.reasons))
+        result = await self._executor.enter(self.symbol, decision.reason)
+        if result.outcome == "sent":
+            await self._sync_stop()
+        return result
+
+    async def _quote_free(self) -> Decimal | None:
+        quote = self._broker.market(self.symbol).quote
+        balances = await self._broker.fetch_balance()
+        b = balances.get(quote)
+        return b.free if b is not None else Decimal(0)
+
+    # protective exits -----------------------------------------------------------------
+
+    async def protect(self) -> PlaceResult | None:
+        """Check the stops against the current price; sell when one is breached."""
+        position = self._repos.positions.get(self.symbol)
+        if not position.is_open(self._broker.market(self.symbol).min_amount):
+            return None
+        ticker = await self._feed.ticker(self.symbol)
+        price = ticker.bid if ticker.bid > 0 else ticker.last
+        return await self.check_stops(position, trigger_price=price, peak_price=ticker.last)
+
+    async def check_stops(
+        self, position: Position, *, trigger_price: Decimal, peak_price: Decimal
+    ) -> PlaceResult | None:
+        """Trigger on trigger_price (checked against the stop before the peak moves), then let
+        the peak rise to peak_price. Backtests pass a candle's low and high."""
+        level = self._exits.triggered(position, trigger_price)
+        if level is not None:
+            if self._executor.exit_in_flight(self.symbol) is None:
+                self._metrics.exits.labels(symbol=self.symbol, reason=level.reason).inc()
+                log.info("exit_triggered", symbol=self.symbol, reason=level.reason,
+                         stop=str(level.price), price=str(trigger_price))
+                self._bus.emit(topics.EXIT_TRIGGERED, self._clock.now_ms(), self.symbol,
+                               reason=level.reason, stop=str(level.price),
+                               price=str(trigger_price))
+            return await self._executor.exit(self.symbol, level.reason)
+        if self._exits.raise_peak(position, peak_price):
+            self._repos.positions.save(position)
+            await self._sync_stop(position)
+        return None
+
+    def stop_level(self) -> StopLevel | None:
+        return self._exits.stop_level(self._repos.positions.get(self.symbol))
+
+    async def _sync_stop(self, position: Position | None = None) -> None:
+        if self._stop_sync is None:
+            return
+        position = position or self._repos.positions.get(self.symbol)
+        await self._stop_sync(self.symbol, position, self._exits.stop_level(position))

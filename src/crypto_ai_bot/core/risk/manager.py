@@ -1,0 +1,109 @@
+"""RiskManager: a gate for entries that answers with reasons, never with an exception.
+
+Protective exits never pass through it: no risk rule may block a position's way out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from crypto_ai_bot.core.domain import Intent, Ticker, TradingState
+from crypto_ai_bot.core.storage.repositories import Repositories
+from crypto_ai_bot.utils.time import day_start_ms
+
+HOUR_MS = 3_600_000
+
+
+@dataclass(frozen=True, slots=True)
+class RiskConfig:
+    cooldown_sec: int = 0
+    max_spread_pct: Decimal = Decimal(0)  # 0 = no limit
+    max_position_base: Decimal = Decimal(0)  # 0 = no limit
+    max_orders_per_hour: int = 0  # 0 = no limit
+    daily_loss_limit_quote: Decimal = Decimal(0)  # 0 = no limit
+
+
+@dataclass(frozen=True, slots=True)
+class RiskResult:
+    ok: bool
+    reasons: list[str] = field(default_factory=list)
+    limits: dict[str, Any] = field(default_factory=dict)
+    rules: list[str] = field(default_factory=list)  # machine names of the rules that denied
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "reasons": list(self.reasons), "limits": dict(self.limits)}
+
+
+class RiskManager:
+    def __init__(self, config: RiskConfig, repos: Repositories) -> None:
+        self.config = config
+        self._repos = repos
+
+    def check(
+        self,
+        symbol: str,
+        ticker: Ticker,
+        order_base: Decimal,
+        now_ms: int,
+        quote_free: Decimal | None = None,
+        order_cost: Decimal | None = None,
+    ) -> RiskResult:
+        """Decide whether an entry of `order_base` (estimated) may be sent now."""
+        cfg = self.config
+        reasons: list[str] = []
+        rules: list[str] = []
+
+        def deny(rule: str, why: str) -> None:
+            rules.append(rule)
+            reasons.append(why)
+
+        state = self._repos.state.trading_state()
+        if state is not TradingState.ACTIVE:
+            deny("trading_state", f"trading state is {state.value}: no new entries")
+
+        if cfg.cooldown_sec:
+            last = self._repos.orders.last_created_ms(symbol)
+            if last is not None and now_ms - last < cfg.cooldown_sec * 1000:
+                left = (cfg.cooldown_sec * 1000 - (now_ms - last)) // 1000
+                deny("cooldown", f"cooldown: {left}s left of {cfg.cooldown_sec}s since last order")
+
+        spread = ticker.spread_pct
+        if cfg.max_spread_pct and spread > cfg.max_spread_pct:
+            deny("spread", f"spread {spread:.4f}% above {cfg.max_spread_pct}%")
+
+        position = self._repos.positions.get(symbol).base_amount
+        if cfg.max_position_base and position + order_base > cfg.max_position_base:
+            deny(
+                "max_position",
+                f"position {position} + order {order_base} above {cfg.max_position_base}",
+            )
+
+        if cfg.max_orders_per_hour:
+            count = self._repos.orders.count_since(now_ms - HOUR_MS)
+            if count >= cfg.max_orders_per_hour:
+                deny(
+                    "orders_per_hour",
+                    f"{count} orders in the last hour (limit {cfg.max_orders_per_hour})",
+                )
+
+        day_pnl = self._repos.trades.realized_pnl_between(day_start_ms(now_ms), now_ms + 1)
+        if cfg.daily_loss_limit_quote and -day_pnl >= cfg.daily_loss_limit_quote:
+            deny("daily_loss", f"daily loss {-day_pnl} reached limit {cfg.daily_loss_limit_quote}")
+
+        if quote_free is not None and order_cost is not None and order_cost > quote_free:
+            deny("balance", f"free quote {quote_free} cannot pay {order_cost}")
+
+        limits = {
+            "cooldown_sec": cfg.cooldown_sec,
+            "max_spread_pct": str(cfg.max_spread_pct),
+            "max_position_base": str(cfg.max_position_base),
+            "max_orders_per_hour": cfg.max_orders_per_hour,
+            "daily_loss_limit_quote": str(cfg.daily_loss_limit_quote),
+            "spread_pct": str(spread.quantize(Decimal("0.0001"))),
+            "position_base": str(position),
+            "daily_realized_pnl_quote": str(day_pnl),
+            "intent": Intent.ENTRY.value,
+        }
+        return RiskResult(ok=not reasons, reasons=reasons, limits=limits, rules=rules)

@@ -1,0 +1,34 @@
+"""Idempotency keys under a UNIQUE constraint: a key seen twice means 'already acted on'."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from crypto_ai_bot.core.storage.facade import Database
+
+
+class IdempotencyRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def claim(self, key: str, client_order_id: str, now_ms: int, ttl_ms: int) -> bool:
+        """Insert the key; False when it exists and has not expired."""
+        self._db.execute("DELETE FROM idempotency WHERE key=? AND expires_ms <= ?", (key, now_ms))
+        try:
+            self._db.execute(
+                "INSERT INTO idempotency (key, client_order_id, created_ms, expires_ms)"
+                " VALUES (?,?,?,?)",
+                (key, client_order_id, now_ms, now_ms + ttl_ms),
+            )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def release(self, key: str) -> None:
+        self._db.execute("DELETE FROM idempotency WHERE key=?", (key,))
+
+    def purge_expired(self, now_ms: int) -> int:
+        return self._db.execute("DELETE FROM idempotency WHERE expires_ms <= ?", (now_ms,)).rowcount
+
+    def exists(self, key: str) -> bool:
+        return self._db.one("SELECT 1 FROM idempotency WHERE key=?", (key,)) is not None

@@ -1,0 +1,176 @@
+"""Orders as the bot recorded them, moved through the transition table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from crypto_ai_bot.core.domain import Intent, OrderStatus, OrderType, Side
+from crypto_ai_bot.core.execution.order_fsm import transition
+from crypto_ai_bot.core.storage.facade import Database, Row
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    client_order_id: str
+    exchange_order_id: str
+    symbol: str
+    side: Side
+    type: OrderType
+    intent: Intent
+    amount: Decimal | None
+    cost: Decimal | None
+    price: Decimal | None
+    status: OrderStatus
+    filled: Decimal
+    avg_price: Decimal | None
+    fee: Decimal
+    fee_currency: str
+    idempotency_key: str
+    reason: str
+    error: str
+    created_ms: int
+    updated_ms: int
+
+
+def _dec(v: str | None) -> Decimal | None:
+    return None if v is None else Decimal(v)
+
+
+def _s(v: Decimal | None) -> str | None:
+    return None if v is None else str(v)
+
+
+def _record(r: Row) -> OrderRecord:
+    return OrderRecord(
+        client_order_id=r["client_order_id"],
+        exchange_order_id=r["exchange_order_id"] or "",
+        symbol=r["symbol"],
+        side=Side(r["side"]),
+        type=OrderType(r["type"]),
+        intent=Intent(r["intent"]),
+        amount=_dec(r["amount"]),
+        cost=_dec(r["cost"]),
+        price=_dec(r["price"]),
+        status=OrderStatus(r["status"]),
+        filled=Decimal(r["filled"]),
+        avg_price=_dec(r["avg_price"]),
+        fee=Decimal(r["fee"]),
+        fee_currency=r["fee_currency"],
+        idempotency_key=r["idempotency_key"],
+        reason=r["reason"],
+        error=r["error"],
+        created_ms=r["created_ms"],
+        updated_ms=r["updated_ms"],
+    )
+
+
+class OrdersRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def insert_pending(
+        self,
+        *,
+        client_order_id: str,
+        symbol: str,
+        side: Side,
+        type: OrderType,
+        intent: Intent,
+        amount: Decimal | None,
+        cost: Decimal | None,
+        price: Decimal | None,
+        idempotency_key: str,
+        reason: str,
+        now_ms: int,
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO orders (client_order_id, symbol, side, type, intent, amount, cost, price,"
+            " status, idempotency_key, reason, created_ms, updated_ms)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                client_order_id, symbol, side.value, type.value, intent.value, _s(amount),
+                _s(cost), _s(price), OrderStatus.PENDING_SUBMIT.value, idempotency_key, reason,
+                now_ms, now_ms,
+            ),
+        )
+
+    def get(self, client_order_id: str) -> OrderRecord | None:
+        row = self._db.one("SELECT * FROM orders WHERE client_order_id = ?", (client_order_id,))
+        return _record(row) if row else None
+
+    def update(
+        self,
+        client_order_id: str,
+        status: OrderStatus,
+        now_ms: int,
+        *,
+        exchange_order_id: str | None = None,
+        filled: Decimal | None = None,
+        avg_price: Decimal | None = None,
+        fee: Decimal | None = None,
+        fee_currency: str | None = None,
+        error: str | None = None,
+    ) -> OrderRecord:
+        """Move an order to `status` (through the transition table) and store what changed."""
+        with self._db.transaction():
+            current = self.get(client_order_id)
+            if current is None:
+                raise KeyError(client_order_id)
+            new = transition(current.status, status)
+            self._db.execute(
+                "UPDATE orders SET status=?, exchange_order_id=COALESCE(?, exchange_order_id),"
+                " filled=COALESCE(?, filled), avg_price=COALESCE(?, avg_price),"
+                " fee=COALESCE(?, fee), fee_currency=COALESCE(?, fee_currency),"
+                " error=COALESCE(?, error), updated_ms=? WHERE client_order_id=?",
+                (
+                    new.value, exchange_order_id or None, _s(filled), _s(avg_price), _s(fee),
+                    fee_currency, error, now_ms, client_order_id,
+                ),
+            )
+            updated = self.get(client_order_id)
+            assert updated is not None
+            return updated
+
+    def not_final(self, symbol: str | None = None) -> list[OrderRecord]:
+        finals = tuple(s.value for s in OrderStatus if s.is_final)
+        marks = ",".join("?" * len(finals))
+        sql = f"SELECT * FROM orders WHERE status NOT IN ({marks})"  # noqa: S608 - placeholders only
+        params: list[object] = list(finals)
+        if symbol:
+            sql += " AND symbol = ?"
+            params.append(symbol)
+        return [_record(r) for r in self._db.all(sql + " ORDER BY created_ms", params)]
+
+    def recent(self, limit: int = 50, symbol: str | None = None) -> list[OrderRecord]:
+        if symbol:
+            rows = self._db.all(
+                "SELECT * FROM orders WHERE symbol=? ORDER BY created_ms DESC LIMIT ?",
+                (symbol, limit),
+            )
+        else:
+            rows = self._db.all("SELECT * FROM orders ORDER BY created_ms DESC LIMIT ?", (limit,))
+        return [_record(r) for r in rows]
+
+    def count_since(self, since_ms: int, symbol: str | None = None) -> int:
+        """Orders created since a time, rejected ones excluded (they never reached the book)."""
+        sql = "SELECT COUNT(*) FROM orders WHERE created_ms >= ? AND status != 'REJECTED'"
+        params: list[object] = [since_ms]
+        if symbol:
+            sql += " AND symbol = ?"
+            params.append(symbol)
+        row = self._db.one(sql, params)
+        return int(row[0]) if row else 0
+
+    def last_created_ms(self, symbol: str, intent: Intent | None = None) -> int | None:
+        sql = "SELECT MAX(created_ms) FROM orders WHERE symbol=? AND status != 'REJECTED'"
+        params: list[object] = [symbol]
+        if intent:
+            sql += " AND intent=?"
+            params.append(intent.value)
+        row = self._db.one(sql, params)
+        return int(row[0]) if row and row[0] is not None else None
+
+    def count(self) -> int:
+        row = self._db.one("SELECT COUNT(*) FROM orders")
+        return int(row[0]) if row else 0

@@ -1,0 +1,58 @@
+"""Structured JSON logs on stdout (structlog), one object per line, secrets scrubbed."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+_SECRET_KEYS = re.compile(r"(secret|token|password|api_key|apikey|authorization|sign)", re.I)
+_configured = False
+
+
+def _scrub(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key in list(event_dict):
+        if _SECRET_KEYS.search(key):
+            event_dict[key] = "***"
+    return event_dict
+
+
+def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
+    """Set up structlog and the stdlib root logger once per process."""
+    global _configured
+    lvl = getattr(logging, level.upper(), logging.INFO)
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True, key="ts"),
+        _scrub,
+        structlog.processors.format_exc_info,
+        renderer,
+    ]
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(lvl),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(level=max(lvl, logging.WARNING), stream=sys.stderr, force=True)
+    _configured = True
+
+
+def get_logger(name: str) -> Any:
+    """A structlog logger carrying `component=name`."""
+    return structlog.get_logger(component=name)
+
+
+def bind(**fields: Any) -> Any:
+    """Bind correlation fields (cycle_id, symbol, client_order_id) for the current task."""
+    return structlog.contextvars.bound_contextvars(**fields)
