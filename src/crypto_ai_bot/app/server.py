@@ -29,6 +29,14 @@ from crypto_ai_bot.utils.metrics import CONTENT_TYPE
 log = get_logger("server")
 
 
+def get_container(request: Request) -> Container:
+    c: Container = request.app.state.container
+    return c
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
 def _check_control_auth(settings: Settings) -> None:
     if (settings.mode == "live" and not settings.api_token.get_secret_value()
             and not settings.allow_unauthenticated_control):
@@ -83,12 +91,6 @@ def create_app(
                 status_code=401, detail="missing or wrong bearer token",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-
-    def get_container(request: Request) -> Container:
-        c: Container = request.app.state.container
-        return c
-
-    ContainerDep = Annotated[Container, Depends(get_container)]
 
     @app.get("/health")
     async def health(c: ContainerDep) -> dict[str, Any]:

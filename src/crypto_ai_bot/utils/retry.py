@@ -9,7 +9,7 @@ from tenacity import (
     AsyncRetrying,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_random_exponential,
 )
 
 T = TypeVar("T")
@@ -27,7 +27,7 @@ async def retry_async(
     async for attempt in AsyncRetrying(
         retry=retry_if_exception(should_retry),
         stop=stop_after_attempt(attempts),
-        wait=wait_exponential_jitter(initial=initial_s, max=max_s),
+        wait=wait_random_exponential(multiplier=initial_s, max=max_s),
         reraise=True,
     ):
         with attempt:

@@ -122,11 +122,14 @@ class OrderExecutor:
     ) -> PlaceResult:
         repos = self._repos
         now = self._clock.now_ms()
-        cid = client_order_id(key)
         with repos.db.transaction():
+            # a key released by a rejection may act again, under a fresh client order id
+            cid = client_order_id(f"{key}#{repos.orders.count_with_key(key)}")
             if not repos.idempotency.claim(key, cid, now, self.config.idempotency_ttl_ms):
-                log.info("order_duplicate_suppressed", symbol=symbol, key=key, client_order_id=cid)
-                return PlaceResult("duplicate", cid, repos.orders.get(cid), "key already used")
+                held = repos.idempotency.client_order_id(key) or cid
+                log.info("order_duplicate_suppressed", symbol=symbol, key=key,
+                         client_order_id=held)
+                return PlaceResult("duplicate", held, repos.orders.get(held), "key already used")
             repos.orders.insert_pending(
                 client_order_id=cid, symbol=symbol, side=side, type=OrderType.MARKET,
                 intent=intent, amount=amount, cost=cost, price=None, idempotency_key=key,

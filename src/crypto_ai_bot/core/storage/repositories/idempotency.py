@@ -30,5 +30,9 @@ class IdempotencyRepository:
     def purge_expired(self, now_ms: int) -> int:
         return self._db.execute("DELETE FROM idempotency WHERE expires_ms <= ?", (now_ms,)).rowcount
 
+    def client_order_id(self, key: str) -> str | None:
+        row = self._db.one("SELECT client_order_id FROM idempotency WHERE key=?", (key,))
+        return str(row[0]) if row else None
+
     def exists(self, key: str) -> bool:
         return self._db.one("SELECT 1 FROM idempotency WHERE key=?", (key,)) is not None

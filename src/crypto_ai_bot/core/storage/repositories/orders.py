@@ -171,6 +171,12 @@ class OrdersRepository:
         row = self._db.one(sql, params)
         return int(row[0]) if row and row[0] is not None else None
 
+    def count_with_key(self, idempotency_key: str) -> int:
+        row = self._db.one(
+            "SELECT COUNT(*) FROM orders WHERE idempotency_key=?", (idempotency_key,)
+        )
+        return int(row[0]) if row else 0
+
     def count(self) -> int:
         row = self._db.one("SELECT COUNT(*) FROM orders")
         return int(row[0]) if row else 0

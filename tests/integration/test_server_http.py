@@ -1,0 +1,124 @@
+"""The server over real HTTP: uvicorn in a subprocess on a temporary SQLite file."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import PYTHON, subprocess_env
+
+TOKEN = "test-token-123"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(tmp: Path, **env: str) -> tuple[subprocess.Popen[str], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "uvicorn", "crypto_ai_bot.app.server:app", "--host", "127.0.0.1",
+         "--port", str(port)],
+        cwd=tmp, env=subprocess_env(**env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            httpx.get(url + "/health", timeout=1)
+            return proc, url
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    out, err = proc.communicate()
+    raise AssertionError(f"server did not start: {err[-2000:]}")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    proc, url = start_server(
+        tmp_path, API_TOKEN=TOKEN, EVAL_INTERVAL_SEC="0.2", EXITS_INTERVAL_SEC="0.2",
+        RISK_COOLDOWN_SEC="0", DB_PATH=str(tmp_path / "bot.sqlite3"),
+    )
+    yield url, tmp_path
+    proc.terminate()
+    out, _ = proc.communicate(timeout=20)
+    assert TOKEN not in out  # secrets never reach the logs
+
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def test_health_ready_metrics(server: tuple[str, Path]) -> None:
+    url, _ = server
+    h = httpx.get(url + "/health").json()
+    assert h["mode"] == "paper" and h["db"]["ok"] and h["broker"]["ready"]
+    assert h["trading_state"] == "ACTIVE" and "loops" in h
+    assert TOKEN not in str(h)
+    r = httpx.get(url + "/ready")
+    assert r.status_code == 200 and r.json()["ready"] is True
+    text = httpx.get(url + "/metrics")
+    assert text.headers["content-type"].startswith("text/plain")
+    assert "cab_up 1.0" in text.text
+    js = httpx.get(url + "/metrics", headers={"Accept": "application/json"}).json()
+    assert js["cab_up"]["samples"][0]["value"] == 1.0
+
+
+def test_control_needs_the_token(server: tuple[str, Path]) -> None:
+    url, _ = server
+    assert httpx.get(url + "/orchestrator/status").status_code == 401
+    bad = {"Authorization": "Bearer wrong"}
+    assert httpx.post(url + "/orchestrator/stop", headers=bad).status_code == 401
+    assert httpx.get(url + "/orchestrator/status", headers=AUTH).status_code == 200
+
+
+def test_start_stop_idempotent_and_paper_trades(server: tuple[str, Path]) -> None:
+    url, _ = server
+    assert httpx.post(url + "/orchestrator/start", headers=AUTH).json() == {
+        "started": False, "running": True}
+    deadline = time.monotonic() + 30
+    status: dict = {}
+    while time.monotonic() < deadline:
+        status = httpx.get(url + "/orchestrator/status", headers=AUTH).json()
+        pos = status["positions"]["BTC/USDT"]
+        if pos["decisions"]["buy"] >= 1 and pos["last_result"]:
+            break
+        time.sleep(0.5)
+    pos = status["positions"]["BTC/USDT"]
+    assert status["running"] and pos["decisions"]["buy"] >= 1, status
+    assert pos["last_result"].startswith(("buy: sent", "sell: sent")), status
+    stop = httpx.post(url + "/orchestrator/stop", headers=AUTH, timeout=60).json()
+    assert stop == {"stopped": True, "running": False}
+    assert httpx.post(url + "/orchestrator/stop", headers=AUTH).json()["stopped"] is False
+    assert httpx.post(url + "/orchestrator/start", headers=AUTH).json()["started"] is True
+
+
+def test_bad_setting_exits_2_naming_it(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [PYTHON, "-m", "uvicorn", "crypto_ai_bot.app.server:app", "--port", str(free_port())],
+        cwd=tmp_path, env=subprocess_env(RISK_COOLDOWN_SEC="soon"), capture_output=True,
+        text=True, timeout=60,
+    )
+    assert out.returncode == 2
+    assert "RISK_COOLDOWN_SEC" in out.stderr
+
+
+def test_live_without_token_refuses_to_start(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [PYTHON, "-m", "uvicorn", "crypto_ai_bot.app.server:app", "--port", str(free_port())],
+        cwd=tmp_path, env=subprocess_env(MODE="live"), capture_output=True, text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert "API_TOKEN" in out.stderr and "ALLOW_UNAUTHENTICATED_CONTROL" in out.stderr

@@ -1,0 +1,100 @@
+"""place_order: write-ahead, idempotency, rejection and unknown outcomes, fills once."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from crypto_ai_bot.core.domain import OrderReport, OrderRequest, OrderStatus, Side
+from crypto_ai_bot.utils.exceptions import InsufficientFunds, OrderOutcomeUnknown
+
+
+async def test_entry_fills_and_position_matches_paper_balance(paper, clock) -> None:
+    c = paper()
+    await c.broker.load_markets(["BTC/USDT"])
+    await c.feed.ticker("BTC/USDT")
+    res = await c.executor.enter("BTC/USDT", "test")
+    assert res.outcome == "sent" and res.order is not None
+    assert res.order.status is OrderStatus.FILLED
+    pos = c.repos.positions.get("BTC/USDT")
+    assert pos.base_amount == D("0.5") * (1 - D("0.001"))  # 50 quote at 100, fee in base
+    assert pos.base_amount == c.broker.balance("BTC")
+    assert c.repos.trades.count() == 1
+
+
+async def test_same_bucket_sends_nothing_twice(paper, clock) -> None:
+    c = paper()
+    await c.broker.load_markets(["BTC/USDT"])
+    await c.feed.ticker("BTC/USDT")
+    first = await c.executor.enter("BTC/USDT", "one")
+    clock.advance(1_000)
+    second = await c.executor.enter("BTC/USDT", "two")
+    assert first.outcome == "sent" and second.outcome == "duplicate"
+    assert second.client_order_id == first.client_order_id
+    assert len(c.broker.orders) == 1
+    clock.advance(c.settings.idempotency_bucket_ms)
+    third = await c.executor.enter("BTC/USDT", "next bucket")
+    assert third.outcome == "sent" and len(c.broker.orders) == 2
+
+
+class _Failing:
+    """Wraps the paper broker and fails create_order with a chosen error."""
+
+    def __init__(self, inner, error: Exception) -> None:
+        self._inner = inner
+        self._error = error
+        self.calls = 0
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    async def create_order(self, request: OrderRequest) -> OrderReport:
+        self.calls += 1
+        raise self._error
+
+
+async def test_rejection_releases_key_and_unknown_keeps_it(paper, clock) -> None:
+    c = paper()
+    await c.broker.load_markets(["BTC/USDT"])
+    await c.feed.ticker("BTC/USDT")
+    real = c.executor._broker
+    c.executor._broker = _Failing(real, InsufficientFunds("no money"))
+    rejected = await c.executor.enter("BTC/USDT", "x")
+    assert rejected.outcome == "rejected"
+    assert rejected.order is not None and rejected.order.status is OrderStatus.REJECTED
+    assert not c.repos.idempotency.exists(rejected.order.idempotency_key)
+
+    c.executor._broker = _Failing(real, OrderOutcomeUnknown("timeout"))
+    unknown = await c.executor.enter("BTC/USDT", "y")
+    assert unknown.outcome == "unknown"
+    assert unknown.order is not None and unknown.order.status is OrderStatus.UNKNOWN
+    again = await c.executor.enter("BTC/USDT", "z")
+    assert again.outcome == "duplicate"  # an unknown outcome is never resent
+    assert c.repos.audit.count("order.rejected") == 1
+    assert c.repos.audit.count("order.unknown") == 1
+
+
+async def test_exit_sells_whole_position_and_realises_pnl(paper, clock) -> None:
+    c = paper()
+    await c.broker.load_markets(["BTC/USDT"])
+    await c.feed.ticker("BTC/USDT")
+    await c.executor.enter("BTC/USDT", "in")
+    res = await c.executor.exit("BTC/USDT", "out")
+    assert res.outcome == "sent" and res.order is not None
+    assert res.order.side is Side.SELL and res.order.status is OrderStatus.FILLED
+    pos = c.repos.positions.get("BTC/USDT")
+    assert pos.base_amount == 0
+    # paid 50, got back 0.4995 * 100 less 0.1 % fee
+    assert pos.realized_pnl == D("0.4995") * 100 * D("0.999") - 50
+    assert c.broker.balance("USDT") == D("10000") + pos.realized_pnl
+    assert (await c.executor.exit("BTC/USDT", "again")).outcome == "skipped"
+
+
+async def test_report_applied_twice_counts_fills_once(paper, clock) -> None:
+    c = paper()
+    await c.broker.load_markets(["BTC/USDT"])
+    await c.feed.ticker("BTC/USDT")
+    res = await c.executor.enter("BTC/USDT", "in")
+    report = c.broker.orders[0]
+    c.executor.apply_report(report, res.client_order_id)
+    assert c.repos.trades.count() == 1
+    assert c.repos.positions.get("BTC/USDT").base_amount == c.broker.balance("BTC")
