@@ -122,3 +122,15 @@ def test_live_without_token_refuses_to_start(tmp_path: Path) -> None:
     )
     assert out.returncode == 2
     assert "API_TOKEN" in out.stderr and "ALLOW_UNAUTHENTICATED_CONTROL" in out.stderr
+
+
+def test_operator_sets_trading_state(server: tuple[str, Path]) -> None:
+    url, _ = server
+    r = httpx.post(url + "/orchestrator/trading-state", headers=AUTH,
+                   json={"state": "HALTED", "reason": "maintenance"})
+    assert r.status_code == 200 and r.json()["trading_state"] == "HALTED"
+    assert httpx.get(url + "/health").json()["trading_state"] == "HALTED"
+    bad = httpx.post(url + "/orchestrator/trading-state", headers=AUTH, json={"state": "YOLO"})
+    assert bad.status_code == 422
+    assert httpx.post(url + "/orchestrator/trading-state",
+                      json={"state": "ACTIVE"}).status_code == 401

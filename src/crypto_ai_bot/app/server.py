@@ -10,10 +10,11 @@ import hmac
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 
 from crypto_ai_bot.app.compose import Container, build_container
 from crypto_ai_bot.core.monitoring.health_checker import (
@@ -21,12 +22,18 @@ from crypto_ai_bot.core.monitoring.health_checker import (
     overall_status,
     readiness,
 )
+from crypto_ai_bot.core.domain import TradingState
 from crypto_ai_bot.core.settings import Settings, load_settings
 from crypto_ai_bot.utils.exceptions import BotError, ConfigError
 from crypto_ai_bot.utils.logging import configure_logging, get_logger
 from crypto_ai_bot.utils.metrics import CONTENT_TYPE
 
 log = get_logger("server")
+
+
+class TradingStateBody(BaseModel):
+    state: Literal["ACTIVE", "REDUCING", "HALTED"]
+    reason: str = Field(default="set by operator", max_length=200)
 
 
 def get_container(request: Request) -> Container:
@@ -151,6 +158,11 @@ def create_app(
     @app.get("/orchestrator/status", dependencies=[Depends(require_token)])
     async def status(c: ContainerDep) -> dict[str, Any]:
         return {"mode": c.settings.mode, **c.orchestrator.status()}
+
+    @app.post("/orchestrator/trading-state", dependencies=[Depends(require_token)])
+    async def trading_state(body: TradingStateBody, c: ContainerDep) -> dict[str, Any]:
+        c.orchestrator.set_trading_state(TradingState(body.state), body.reason)
+        return {"trading_state": body.state, "reason": c.repos.state.trading_state_reason()}
 
     return app
 

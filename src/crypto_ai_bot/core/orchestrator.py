@@ -206,6 +206,17 @@ class Orchestrator:
                 with contextlib.suppress(Exception):
                     await p.executor.exit(symbol, "dead man's switch: close")
 
+    def set_trading_state(self, state: TradingState, reason: str) -> None:
+        """The operator's switch: ACTIVE, REDUCING (exits only) or HALTED."""
+        now = self._clock.now_ms()
+        self._repos.state.set_trading_state(state, f"operator: {reason}", now)
+        self._metrics.set_trading_state(state.value)
+        if state is TradingState.ACTIVE:
+            self.dms.tripped = False
+            self._metrics.dms_tripped.set(0)
+        self._bus.emit(topics.TRADING_STATE_CHANGED, now, state=state.value,
+                       reason=f"operator: {reason}")
+
     # views ----------------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:

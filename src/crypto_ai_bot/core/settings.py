@@ -32,6 +32,7 @@ class Settings(BaseSettings):
         extra="forbid",
         frozen=True,
         validate_default=True,
+        env_ignore_empty=True,  # `VAR=` in .env means "use the default"
     )
 
     # mode and exchange
