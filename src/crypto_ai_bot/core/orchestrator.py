@@ -37,6 +37,7 @@ class Intervals:
     reconcile_s: float
     watchdog_s: float
     countdown_s: int = 0  # exchange cancel-all timer kept armed in live mode; 0 = off
+    daily_loss_limit_quote: Decimal = Decimal(0)  # for the alert metric; 0 = no limit
     stop_timeout_s: float = 30.0
 
 
@@ -179,7 +180,10 @@ class Orchestrator:
         self.dms.check()
         self._metrics.dms_tripped.set(1 if self.dms.tripped else 0)
         self._metrics.set_trading_state(self._repos.state.trading_state().value)
-        self._metrics.daily_pnl.set(float(self._daily_pnl(now)))
+        pnl = self._daily_pnl(now)
+        limit = self.intervals.daily_loss_limit_quote
+        self._metrics.daily_pnl.set(float(pnl))
+        self._metrics.daily_loss_limit_reached.set(1 if limit and -pnl >= limit else 0)
 
     def _daily_pnl(self, now: int) -> Decimal:
         return self._repos.trades.realized_pnl_between(day_start_ms(now), now + 1)
