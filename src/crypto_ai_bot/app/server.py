@@ -17,12 +17,12 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from crypto_ai_bot.app.compose import Container, build_container
+from crypto_ai_bot.core.domain import TradingState
 from crypto_ai_bot.core.monitoring.health_checker import (
     check_db,
     overall_status,
     readiness,
 )
-from crypto_ai_bot.core.domain import TradingState
 from crypto_ai_bot.core.settings import Settings, load_settings
 from crypto_ai_bot.utils.exceptions import BotError, ConfigError
 from crypto_ai_bot.utils.logging import configure_logging, get_logger

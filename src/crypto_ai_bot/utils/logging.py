@@ -6,7 +6,7 @@ import logging
 import re
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -21,8 +21,11 @@ def _scrub(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapp
     return event_dict
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
-    """Set up structlog and the stdlib root logger once per process."""
+def configure_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | None = None) -> None:
+    """Set up structlog and the stdlib root logger once per process.
+
+    Logs go to stdout (the server); commands pass `stream=sys.stderr` to keep their output clean.
+    """
     global _configured
     lvl = getattr(logging, level.upper(), logging.INFO)
     renderer: Any = (
@@ -41,7 +44,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(lvl),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stdout),
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=max(lvl, logging.WARNING), stream=sys.stderr, force=True)

@@ -1,0 +1,93 @@
+"""Helpers every cab-* command shares: settings, logging, asyncio, tables, exit codes.
+
+Exit codes: 0 success, 1 the check failed or the work could not be done, 2 bad configuration.
+Command output goes to stdout; logs go to stderr so that `cab-perf --json | jq` stays clean.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Coroutine, Sequence
+from typing import Any, NoReturn, TypeVar
+
+from rich.console import Console
+from rich.table import Table
+
+from crypto_ai_bot.core.settings import Settings, load_settings
+from crypto_ai_bot.utils.exceptions import ConfigError
+from crypto_ai_bot.utils.logging import configure_logging
+
+T = TypeVar("T")
+
+EXIT_OK = 0
+EXIT_FAIL = 1
+EXIT_CONFIG = 2
+
+
+def config_exit(exc: ConfigError) -> NoReturn:
+    """Print the one-line config error and exit with code 2."""
+    print(f"config error: {exc}", file=sys.stderr)
+    raise SystemExit(EXIT_CONFIG)
+
+
+def fail(message: str) -> int:
+    """Print an error line to stderr; returns exit code 1 for `return fail(...)`."""
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_FAIL
+
+
+def settings_or_exit(*, verbose: bool = False, **overrides: Any) -> Settings:
+    """Load settings (env and `.env`, then overrides) and set up logging on stderr.
+
+    A bad variable prints `config error: <VAR>: ...` and exits 2. Logs below WARNING are shown
+    only with `verbose`, so that a command's own output is what the user reads.
+    """
+    try:
+        settings = load_settings(**overrides)
+    except ConfigError as exc:
+        config_exit(exc)
+    setup_logging(settings, verbose=verbose)
+    return settings
+
+
+def setup_logging(settings: Settings, *, verbose: bool = False) -> None:
+    """Configure structlog for a command: to stderr, WARNING and up unless verbose."""
+    level = settings.log_level
+    if not verbose and logging.getLevelName(level) < logging.WARNING:
+        level = "WARNING"
+    configure_logging(level, settings.log_format, stream=sys.stderr)
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion on a fresh event loop."""
+    return asyncio.run(coro)
+
+
+def console() -> Console:
+    """A console on stdout; plain (no colour codes) when stdout is not a terminal."""
+    return Console(soft_wrap=False, highlight=False)
+
+
+def print_table(
+    title: str, columns: Sequence[str], rows: Sequence[Sequence[object]],
+    *, right: Sequence[str] = (),
+) -> None:
+    """Print a table; columns named in `right` (numbers) are right-aligned."""
+    table = Table(title=title, title_justify="left")
+    for name in columns:
+        table.add_column(name, justify="right" if name in right else "left")
+    for row in rows:
+        table.add_row(*(str(v) for v in row))
+    console().print(table)
+
+
+def human_size(n: int) -> str:
+    """Bytes as a short human string: 512 B, 1.5 KiB, 3.2 MiB."""
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover - loop always returns
