@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from crypto_ai_bot.core.brokers.base import Broker
 from crypto_ai_bot.core.domain import Action, Candle, Decision, Position, Ticker
@@ -68,6 +69,8 @@ class SymbolPipeline:
         self._clock = clock
         self._stop_sync = stop_sync
         self.stats = PipelineStats()
+        # labelled counter children, each looked up once: decide() runs on every candle
+        self._decision_counters: dict[Action, Any] = {}
         self.entries_blocked_reason = ""  # set while reconcile cannot vouch for this symbol
 
     @property
@@ -99,7 +102,12 @@ class SymbolPipeline:
         )
         self.stats.decisions[signal.action.value] += 1
         self.stats.last_decision = decision
-        self._metrics.decisions.labels(symbol=self.symbol, action=signal.action.value).inc()
+        counter = self._decision_counters.get(signal.action)
+        if counter is None:
+            counter = self._decision_counters[signal.action] = self._metrics.decisions.labels(
+                symbol=self.symbol, action=signal.action.value
+            )
+        counter.inc()
         return decision
 
     async def act(self, decision: Decision, ticker: Ticker) -> PlaceResult | None:

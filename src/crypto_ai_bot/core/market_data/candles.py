@@ -5,6 +5,7 @@ feather files. Problems in a series (gaps, duplicates, rows out of order) are fo
 from __future__ import annotations
 
 import csv
+import gc
 import gzip
 import io
 from dataclasses import dataclass, field
@@ -81,15 +82,19 @@ def _load_feather(p: Path) -> list[Candle]:
     else:
         ts = pc.cast(date, pa.int64()).to_pylist()
     # Arrow renders each float as its shortest round-trip string: the exchange's own decimal.
-    cols_s = [
-        pc.cast(table.column(n), pa.string()).to_pylist()
-        for n in ("open", "high", "low", "close", "volume")
-    ]
-    D = Decimal
-    return [
-        Candle(t, D(o), D(h), D(lo), D(c), D(v))
-        for t, o, h, lo, c, v in zip(ts, *cols_s, strict=True)
-    ]
+    # Built column by column in C (map) with the cyclic GC paused: a year of 5m candles is
+    # 600k Decimals and 120k tuples, and GC passes over them would cost more than building them.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        cols = [
+            list(map(Decimal, pc.cast(table.column(n), pa.string()).to_pylist()))
+            for n in ("open", "high", "low", "close", "volume")
+        ]
+        return list(map(Candle._make, zip(ts, *cols, strict=True)))
+    finally:
+        if paused:
+            gc.enable()
 
 def write_csv(path: str | Path, candles: list[Candle]) -> None:
     p = Path(path)

@@ -1,0 +1,409 @@
+"""The backtest engine: the live pipeline objects, candle by candle, on a simulated clock.
+
+It wires SymbolPipeline, OrderExecutor, RiskManager, ProtectiveExits and an in-memory
+PaperBroker over an in-memory SQLite database, exactly as app/compose.py does for paper mode,
+and drives them with the fill conventions of DESIGN §12 (those of freqtrade-style backtesters):
+
+1. at the open of candle t the decision taken at the close of t-1 is acted on: the board holds
+   open[t] and the clock ts[t], so an entry or a signal exit fills at the open;
+2. the stops are checked against low[t]; a breached stop fills at its level, or at open[t]
+   when the candle opened below it; the peak for the trailing stop rises to high[t] only after
+   that check (so a candle never stops out against a peak it made itself);
+3. at the close of t the strategy sees candle t; a BUY or SELL is kept for the next open.
+
+Several symbols share one PaperBroker and one quote balance, processed in time order (at equal
+timestamps in the order given). All symbols must share the quote currency. Positions still open
+after the last candle are sold at its close (exit reason `end_of_data`), as freqtrade's
+force-exit does, so that every entry appears as a finished trade.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from crypto_ai_bot.core.brokers.paper import PaperBroker, PaperMarketRules
+from crypto_ai_bot.core.domain import (
+    ZERO,
+    Action,
+    Candle,
+    Decision,
+    MarketInfo,
+    OrderStatus,
+    Position,
+    Side,
+    Ticker,
+    split_symbol,
+)
+from crypto_ai_bot.core.events.bus import EventBus
+from crypto_ai_bot.core.execution.executor import ExecutionConfig, OrderExecutor, PlaceResult
+from crypto_ai_bot.core.market_data.board import PriceBoard
+from crypto_ai_bot.core.market_data.feeds import FeedUpdate
+from crypto_ai_bot.core.pipeline import SymbolPipeline
+from crypto_ai_bot.core.risk.manager import RiskConfig, RiskManager
+from crypto_ai_bot.core.risk.protective_exits import ExitsConfig, ProtectiveExits, StopLevel
+from crypto_ai_bot.core.storage.facade import Database
+from crypto_ai_bot.core.storage.repositories import Repositories
+from crypto_ai_bot.core.storage.repositories.orders import OrderRecord, OrdersRepository
+from crypto_ai_bot.core.strategy import build_strategy
+from crypto_ai_bot.core.strategy.base import Strategy
+from crypto_ai_bot.utils.metrics import Metrics
+from crypto_ai_bot.utils.time import ManualClock
+
+Progress = Callable[[int, int], None]  # (candles done, candles in all)
+
+END_OF_DATA = "end_of_data"
+SIGNAL = "signal"
+_PROGRESS_EVERY = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestConfig:
+    """What to simulate. Percentages are percent (2 = 2 %); money is quote currency."""
+
+    strategy: str = "ema_cross"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    timeframe_ms: int = 300_000
+    stop_pct: Decimal = Decimal(2)  # hard stop below the entry average; 0 = off
+    trailing_pct: Decimal = Decimal(0)  # trailing stop below the peak; 0 = off
+    fee_pct: Decimal = Decimal("0.1")  # charged on every fill
+    stake: Decimal = Decimal(1000)  # quote spent per entry (FIXED_AMOUNT)
+    start_quote: Decimal = Decimal(10000)
+    risk: RiskConfig = field(default_factory=RiskConfig)  # defaults: no limits, no cooldown
+    rules: PaperMarketRules = field(default_factory=PaperMarketRules)
+    close_at_end: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestTrade:
+    """One round trip: entry fill to exit fill. amount is the base bought (before its fee)."""
+
+    symbol: str
+    entry_time_ms: int
+    exit_time_ms: int
+    entry_price: Decimal
+    exit_price: Decimal
+    amount: Decimal
+    pnl_quote: Decimal  # realised by the position accounting: both fees included
+    exit_reason: str  # signal | hard_stop | trailing_stop | end_of_data
+    fees_quote: Decimal  # both fills' fees in quote (the buy's base fee at its price)
+
+
+@dataclass(slots=True)
+class SymbolRun:
+    """What one symbol did during the run, for the per-symbol summary."""
+
+    symbol: str
+    candles: int
+    first_ts_ms: int
+    last_ts_ms: int
+    first_open: Decimal
+    last_close: Decimal
+    candles_in_position: int = 0
+    decisions: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class EngineResult:
+    """Raw output of a run; runner.BacktestResult adds the summary."""
+
+    trades: list[BacktestTrade]
+    equity_ts_ms: list[int]  # close time of each step of the merged timeline
+    equity: list[float]  # quote + open positions at the close: statistics only, not money
+    symbols: dict[str, SymbolRun]
+    start_quote: Decimal
+    final_quote: Decimal
+    quote: str
+    candles_in_any_position: int
+    config: BacktestConfig
+
+
+_NOT_FINAL = tuple(s.value for s in OrderStatus if not s.is_final)
+assert len(_NOT_FINAL) == 4, "update the placeholders in _IndexedOrders.not_final"
+
+
+class _IndexedOrders(OrdersRepository):
+    """not_final() by the status index: the same rows, in the same order.
+
+    The stored query (`status NOT IN finals`) scans every order of the symbol, which makes a
+    backtest of thousands of orders quadratic. To be dropped once orders.py asks this way.
+    """
+
+    def not_final(self, symbol: str | None = None) -> list[OrderRecord]:
+        sql = (
+            "SELECT client_order_id FROM orders INDEXED BY orders_status"
+            " WHERE status IN (?,?,?,?)"
+        )
+        params: list[object] = list(_NOT_FINAL)
+        if symbol:
+            sql += " AND symbol = ?"
+            params.append(symbol)
+        rows = self._db.all(sql + " ORDER BY created_ms", params)
+        return [r for r in (self.get(row["client_order_id"]) for row in rows) if r is not None]
+
+
+def _backtest_repositories(db: Database) -> Repositories:
+    """The live repositories over the backtest's throwaway database, plus an index that the
+    executor's `count_with_key` lookups need to stay O(log n) over thousands of orders."""
+    db.execute("CREATE INDEX IF NOT EXISTS bt_orders_key ON orders (idempotency_key)")
+    repos = Repositories.over(db)
+    return dataclasses.replace(repos, orders=_IndexedOrders(db))
+
+
+class BacktestFeed:
+    """PriceFeed over the price board: the engine pushes candles, poll hands them out."""
+
+    def __init__(self, board: PriceBoard) -> None:
+        self._board = board
+        self._pending: dict[str, list[Candle]] = {}
+
+    def push(self, symbol: str, candle: Candle) -> None:
+        self._pending.setdefault(symbol, []).append(candle)
+
+    async def poll(self, symbol: str) -> FeedUpdate:
+        candles = self._pending.pop(symbol, [])
+        return FeedUpdate(candles, await self.ticker(symbol))
+
+    async def ticker(self, symbol: str) -> Ticker:
+        t = self._board.get(symbol)
+        if t is None:
+            raise LookupError(f"no price on the board for {symbol}")
+        return t
+
+
+def _stream(k: int, candles: Sequence[Candle]) -> Iterator[tuple[int, int, Candle]]:
+    return ((c.ts_ms, k, c) for c in candles)
+
+
+@dataclass(slots=True)
+class _Lane:
+    """Per-symbol state of the loop; the position itself lives in the repositories."""
+
+    symbol: str
+    candles: Sequence[Candle]
+    pipeline: SymbolPipeline
+    market: MarketInfo
+    run: SymbolRun
+    pending: Decision | None = None
+    position: Position | None = None  # the open position, as the pipeline last saved it
+    stop: StopLevel | None = None  # its stop level, recomputed when the peak moves
+    base_f: float = 0.0
+    close_f: float = 0.0
+    entry_ts: int = 0
+    entry_price: Decimal = ZERO
+    entry_amount: Decimal = ZERO
+    entry_fee_quote: Decimal = ZERO
+    pnl_before: Decimal = ZERO
+
+
+class BacktestEngine:
+    """Builds the live objects for the given symbols and runs them over their candles."""
+
+    def __init__(
+        self,
+        candles_by_symbol: Mapping[str, Sequence[Candle]],
+        config: BacktestConfig,
+        *,
+        progress: Progress | None = None,
+        strategy_factory: Callable[[str], Strategy] | None = None,
+    ) -> None:
+        """strategy_factory(symbol) replaces build_strategy(config.strategy, config.params):
+        tests script signals with it."""
+        if not candles_by_symbol:
+            raise ValueError("no symbols to backtest")
+        quotes = {split_symbol(s)[1] for s in candles_by_symbol}
+        if len(quotes) != 1:
+            raise ValueError(f"all symbols must share one quote currency, got {sorted(quotes)}")
+        for s, cs in candles_by_symbol.items():
+            if not cs:
+                raise ValueError(f"{s}: no candles")
+        self.config = config
+        self.quote = quotes.pop()
+        self._progress = progress
+        self._make_strategy = strategy_factory or (
+            lambda _symbol: build_strategy(config.strategy, config.params)
+        )
+        self.clock = ManualClock(min(cs[0].ts_ms for cs in candles_by_symbol.values()))
+        self.db = Database(":memory:")
+        self.db.migrate()
+        self.repos = _backtest_repositories(self.db)
+        self.bus = EventBus()
+        self.metrics = Metrics()
+        self.board = PriceBoard()
+        self.feed = BacktestFeed(self.board)
+        self.broker = PaperBroker(
+            self.board, self.clock, fee_pct=config.fee_pct,
+            start_balances={self.quote: config.start_quote}, rules=config.rules,
+        )
+        # A bucket of one candle: two entries of a symbol can never share a candle anyway.
+        self.executor = OrderExecutor(
+            self.broker, self.repos, self.bus, self.metrics, self.clock,
+            ExecutionConfig(fixed_amount_quote=config.stake,
+                            idempotency_bucket_ms=config.timeframe_ms),
+        )
+        self.risk = RiskManager(config.risk, self.repos)
+        self.exits = ProtectiveExits(
+            ExitsConfig(enabled=True, hard_stop_pct=config.stop_pct,
+                        trailing_pct=config.trailing_pct)
+        )
+        self._candles = dict(candles_by_symbol)
+        self._lanes: list[_Lane] = []
+        self._trades: list[BacktestTrade] = []
+        self._cash_f = float(config.start_quote)
+
+    async def run(self) -> EngineResult:
+        await self.broker.load_markets(list(self._candles))
+        for symbol, candles in self._candles.items():
+            pipeline = SymbolPipeline(
+                symbol, strategy=self._make_strategy(symbol),
+                feed=self.feed, broker=self.broker, risk=self.risk, exits=self.exits,
+                executor=self.executor, repos=self.repos, bus=self.bus, metrics=self.metrics,
+                clock=self.clock,
+            )
+            c0, cn = candles[0], candles[-1]
+            run = SymbolRun(symbol, len(candles), c0.ts_ms, cn.ts_ms, c0.open, cn.close)
+            self._lanes.append(_Lane(symbol, candles, pipeline, self.broker.market(symbol), run))
+        equity_ts, equity, in_any = await self._loop()
+        if self.config.close_at_end:
+            await self._close_all()
+            if equity:
+                equity[-1] = self._cash_f
+        for lane in self._lanes:
+            lane.run.decisions = dict(lane.pipeline.stats.decisions)
+        return EngineResult(
+            trades=self._trades, equity_ts_ms=equity_ts, equity=equity,
+            symbols={lane.symbol: lane.run for lane in self._lanes},
+            start_quote=self.config.start_quote, final_quote=self.broker.balance(self.quote),
+            quote=self.quote, candles_in_any_position=in_any, config=self.config,
+        )
+
+    # the loop -------------------------------------------------------------------------
+
+    def _timeline(self) -> Iterator[tuple[int, int, Candle]]:
+        """(ts, lane index, candle) in time order across symbols."""
+        if len(self._lanes) == 1:
+            return ((c.ts_ms, 0, c) for c in self._lanes[0].candles)
+        streams = [_stream(k, lane.candles) for k, lane in enumerate(self._lanes)]
+        return heapq.merge(*streams, key=lambda item: (item[0], item[1]))
+
+    async def _loop(self) -> tuple[list[int], list[float], int]:
+        step = self.config.timeframe_ms
+        lanes = self._lanes
+        total = sum(len(lane.candles) for lane in lanes)
+        progress = self._progress
+        equity_ts: list[int] = []
+        equity: list[float] = []
+        in_any = 0
+        current_ts: int | None = None
+        for done, (ts, k, candle) in enumerate(self._timeline(), start=1):
+            if ts != current_ts:
+                if current_ts is not None:
+                    in_any += self._mark(current_ts + step, equity_ts, equity)
+                current_ts = ts
+            await self._candle(lanes[k], candle, step)
+            if progress is not None and done % _PROGRESS_EVERY == 0:
+                progress(done, total)
+        if current_ts is not None:
+            in_any += self._mark(current_ts + step, equity_ts, equity)
+        if progress is not None:
+            progress(total, total)
+        return equity_ts, equity, in_any
+
+    def _mark(self, close_ts: int, equity_ts: list[int], equity: list[float]) -> int:
+        """Record equity at a close; 1 when some position is open."""
+        value = self._cash_f
+        held = 0
+        for lane in self._lanes:
+            if lane.position is not None:
+                value += lane.base_f * lane.close_f
+                held = 1
+        equity_ts.append(close_ts)
+        equity.append(value)
+        return held
+
+    async def _candle(self, lane: _Lane, c: Candle, step: int) -> None:
+        clock, board, symbol = self.clock, self.board, lane.symbol
+        # 1. the open: act on the previous close's decision
+        decision = lane.pending
+        if decision is not None:
+            lane.pending = None
+            clock.set(c.ts_ms)
+            board.set_price(symbol, c.open, c.ts_ms)
+            ticker = board.get(symbol)
+            assert ticker is not None
+            result = await lane.pipeline.act(decision, ticker)
+            if result is not None:
+                self._after_order(lane, result, c.ts_ms, SIGNAL)
+        # 2. inside the candle: the stop against the low, then the peak up to the high
+        position = lane.position
+        if position is not None:
+            stop = lane.stop
+            if stop is not None and c.low <= stop.price:
+                clock.set(c.ts_ms)
+                board.set_price(symbol, c.open if c.open < stop.price else stop.price, c.ts_ms)
+                result = await lane.pipeline.check_stops(
+                    position, trigger_price=c.low, peak_price=c.high
+                )
+                if result is not None:
+                    self._after_order(lane, result, c.ts_ms, stop.reason)
+            elif c.high > position.peak:
+                await lane.pipeline.check_stops(position, trigger_price=c.low, peak_price=c.high)
+                lane.stop = self.exits.stop_level(position)
+        # 3. the close: the strategy sees the candle
+        close_ts = c.ts_ms + step
+        clock.set(close_ts)
+        signal = lane.pipeline.decide([c], Ticker(symbol, close_ts, c.close, c.close, c.close))
+        if signal is not None and signal.action is not Action.HOLD:
+            lane.pending = signal
+        lane.close_f = float(c.close)
+        if lane.position is not None:
+            lane.run.candles_in_position += 1
+
+    def _after_order(self, lane: _Lane, result: PlaceResult, ts_ms: int, reason: str) -> None:
+        """Follow a fill into the lane: open a trade on a buy, finish it on a sell."""
+        order = result.order
+        if result.outcome != "sent" or order is None or order.filled <= 0:
+            return
+        price = order.avg_price or ZERO
+        fee_quote = order.fee if order.fee_currency == lane.market.quote else order.fee * price
+        self._cash_f = float(self.broker.balance(self.quote))
+        position = self.repos.positions.get(lane.symbol)
+        is_open = position.is_open(lane.market.min_amount)
+        if order.side is Side.BUY:
+            if lane.position is None:
+                lane.entry_ts, lane.entry_price = ts_ms, price
+                lane.entry_amount, lane.entry_fee_quote = order.filled, fee_quote
+                lane.pnl_before = position.realized_pnl
+            lane.position = position
+            lane.stop = self.exits.stop_level(position)
+            lane.base_f = float(position.base_amount)
+            return
+        if is_open:  # a partial exit: keep following what is left
+            lane.position, lane.stop = position, self.exits.stop_level(position)
+            lane.base_f = float(position.base_amount)
+            lane.entry_fee_quote += fee_quote
+            return
+        self._trades.append(BacktestTrade(
+            symbol=lane.symbol, entry_time_ms=lane.entry_ts, exit_time_ms=ts_ms,
+            entry_price=lane.entry_price, exit_price=price, amount=lane.entry_amount,
+            pnl_quote=position.realized_pnl - lane.pnl_before, exit_reason=reason,
+            fees_quote=lane.entry_fee_quote + fee_quote,
+        ))
+        lane.position, lane.stop, lane.base_f = None, None, 0.0
+
+    async def _close_all(self) -> None:
+        """Sell what is still held at the last close, through the executor's exit."""
+        step = self.config.timeframe_ms
+        for lane in self._lanes:
+            if lane.position is None:
+                continue
+            last = lane.candles[-1]
+            ts = last.ts_ms + step
+            self.clock.set(ts)
+            self.board.set_price(lane.symbol, last.close, ts)
+            result = await self.executor.exit(lane.symbol, END_OF_DATA)
+            self._after_order(lane, result, ts, END_OF_DATA)

@@ -1,0 +1,163 @@
+"""run_backtest: candles in, trades, an equity curve and a summary out.
+
+The one entry point for callers (cab-backtest, cab-train's out-of-sample check):
+
+    result = run_backtest(candles, strategy="ema_cross", params={"fast": 12, "slow": 26},
+                          symbol="BTC/USDT", stop_pct=2, fee_pct="0.1")
+    result.summary.total_return_pct, result.trades
+
+Percentages and money accept Decimal, int or str; a float is taken by its shortest repr
+(`Decimal(str(x))`), the project's rule at boundaries. The pipeline logs through structlog: a
+caller that wants a quiet run configures logging first (cab-backtest sets WARNING).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from crypto_ai_bot.core.backtest import stats
+from crypto_ai_bot.core.backtest.engine import (
+    BacktestConfig,
+    BacktestEngine,
+    BacktestTrade,
+    EngineResult,
+    Progress,
+)
+from crypto_ai_bot.core.domain import ZERO, Candle
+from crypto_ai_bot.core.risk.manager import RiskConfig
+
+Number = Decimal | int | str | float
+
+
+@dataclass(slots=True)
+class BacktestResult:
+    trades: list[BacktestTrade]
+    equity_ts_ms: list[int]
+    equity: list[float]
+    buy_hold: list[float]  # the buy-and-hold equity at the same closes (statistics only)
+    summary: stats.Summary
+    config: BacktestConfig
+
+
+def _dec(x: Number) -> Decimal:
+    return x if isinstance(x, Decimal) else Decimal(str(x))
+
+
+def infer_timeframe_ms(candles: Sequence[Candle]) -> int:
+    """The most common step between the first few hundred candles."""
+    steps: dict[int, int] = {}
+    for a, b in itertools.pairwise(candles[:501]):
+        d = b.ts_ms - a.ts_ms
+        if d > 0:
+            steps[d] = steps.get(d, 0) + 1
+    if not steps:
+        raise ValueError("cannot infer the timeframe from fewer than two distinct candles;"
+                         " pass timeframe_ms")
+    return max(steps, key=lambda d: steps[d])
+
+
+def run_backtest(
+    candles: Mapping[str, Sequence[Candle]] | Sequence[Candle],
+    *,
+    strategy: str = "ema_cross",
+    params: Mapping[str, Any] | None = None,
+    symbol: str = "BTC/USDT",
+    timeframe_ms: int | None = None,
+    stop_pct: Number = 2,
+    trailing_pct: Number = 0,
+    fee_pct: Number = "0.1",
+    stake: Number = 1000,
+    start_quote: Number = 10000,
+    risk: RiskConfig | None = None,
+    close_at_end: bool = True,
+    progress: Progress | None = None,
+) -> BacktestResult:
+    """Backtest one series (named `symbol`) or several (a mapping symbol -> candles).
+
+    Candles must be sorted, one per timestamp (see market_data.candles.check_series).
+    Raises ValueError on unusable input (no candles, unknown strategy or parameter).
+    """
+    by_symbol = dict(candles) if isinstance(candles, Mapping) else {symbol: candles}
+    if not by_symbol or not all(by_symbol.values()):
+        raise ValueError("no candles to backtest")
+    step = timeframe_ms or infer_timeframe_ms(next(iter(by_symbol.values())))
+    config = BacktestConfig(
+        strategy=strategy, params=dict(params or {}), timeframe_ms=step,
+        stop_pct=_dec(stop_pct), trailing_pct=_dec(trailing_pct), fee_pct=_dec(fee_pct),
+        stake=_dec(stake), start_quote=_dec(start_quote), risk=risk or RiskConfig(),
+        close_at_end=close_at_end,
+    )
+    engine = BacktestEngine(by_symbol, config, progress=progress)
+    raw = asyncio.run(engine.run())
+    return result_of(raw, by_symbol)
+
+
+def result_of(raw: EngineResult, candles: Mapping[str, Sequence[Candle]]) -> BacktestResult:
+    """Add the buy-and-hold curve and the summary to an engine's output."""
+    cfg = raw.config
+    bh = _buy_hold_curve(raw, candles)
+    rets = stats.returns(raw.equity)
+    per_year = stats.YEAR_MS / cfg.timeframe_ms
+    pnls = [t.pnl_quote for t in raw.trades]
+    per_symbol: dict[str, stats.SymbolSummary] = {}
+    for s, run in raw.symbols.items():
+        mine = [t for t in raw.trades if t.symbol == s]
+        per_symbol[s] = stats.SymbolSummary(
+            symbol=s, candles=run.candles, first_ts_ms=run.first_ts_ms,
+            last_ts_ms=run.last_ts_ms, trades=len(mine),
+            win_rate_pct=stats.win_rate([t.pnl_quote for t in mine]),
+            pnl_quote=sum((t.pnl_quote for t in mine), ZERO),
+            fees_quote=sum((t.fees_quote for t in mine), ZERO),
+            exposure_pct=stats.pct(run.candles_in_position, run.candles),
+            buy_hold_return_pct=stats.buy_hold_pct(run.first_open, run.last_close, cfg.fee_pct),
+        )
+    n = len(per_symbol)
+    summary = stats.Summary(
+        start_quote=raw.start_quote, final_quote=raw.final_quote,
+        pnl_quote=raw.final_quote - raw.start_quote,
+        total_return_pct=float((raw.final_quote / raw.start_quote - 1) * 100)
+        if raw.start_quote > 0 else 0.0,
+        trades=len(pnls), wins=sum(1 for p in pnls if p > 0),
+        losses=sum(1 for p in pnls if p <= 0), win_rate_pct=stats.win_rate(pnls),
+        profit_factor=stats.profit_factor(pnls),
+        max_drawdown_pct=stats.max_drawdown_pct(raw.equity),
+        sharpe=stats.sharpe(rets, per_year), sortino=stats.sortino(rets, per_year),
+        exposure_pct=stats.pct(raw.candles_in_any_position, len(raw.equity)),
+        fees_quote=sum((t.fees_quote for t in raw.trades), ZERO),
+        buy_hold_return_pct=sum(p.buy_hold_return_pct for p in per_symbol.values()) / n,
+        timeframe_ms=cfg.timeframe_ms, periods_per_year=per_year,
+        first_ts_ms=min(r.first_ts_ms for r in raw.symbols.values()),
+        last_ts_ms=max(r.last_ts_ms for r in raw.symbols.values()),
+        per_symbol=per_symbol,
+    )
+    return BacktestResult(raw.trades, raw.equity_ts_ms, raw.equity, bh, summary, cfg)
+
+
+def _buy_hold_curve(raw: EngineResult, candles: Mapping[str, Sequence[Candle]]) -> list[float]:
+    """Start quote split equally, each part bought at its symbol's first open (fee paid) and
+    marked at the latest close; a symbol not started yet counts as cash."""
+    start = float(raw.start_quote)
+    keep = 1.0 - float(raw.config.fee_pct) / 100.0
+    step = raw.config.timeframe_ms
+    share = start / len(candles)
+    units = {s: share * keep / float(cs[0].open) for s, cs in candles.items() if cs[0].open > 0}
+    closes = {s: [(c.ts_ms + step, float(c.close)) for c in cs] for s, cs in candles.items()}
+    pos = dict.fromkeys(candles, 0)
+    last: dict[str, float] = {}
+    out: list[float] = []
+    for ts in raw.equity_ts_ms:
+        value = 0.0
+        for s, series in closes.items():
+            i = pos[s]
+            while i < len(series) and series[i][0] <= ts:
+                last[s] = series[i][1]
+                i += 1
+            pos[s] = i
+            value += units.get(s, 0.0) * last[s] if s in last else share
+        out.append(value)
+    return out

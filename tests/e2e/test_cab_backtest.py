@@ -1,0 +1,107 @@
+"""cab-backtest as a user runs it: a subprocess over CSV, feather and database candles."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from tests.conftest import PYTHON, need_shared_data, subprocess_env
+
+from crypto_ai_bot.core.domain import Candle
+from crypto_ai_bot.core.market_data.candles import write_csv
+
+HEADER = "symbol,entry_time_ms,exit_time_ms,entry_price,exit_price,amount,pnl_quote,exit_reason"
+T0 = 1_767_225_600_000
+STEP = 300_000
+
+
+def wave(n: int = 600) -> list[Candle]:
+    """A swinging market with a sharp drop: crosses both ways and a hard stop."""
+    out = []
+    prev = 100.0
+    for i in range(n):
+        close = 100 + 8 * math.sin(i / 15) - (12 if 300 <= i < 310 else 0)
+        hi, lo = max(prev, close) * 1.001, min(prev, close) * 0.999
+        d = [Decimal(f"{x:.2f}") for x in (prev, hi, lo, close)]
+        out.append(Candle(T0 + i * STEP, d[0], d[1], d[2], d[3], Decimal(5)))
+        prev = close
+    return out
+
+
+def cab(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PYTHON, "-m", "crypto_ai_bot.cli.backtest", "--no-progress", *map(str, args)],
+        capture_output=True, text=True, env=subprocess_env(), timeout=120, check=False,
+    )
+
+
+def test_csv_run_writes_trades_summary_and_picture(tmp_path: Path) -> None:
+    data = tmp_path / "BTC_USDT-5m.csv"
+    write_csv(data, wave())
+    out = tmp_path / "out"
+    r = cab("--data", data, "--symbol", "BTC/USDT", "--out", out, "--param", "fast=5",
+            "--param", "slow=20", "--stop-pct", "3")
+    assert r.returncode == 0, r.stderr
+    assert "total return" in r.stdout
+    lines = (out / "trades.csv").read_text().splitlines()
+    assert lines[0] == HEADER and len(lines) > 3
+    rows = list(csv.DictReader(lines))
+    assert {row["exit_reason"] for row in rows} >= {"signal"}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["summary"]["trades"] == len(rows)
+    assert summary["settings"]["params"] == {"fast": 5, "slow": 20}
+    png = out / "equity.png"
+    assert png.exists() or "matplotlib is not installed" in r.stderr
+
+
+def test_candles_from_the_database(tmp_path: Path) -> None:
+    from crypto_ai_bot.core.storage.facade import open_database
+    from crypto_ai_bot.core.storage.repositories.market_data import MarketDataRepository
+
+    db_path = tmp_path / "bot.sqlite3"
+    db = open_database(str(db_path))
+    MarketDataRepository(db).upsert("ETH/USDT", "5m", wave(400))
+    db.close()
+    r = cab("--symbol", "ETH/USDT", "--timeframe", "5m", "--db", db_path, "--param", "fast=5",
+            "--param", "slow=20", "--from", str(T0 + 50 * STEP))
+    assert r.returncode == 0, r.stderr
+    assert "trades" in r.stdout
+
+
+def test_real_btc_slice(tmp_path: Path) -> None:
+    feather = need_shared_data()
+    out = tmp_path / "out"
+    r = cab("--data", feather, "--from", "2025-03-01", "--to", "2025-03-15", "--out", out,
+            "--no-plot")
+    assert r.returncode == 0, r.stderr
+    assert (out / "trades.csv").read_text().splitlines()[0] == HEADER
+    summary = json.loads((out / "summary.json").read_text())["summary"]
+    assert summary["per_symbol"]["BTC/USDT"]["candles"] == 14 * 288
+    assert summary["trades"] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--data", "missing.csv", "--symbol", "BTC/USDT"], "no such file"),
+        (["--symbol", "BTC/USDT", "--data", "{good}", "--param", "fast"], "KEY=VALUE"),
+        (["--symbol", "BTC/USDT", "--data", "{good}", "--strategy", "nope"], "unknown strategy"),
+        (["--symbol", "BTC/USDT", "--data", "{dup}"], "duplicate"),
+        (["--symbol", "BTC/USDT", "--data", "{good}", "--fee-pct", "x"], "not a number"),
+        (["--symbol", "BTC/USDT", "--data", "{good}", "--timeframe", "7m"], "timeframe"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], needle: str) -> None:
+    good, dup = tmp_path / "good.csv", tmp_path / "dup.csv"
+    candles = wave(100)
+    write_csv(good, candles)
+    write_csv(dup, [*candles[:50], candles[49], *candles[50:]])
+    r = cab(*(a.format(good=good, dup=dup) for a in args))
+    assert r.returncode == 2
+    assert needle in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
