@@ -10,7 +10,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import PYTHON, subprocess_env
 
 T0 = 1_767_225_600_000  # bucket start (60 s buckets)
@@ -72,7 +71,8 @@ def _run_until_recorded(script: Path, db: Path, now: int, mode: str) -> str:
     finally:
         if proc.poll() is None:
             proc.kill()
-    raise AssertionError(f"child never recorded an order: {proc.stderr.read() if proc.stderr else ''}")
+    err = proc.stderr.read() if proc.stderr else ""
+    raise AssertionError(f"child never recorded an order: {err}")
 
 
 @pytest.mark.parametrize("mode", ["before", "after"])

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from tests.conftest import PYTHON, subprocess_env
 
 TOKEN = "test-token-123"
@@ -41,7 +40,7 @@ def start_server(tmp: Path, **env: str) -> tuple[subprocess.Popen[str], str]:
         except httpx.TransportError:
             time.sleep(0.2)
     proc.kill()
-    out, err = proc.communicate()
+    _, err = proc.communicate()
     raise AssertionError(f"server did not start: {err[-2000:]}")
 
 

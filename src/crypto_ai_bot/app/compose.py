@@ -137,11 +137,6 @@ def build_container(
     board = PriceBoard()
     broker = broker or _broker(settings, clock, board, db)
     feed = feed or _feed(settings, clock, board, broker)
-    if stop_sync is None and broker.supports_exchange_stops:
-        from crypto_ai_bot.core.execution.exchange_stops import ExchangeStopKeeper
-
-        stop_sync = ExchangeStopKeeper(broker, repos, bus, clock).sync
-
     executor = OrderExecutor(
         broker, repos, bus, metrics, clock,
         ExecutionConfig(
@@ -150,6 +145,14 @@ def build_container(
             idempotency_ttl_ms=settings.idempotency_ttl_sec * 1000,
         ),
     )
+    extras: dict[str, Any] = {}
+    settle_stops = None
+    if stop_sync is None and broker.supports_exchange_stops:
+        from crypto_ai_bot.core.execution.exchange_stops import ExchangeStopKeeper
+
+        keeper = ExchangeStopKeeper(broker, repos, bus, clock, executor=executor)
+        stop_sync, settle_stops = keeper.sync, keeper.settle_fired
+        extras["stop_keeper"] = keeper
     risk = RiskManager(
         RiskConfig(
             cooldown_sec=settings.risk_cooldown_sec,
@@ -188,6 +191,7 @@ def build_container(
         broker, repos,
         OrdersReconciler(broker, repos, executor, bus, clock, not_found_grace_ms=grace_ms),
         bus, metrics, clock,
+        before_positions=settle_stops,
     )
     heartbeats = Heartbeats()
     holder: dict[str, Orchestrator] = {}
@@ -204,6 +208,7 @@ def build_container(
             reconcile_s=settings.reconcile_interval_sec,
             watchdog_s=settings.watchdog_interval_sec,
             countdown_s=settings.exchange_countdown_sec if settings.mode == "live" else 0,
+            daily_loss_limit_quote=settings.risk_daily_loss_limit_quote,
         ),
         heartbeats=heartbeats, dms=dms, exits_enabled=settings.exits_enabled,
     )
@@ -213,5 +218,6 @@ def build_container(
         settings=settings, clock=clock, db=db, repos=repos, bus=bus, metrics=metrics,
         board=board, feed=feed, broker=broker, executor=executor, pipelines=pipelines,
         reconciler=reconciler, orchestrator=orchestrator, heartbeats=heartbeats, lock=lock,
+        extras=extras,
     )
 

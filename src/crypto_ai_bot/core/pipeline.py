@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from crypto_ai_bot.core.brokers.base import Broker
 from crypto_ai_bot.core.domain import Action, Candle, Decision, Position, Ticker
@@ -69,8 +68,9 @@ class SymbolPipeline:
         self._clock = clock
         self._stop_sync = stop_sync
         self.stats = PipelineStats()
-        # labelled counter children, each looked up once: decide() runs on every candle
-        self._decision_counters: dict[Action, Any] = {}
+        metrics.add_decision_source(
+            lambda: ((symbol, a, n) for a, n in self.stats.decisions.items())
+        )
         self.entries_blocked_reason = ""  # set while reconcile cannot vouch for this symbol
 
     @property
@@ -100,14 +100,8 @@ class SymbolPipeline:
             self.symbol, signal.action, signal.reason, self._clock.now_ms(), ticker.last,
             candles[-1].ts_ms,
         )
-        self.stats.decisions[signal.action.value] += 1
+        self.stats.decisions[signal.action] += 1  # a StrEnum member is its own value as a key
         self.stats.last_decision = decision
-        counter = self._decision_counters.get(signal.action)
-        if counter is None:
-            counter = self._decision_counters[signal.action] = self._metrics.decisions.labels(
-                symbol=self.symbol, action=signal.action.value
-            )
-        counter.inc()
         return decision
 
     async def act(self, decision: Decision, ticker: Ticker) -> PlaceResult | None:

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+
+DecisionSource = Callable[[], Iterable[tuple[str, str, int]]]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class _DecisionsCollector(Collector):
+    def __init__(self, sources: list[DecisionSource]) -> None:
+        self._sources = sources
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "cab_decisions", "Decisions made, by action", labels=["symbol", "action"]
+        )
+        for source in self._sources:
+            for symbol, action, count in source():
+                family.add_metric([symbol, action], count)
+        yield family
 
 
 class Metrics:
@@ -45,9 +64,8 @@ class Metrics:
             "cab_daily_loss_limit_reached", "1 while the daily loss limit blocks entries",
             registry=r,
         )
-        self.decisions = Counter(
-            "cab_decisions", "Decisions made", ["symbol", "action"], registry=r
-        )
+        self._decision_sources: list[DecisionSource] = []
+        r.register(_DecisionsCollector(self._decision_sources))
         self.orders = Counter(
             "cab_orders", "Orders by final answer", ["symbol", "side", "status"], registry=r
         )
@@ -65,6 +83,14 @@ class Metrics:
             "cab_position_base", "Open position (base amount)", ["symbol"], registry=r
         )
         self.up.set(1)
+
+    def add_decision_source(self, source: DecisionSource) -> None:
+        """A callable giving (symbol, action, count) rows, read at scrape time.
+
+        Decisions happen on every candle; plain integers counted by the pipeline keep a
+        backtest's hot loop free of metric locks, and scrapes still see a counter.
+        """
+        self._decision_sources.append(source)
 
     def set_trading_state(self, state: str) -> None:
         for s in ("ACTIVE", "REDUCING", "HALTED"):

@@ -6,7 +6,9 @@ from crypto_ai_bot.core.execution.accounting import apply_fill
 M = MarketInfo("BTC/USDT", "BTC", "USDT", D("0.000001"), D("0.1"), D("0.00001"), D("3"))
 
 
-def fill(side: Side, price: str, amount: str, fee: str, ccy: str, tid: str, ts: int = 1) -> FillReport:
+def fill(
+    side: Side, price: str, amount: str, fee: str, ccy: str, tid: str, ts: int = 1
+) -> FillReport:
     return FillReport(tid, "BTC/USDT", side, D(price), D(amount), D(fee), ccy, ts)
 
 

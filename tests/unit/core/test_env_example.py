@@ -1,7 +1,8 @@
 import re
 
-from crypto_ai_bot.core.settings import Settings, load_settings
 from tests.conftest import REPO
+
+from crypto_ai_bot.core.settings import Settings, load_settings
 
 
 def test_env_example_lists_every_setting_and_loads() -> None:

@@ -19,7 +19,6 @@ force-exit does, so that every entry appears as a finished trade.
 
 from __future__ import annotations
 
-import dataclasses
 import heapq
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +32,6 @@ from crypto_ai_bot.core.domain import (
     Candle,
     Decision,
     MarketInfo,
-    OrderStatus,
     Position,
     Side,
     Ticker,
@@ -48,7 +46,6 @@ from crypto_ai_bot.core.risk.manager import RiskConfig, RiskManager
 from crypto_ai_bot.core.risk.protective_exits import ExitsConfig, ProtectiveExits, StopLevel
 from crypto_ai_bot.core.storage.facade import Database
 from crypto_ai_bot.core.storage.repositories import Repositories
-from crypto_ai_bot.core.storage.repositories.orders import OrderRecord, OrdersRepository
 from crypto_ai_bot.core.strategy import build_strategy
 from crypto_ai_bot.core.strategy.base import Strategy
 from crypto_ai_bot.utils.metrics import Metrics
@@ -120,38 +117,6 @@ class EngineResult:
     quote: str
     candles_in_any_position: int
     config: BacktestConfig
-
-
-_NOT_FINAL = tuple(s.value for s in OrderStatus if not s.is_final)
-assert len(_NOT_FINAL) == 4, "update the placeholders in _IndexedOrders.not_final"
-
-
-class _IndexedOrders(OrdersRepository):
-    """not_final() by the status index: the same rows, in the same order.
-
-    The stored query (`status NOT IN finals`) scans every order of the symbol, which makes a
-    backtest of thousands of orders quadratic. To be dropped once orders.py asks this way.
-    """
-
-    def not_final(self, symbol: str | None = None) -> list[OrderRecord]:
-        sql = (
-            "SELECT client_order_id FROM orders INDEXED BY orders_status"
-            " WHERE status IN (?,?,?,?)"
-        )
-        params: list[object] = list(_NOT_FINAL)
-        if symbol:
-            sql += " AND symbol = ?"
-            params.append(symbol)
-        rows = self._db.all(sql + " ORDER BY created_ms", params)
-        return [r for r in (self.get(row["client_order_id"]) for row in rows) if r is not None]
-
-
-def _backtest_repositories(db: Database) -> Repositories:
-    """The live repositories over the backtest's throwaway database, plus an index that the
-    executor's `count_with_key` lookups need to stay O(log n) over thousands of orders."""
-    db.execute("CREATE INDEX IF NOT EXISTS bt_orders_key ON orders (idempotency_key)")
-    repos = Repositories.over(db)
-    return dataclasses.replace(repos, orders=_IndexedOrders(db))
 
 
 class BacktestFeed:
@@ -230,7 +195,7 @@ class BacktestEngine:
         self.clock = ManualClock(min(cs[0].ts_ms for cs in candles_by_symbol.values()))
         self.db = Database(":memory:")
         self.db.migrate()
-        self.repos = _backtest_repositories(self.db)
+        self.repos = Repositories.over(self.db, positions_in_memory=True)
         self.bus = EventBus()
         self.metrics = Metrics()
         self.board = PriceBoard()

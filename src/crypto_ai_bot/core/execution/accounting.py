@@ -17,6 +17,12 @@ def apply_fill(position: Position, fill: FillReport, market: MarketInfo) -> Deci
             position.opened_ms = fill.ts_ms
             position.peak = fill.price
             position.exit_attempt = 0
+            position.entry_price = fill.price
+        else:  # weighted by what was received: the fee is the same share of every fill
+            held = position.base_amount
+            position.entry_price = (position.entry_price * held + fill.price * received) / (
+                held + received
+            )
         position.base_amount += received
         position.cost_basis += paid
         position.peak = max(position.peak, fill.price)
@@ -36,4 +42,5 @@ def apply_fill(position: Position, fill: FillReport, market: MarketInfo) -> Deci
     if position.base_amount <= 0:
         position.cost_basis = ZERO
         position.peak = ZERO
+        position.entry_price = ZERO
     return pnl

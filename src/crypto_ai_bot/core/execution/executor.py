@@ -192,10 +192,12 @@ class OrderExecutor:
             position = repos.positions.get(report.symbol)
             new_fills = 0
             for fill in report.fills:
-                if repos.trades.exists(self._broker.name, fill.trade_id):
+                # applied to a copy, kept only if the fill is new: UNIQUE(exchange, trade_id)
+                after = position.copy()
+                pnl = apply_fill(after, fill, market)
+                if not repos.trades.add(self._broker.name, fill, pnl):
                     continue
-                pnl = apply_fill(position, fill, market)
-                repos.trades.add(self._broker.name, fill, pnl)
+                position = after
                 new_fills += 1
                 self._metrics.fills.labels(symbol=report.symbol, side=fill.side.value).inc()
             if new_fills:
@@ -206,7 +208,7 @@ class OrderExecutor:
             record = repos.orders.update(
                 cid, status, now, exchange_order_id=report.exchange_order_id,
                 filled=report.filled, avg_price=report.avg_price, fee=report.fee,
-                fee_currency=report.fee_currency,
+                fee_currency=report.fee_currency, current=current,
             )
             if (record.intent is Intent.EXIT and status.is_final
                     and not current.status.is_final

@@ -10,6 +10,7 @@ import gzip
 import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from itertools import chain
 from pathlib import Path
 
 from crypto_ai_bot.core.domain import Candle
@@ -82,19 +83,25 @@ def _load_feather(p: Path) -> list[Candle]:
     else:
         ts = pc.cast(date, pa.int64()).to_pylist()
     # Arrow renders each float as its shortest round-trip string: the exchange's own decimal.
-    # Built column by column in C (map) with the cyclic GC paused: a year of 5m candles is
-    # 600k Decimals and 120k tuples, and GC passes over them would cost more than building them.
+    # One Decimal per distinct price, shared (open[t] is usually close[t-1]), built and looked
+    # up in C (map) with the cyclic GC paused: GC passes over 100k-candle lists cost more than
+    # building them.
     paused = gc.isenabled()
     gc.disable()
     try:
-        cols = [
-            list(map(Decimal, pc.cast(table.column(n), pa.string()).to_pylist()))
-            for n in ("open", "high", "low", "close", "volume")
+        prices = [
+            pc.cast(table.column(n), pa.string()).to_pylist()
+            for n in ("open", "high", "low", "close")
         ]
-        return list(map(Candle._make, zip(ts, *cols, strict=True)))
+        distinct = dict.fromkeys(chain.from_iterable(prices))
+        shared = dict(zip(distinct, map(Decimal, distinct), strict=True))
+        columns = [list(map(shared.__getitem__, col)) for col in prices]
+        volume = list(map(Decimal, pc.cast(table.column("volume"), pa.string()).to_pylist()))
+        return list(map(Candle._make, zip(ts, *columns, volume, strict=True)))
     finally:
         if paused:
             gc.enable()
+
 
 def write_csv(path: str | Path, candles: list[Candle]) -> None:
     p = Path(path)

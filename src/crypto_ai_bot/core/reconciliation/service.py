@@ -6,6 +6,7 @@ mismatch metric and moves trading to REDUCING; a clean pass lifts a REDUCING tha
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,8 +68,10 @@ class Reconciler:
         bus: EventBus,
         metrics: Metrics,
         clock: Clock,
+        before_positions: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self._broker = broker
+        self._before_positions = before_positions  # per symbol, first (e.g. fired exchange stops)
         self._repos = repos
         self._orders = orders
         self._positions = PositionsReconciler(broker, repos)
@@ -83,6 +86,8 @@ class Reconciler:
         report = ReconcileReport()
         for symbol in symbols:
             try:
+                if self._before_positions is not None:
+                    await self._before_positions(symbol)
                 report.orders[symbol] = await self._orders.run(
                     symbol, settle_before_ms=settle_before_ms
                 )

@@ -1,4 +1,8 @@
-"""Protective exits: a hard stop below the entry and a trailing stop below the peak."""
+"""Protective exits: a hard stop below the entry price and a trailing stop below the peak.
+
+The hard stop is measured from the entry's fill price (fees excluded), as freqtrade and other
+backtesters do, so that results compare.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +39,8 @@ class ProtectiveExits:
             return None
         best: StopLevel | None = None
         if self.config.hard_stop_pct > 0:
-            best = StopLevel(position.entry_avg * self._hard, "hard_stop")
+            entry = position.entry_price if position.entry_price > 0 else position.entry_avg
+            best = StopLevel(entry * self._hard, "hard_stop")
         if self.config.trailing_pct > 0 and position.peak > 0:
             trail = StopLevel(position.peak * self._trail, "trailing_stop")
             if best is None or trail.price > best.price:

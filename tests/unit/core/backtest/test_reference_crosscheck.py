@@ -4,8 +4,8 @@ The reference below shares no code with the bot: a plain loop over Decimals (EMA
 with the conventions of DESIGN §12 written out again: EMA 12/26 seeded with the first close,
 signals from the 26th candle on, fills at the next open, a 2 % hard stop checked against the
 low (filled at the stop, or at the open below it), 0.1 % fee on each fill (in base on buys,
-in quote on sells), 1000 quote per entry, amounts floored to 1e-8. Like the bot (DESIGN §6),
-the stop sits 2 % under the entry average with the buy fee included (cost / amount held).
+in quote on sells), 1000 quote per entry, amounts floored to 1e-8. As in freqtrade, the stop
+sits 2 % under the entry's fill price (fees excluded).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def reference(candles: list[Candle]) -> list[RefTrade]:
     pending = ""
     held = cost = Decimal(0)
     entry_ts = 0
+    entry_price = Decimal(0)
     trades: list[RefTrade] = []
 
     def sell(price: Decimal, ts: int, reason: str) -> None:
@@ -55,11 +56,12 @@ def reference(candles: list[Candle]) -> list[RefTrade]:
         if pending == "buy" and not in_pos:
             qty = (STAKE / c.open).quantize(STEP8, rounding=ROUND_DOWN)
             held, cost, entry_ts = held + qty * (1 - FEE), cost + qty * c.open, c.ts_ms
+            entry_price = c.open
         elif pending == "sell" and in_pos:
             sell(c.open, c.ts_ms, "signal")
         pending = ""
         if held >= STEP8:
-            stop = cost / held * STOP
+            stop = entry_price * STOP
             if c.low <= stop:
                 sell(min(c.open, stop), c.ts_ms, "hard_stop")
         x = float(c.close)

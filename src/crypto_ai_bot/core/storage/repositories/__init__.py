@@ -26,12 +26,13 @@ class Repositories:
     market_data: MarketDataRepository
 
     @classmethod
-    def over(cls, db: Database) -> Repositories:
+    def over(cls, db: Database, *, positions_in_memory: bool = False) -> Repositories:
+        """Repositories over db; positions_in_memory for backtests only (see positions.py)."""
         return cls(
             db=db,
             orders=OrdersRepository(db),
             trades=TradesRepository(db),
-            positions=PositionsRepository(db),
+            positions=PositionsRepository(db, in_memory=positions_in_memory),
             idempotency=IdempotencyRepository(db),
             audit=AuditRepository(db),
             state=StateRepository(db),

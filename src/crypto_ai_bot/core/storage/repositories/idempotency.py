@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from crypto_ai_bot.core.storage.facade import Database
 
 
@@ -12,17 +10,15 @@ class IdempotencyRepository:
         self._db = db
 
     def claim(self, key: str, client_order_id: str, now_ms: int, ttl_ms: int) -> bool:
-        """Insert the key; False when it exists and has not expired."""
-        self._db.execute("DELETE FROM idempotency WHERE key=? AND expires_ms <= ?", (key, now_ms))
-        try:
-            self._db.execute(
-                "INSERT INTO idempotency (key, client_order_id, created_ms, expires_ms)"
-                " VALUES (?,?,?,?)",
-                (key, client_order_id, now_ms, now_ms + ttl_ms),
-            )
-        except sqlite3.IntegrityError:
-            return False
-        return True
+        """Insert the key (or take over an expired one); False when it is held."""
+        cur = self._db.execute(
+            "INSERT INTO idempotency (key, client_order_id, created_ms, expires_ms)"
+            " VALUES (?,?,?,?) ON CONFLICT(key) DO UPDATE SET"
+            " client_order_id=excluded.client_order_id, created_ms=excluded.created_ms,"
+            " expires_ms=excluded.expires_ms WHERE idempotency.expires_ms <= excluded.created_ms",
+            (key, client_order_id, now_ms, now_ms + ttl_ms),
+        )
+        return cur.rowcount == 1
 
     def release(self, key: str) -> None:
         self._db.execute("DELETE FROM idempotency WHERE key=?", (key,))

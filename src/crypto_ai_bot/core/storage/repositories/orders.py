@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from crypto_ai_bot.core.domain import Intent, OrderStatus, OrderType, Side
@@ -31,6 +31,13 @@ class OrderRecord:
     error: str
     created_ms: int
     updated_ms: int
+
+
+# Literal, so that SQLite uses the partial index orders_not_final (migration 0002).
+_NOT_FINAL_SQL = "status IN ('PENDING_SUBMIT','OPEN','PARTIALLY_FILLED','UNKNOWN')"
+assert {s.value for s in OrderStatus if not s.is_final} == {
+    "PENDING_SUBMIT", "OPEN", "PARTIALLY_FILLED", "UNKNOWN"
+}
 
 
 def _dec(v: str | None) -> Decimal | None:
@@ -111,32 +118,42 @@ class OrdersRepository:
         fee: Decimal | None = None,
         fee_currency: str | None = None,
         error: str | None = None,
+        current: OrderRecord | None = None,
     ) -> OrderRecord:
-        """Move an order to `status` (through the transition table) and store what changed."""
+        """Move an order to `status` (through the transition table) and store what changed.
+
+        `current` spares a read when the caller holds the record inside its transaction.
+        """
         with self._db.transaction():
-            current = self.get(client_order_id)
+            current = current or self.get(client_order_id)
             if current is None:
                 raise KeyError(client_order_id)
-            new = transition(current.status, status)
+            updated = replace(
+                current,
+                status=transition(current.status, status),
+                exchange_order_id=exchange_order_id or current.exchange_order_id,
+                filled=current.filled if filled is None else filled,
+                avg_price=current.avg_price if avg_price is None else avg_price,
+                fee=current.fee if fee is None else fee,
+                fee_currency=current.fee_currency if fee_currency is None else fee_currency,
+                error=current.error if error is None else error,
+                updated_ms=now_ms,
+            )
             self._db.execute(
-                "UPDATE orders SET status=?, exchange_order_id=COALESCE(?, exchange_order_id),"
-                " filled=COALESCE(?, filled), avg_price=COALESCE(?, avg_price),"
-                " fee=COALESCE(?, fee), fee_currency=COALESCE(?, fee_currency),"
-                " error=COALESCE(?, error), updated_ms=? WHERE client_order_id=?",
+                "UPDATE orders SET status=?, exchange_order_id=?, filled=?, avg_price=?, fee=?,"
+                " fee_currency=?, error=?, updated_ms=? WHERE client_order_id=?",
                 (
-                    new.value, exchange_order_id or None, _s(filled), _s(avg_price), _s(fee),
-                    fee_currency, error, now_ms, client_order_id,
+                    updated.status.value, updated.exchange_order_id or None, str(updated.filled),
+                    _s(updated.avg_price), str(updated.fee), updated.fee_currency, updated.error,
+                    now_ms, client_order_id,
                 ),
             )
-            updated = self.get(client_order_id)
-            assert updated is not None
             return updated
 
     def not_final(self, symbol: str | None = None) -> list[OrderRecord]:
-        finals = tuple(s.value for s in OrderStatus if s.is_final)
-        marks = ",".join("?" * len(finals))
-        sql = f"SELECT * FROM orders WHERE status NOT IN ({marks})"  # noqa: S608 - placeholders only
-        params: list[object] = list(finals)
+        """Orders not yet in a final state, oldest first (by the status index)."""
+        sql = f"SELECT * FROM orders WHERE {_NOT_FINAL_SQL}"  # noqa: S608 - a constant
+        params: list[object] = []
         if symbol:
             sql += " AND symbol = ?"
             params.append(symbol)

@@ -1,0 +1,160 @@
+"""Candle files (CSV, gzip, freqtrade feather) and series checks."""
+
+from __future__ import annotations
+
+import gzip
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from crypto_ai_bot.core.domain import Candle
+from crypto_ai_bot.core.market_data.candles import (
+    CandleFileError,
+    check_series,
+    clean_series,
+    load_candles,
+    write_csv,
+)
+
+STEP = 300_000
+T0 = 1_735_689_600_000  # 2025-01-01 00:00 UTC
+DATA = Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / "ohlcv"
+
+
+def c(ts: int, o: str = "100", h: str = "101", lo: str = "99", cl: str = "100.5") -> Candle:
+    return Candle(ts, Decimal(o), Decimal(h), Decimal(lo), Decimal(cl), Decimal("1.25"))
+
+
+CSV_TEXT = (
+    "timestamp_ms,open,high,low,close,volume\n"
+    f"{T0},92792.05,92848.01,92706.02,92782.39,51.41651\n"
+    "\n"
+    f"{T0 + STEP},92782.39,92907.03,92748.93,92861.2,33.36201\n"
+)
+
+
+def test_csv_keeps_exact_decimals_and_skips_header_and_blank_lines(tmp_path: Path) -> None:
+    p = tmp_path / "x.csv"
+    p.write_text(CSV_TEXT)
+    got = load_candles(p)
+    assert [k.ts_ms for k in got] == [T0, T0 + STEP]
+    assert got[0].open == Decimal("92792.05") and got[1].close == Decimal("92861.2")
+    assert str(got[0].volume) == "51.41651"
+
+
+def test_gzipped_csv_and_headerless_csv_read_the_same(tmp_path: Path) -> None:
+    gz = tmp_path / "x.csv.gz"
+    gz.write_bytes(gzip.compress(CSV_TEXT.encode()))
+    bare = tmp_path / "bare.csv"
+    bare.write_text("\n".join(CSV_TEXT.splitlines()[1:]))
+    plain = tmp_path / "x.csv"
+    plain.write_text(CSV_TEXT)
+    assert load_candles(gz) == load_candles(bare) == load_candles(plain)
+
+
+def test_write_csv_round_trips(tmp_path: Path) -> None:
+    series = [c(T0), c(T0 + STEP, "0.00001234", "0.00001300", "0.00001200", "0.00001250")]
+    for name in ("out.csv", "sub/out.csv.gz"):
+        write_csv(tmp_path / name, series)
+        assert load_candles(tmp_path / name) == series
+
+
+def _write_feather(path: Path, dates: object, **cols: list[float]) -> None:
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    table = pa.table({"date": dates, **cols})
+    feather.write_feather(table, str(path))
+
+
+def test_feather_timestamps_become_ms_and_floats_their_shortest_decimal(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    p = tmp_path / "BTC_USDT-5m.feather"
+    dates = pa.array([T0, T0 + STEP], type=pa.timestamp("ms", tz="UTC"))
+    _write_feather(p, dates, open=[0.1, 2.0], high=[0.3, 2.5], low=[0.05, 1.5],
+                   close=[0.2, 2.25], volume=[10.0, 3.5])
+    got = load_candles(p)
+    assert got[0] == Candle(T0, Decimal("0.1"), Decimal("0.3"), Decimal("0.05"),
+                            Decimal("0.2"), Decimal("10"))
+    assert got[1].ts_ms == T0 + STEP and got[1].close == Decimal("2.25")
+
+
+def test_feather_with_integer_dates(tmp_path: Path) -> None:
+    p = tmp_path / "x.feather"
+    _write_feather(p, [T0], open=[1.0], high=[1.0], low=[1.0], close=[1.0], volume=[1.0])
+    assert load_candles(p)[0].ts_ms == T0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("bad.csv", f"{CSV_TEXT}{T0 + 2 * STEP},1,2,x,1,1\n", r"bad\.csv:5: not a number"),
+        ("short.csv", f"{T0},1,2,0.5\n", r"short\.csv:1: expected 6 columns, got 4"),
+        ("nan.csv", f"{T0},1,nan,1,1,1\n", r"nan\.csv:1: non-finite price"),
+        ("x.txt", "hello", r"x\.txt: unknown format"),
+    ],
+)
+def test_bad_csv_names_file_and_line(tmp_path: Path, name: str, content: str,
+                                     expected: str) -> None:
+    p = tmp_path / name
+    p.write_text(content)
+    with pytest.raises(CandleFileError, match=expected):
+        load_candles(p)
+
+
+def test_missing_and_corrupt_files_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(CandleFileError, match=r"nope\.csv: no such file"):
+        load_candles(tmp_path / "nope.csv")
+    gz = tmp_path / "broken.csv.gz"
+    gz.write_bytes(b"not gzip at all")
+    with pytest.raises(CandleFileError, match=r"broken\.csv\.gz: cannot read"):
+        load_candles(gz)
+    fe = tmp_path / "broken.feather"
+    fe.write_bytes(b"\x00garbage")
+    with pytest.raises(CandleFileError, match=r"broken\.feather: not a readable feather"):
+        load_candles(fe)
+    cols = tmp_path / "cols.feather"
+    _write_feather(cols, [T0], open=[1.0], close=[1.0])
+    with pytest.raises(CandleFileError, match=r"missing column.*high.*low.*volume"):
+        load_candles(cols)
+
+
+def test_check_series_finds_gaps_duplicates_disorder_and_bad_rows() -> None:
+    series = [
+        c(T0), c(T0 + STEP), c(T0 + STEP),  # duplicate
+        c(T0 + 4 * STEP),  # gap of two candles
+        c(T0 + 3 * STEP),  # out of order
+        c(T0 + 5 * STEP, h="98"),  # high below low
+        c(T0 + 6 * STEP, cl="102"),  # close above high
+    ]
+    rep = check_series(series, STEP)
+    assert rep.count == 7 and not rep.ok
+    assert rep.duplicates == [T0 + STEP]
+    assert rep.gaps == [(T0 + STEP, T0 + 4 * STEP)]
+    assert rep.out_of_order == [T0 + 3 * STEP]
+    assert rep.bad_rows == [T0 + 5 * STEP, T0 + 6 * STEP]
+    text = rep.describe()
+    for part in ("1 gap(s)", "1 duplicate(s)", "1 row(s) out of order", "2 inconsistent"):
+        assert part in text
+
+
+def test_check_series_on_a_clean_series() -> None:
+    rep = check_series([c(T0 + i * STEP) for i in range(5)], STEP)
+    assert rep.ok and rep.describe().startswith("5 candles, no gaps")
+
+
+def test_clean_series_sorts_and_keeps_the_last_duplicate() -> None:
+    series = [c(T0 + STEP), c(T0), c(T0 + STEP, cl="100.75")]
+    assert clean_series(series) == [c(T0), c(T0 + STEP, cl="100.75")]
+
+
+def test_real_csv_and_feather_hold_the_same_btc_series() -> None:
+    csv_path, feather_path = DATA / "BTC_USDT-5m.csv.gz", DATA / "binance" / "BTC_USDT-5m.feather"
+    if not (csv_path.exists() and feather_path.exists()):
+        pytest.skip(f"real data not present under {DATA.resolve()}")
+    from_csv, from_feather = load_candles(csv_path), load_candles(feather_path)
+    assert len(from_csv) > 100_000
+    assert from_csv == from_feather
+    assert check_series(from_csv, STEP).ok
