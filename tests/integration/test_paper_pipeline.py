@@ -78,6 +78,9 @@ class _StuckFeed:
     async def ticker(self, symbol: str) -> Any:
         return await self._inner.ticker(symbol)
 
+    async def close(self) -> None:
+        return None
+
 
 async def test_dead_mans_switch_halts_a_stalled_bot(make_settings: Callable[..., Any]) -> None:
     settings = make_settings(eval_interval_sec=0.05, exits_interval_sec=0.05,

@@ -78,6 +78,8 @@ class Container:
         with contextlib.suppress(Exception):
             await self.orchestrator.stop()
         with contextlib.suppress(Exception):
+            await self.feed.close()
+        with contextlib.suppress(Exception):
             await self.broker.close()
         if self.lock is not None:
             self.lock.release()

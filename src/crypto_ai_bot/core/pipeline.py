@@ -120,6 +120,8 @@ class SymbolPipeline:
             result = await self._enter(decision, ticker)
         elif decision.action is Action.SELL and in_position:
             result = await self._executor.exit(self.symbol, f"signal: {decision.reason}")
+            if result.outcome == "sent":
+                await self._sync_stop()  # closed: the exchange-side stop goes too
         if result is not None:
             self.stats.last_result = f"{decision.action.value}: {result.outcome}"
         return result
@@ -159,6 +161,8 @@ class SymbolPipeline:
         position = self._repos.positions.get(self.symbol)
         if not position.is_open(self._broker.market(self.symbol).min_amount):
             return None
+        if self._stop_sync is not None and not position.stop_order_id:
+            await self._sync_stop(position)  # e.g. an entry that reconcile settled later
         ticker = await self._feed.ticker(self.symbol)
         price = ticker.bid if ticker.bid > 0 else ticker.last
         return await self.check_stops(position, trigger_price=price, peak_price=ticker.last)
@@ -177,7 +181,10 @@ class SymbolPipeline:
                 self._bus.emit(topics.EXIT_TRIGGERED, self._clock.now_ms(), self.symbol,
                                reason=level.reason, stop=str(level.price),
                                price=str(trigger_price))
-            return await self._executor.exit(self.symbol, level.reason)
+            result = await self._executor.exit(self.symbol, level.reason)
+            if result.outcome == "sent":
+                await self._sync_stop()
+            return result
         if self._exits.raise_peak(position, peak_price):
             self._repos.positions.save(position)
             await self._sync_stop(position)

@@ -15,11 +15,12 @@ def idempotency_key(symbol: str, side: str, now_ms: int, bucket_ms: int) -> str:
 
 
 def client_order_id(key: str) -> str:
-    """A Gate-compatible client order id (`t-` + 28 chars max) derived from a key.
+    """A Gate-compatible client order id derived from a key: `t-cab` + 23 hex digits.
 
-    Deterministic, so a restarted process computes the same id for the same key.
+    Deterministic, so a restarted process computes the same id for the same key. 28
+    characters in all: Gate allows 28 after `t-`, ccxt's createOrder 28 including it.
     """
-    digest = hashlib.sha256(key.encode()).hexdigest()[:25]
+    digest = hashlib.sha256(key.encode()).hexdigest()[:23]
     return f"t-cab{digest}"
 
 

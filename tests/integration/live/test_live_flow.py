@@ -26,9 +26,10 @@ async def test_entry_stop_moves_exit_reconcile_clean(
     pos = c.repos.positions.get(SYMBOL)
     assert pos.base_amount == sim_balance(sim, "BTC") > 0  # filled minus the base fee
 
-    # an exchange-side stop rests at the stop level (trailing 1 % below the fill at 60000)
+    # an exchange-side backstop rests 0.5 % under the stop level (trailing 1 % below the
+    # fill at 60000: 59400 x 0.995)
     [stop] = open_triggers(sim)
-    assert Decimal(stop["trigger"]["price"]) == Decimal("59400")  # type: ignore[index]
+    assert Decimal(stop["trigger"]["price"]) == Decimal("59103")  # type: ignore[index]
     assert pos.stop_order_id == str(stop["id"])
 
     # the price rises: the trailing stop and the exchange stop move up; the old one is gone
@@ -36,20 +37,20 @@ async def test_entry_stop_moves_exit_reconcile_clean(
     await p.protect()
     [moved] = open_triggers(sim)
     assert moved["id"] != stop["id"]
-    assert Decimal(moved["trigger"]["price"]) == Decimal("60390")  # type: ignore[index]
-    assert c.repos.positions.get(SYMBOL).stop_price == Decimal("60390")
+    assert Decimal(moved["trigger"]["price"]) == Decimal("60088")  # type: ignore[index]
+    assert c.repos.positions.get(SYMBOL).stop_price == Decimal("60088")
     # a small rise (< 0.2 %) does not move it
     sim.set_price(SYMBOL, "61050")
     await p.protect()
     assert [t["id"] for t in open_triggers(sim)] == [moved["id"]]
 
-    # exit on a signal; reconcile cancels the stop of the closed position and finds no gap
+    # exit on a signal: the stop of the closed position is cancelled with it; no gap
     t = await ticker(c)
     result = await p.act(decision(Action.SELL, t.last), t)
     assert result is not None and result.outcome == "sent", result
+    assert open_triggers(sim) == []
     report = await c.orchestrator.reconcile_once()
     assert report.ok, report.as_dict()
-    assert open_triggers(sim) == []
     pos = c.repos.positions.get(SYMBOL)
     assert pos.stop_order_id == "" and pos.base_amount == sim_balance(sim, "BTC")
     state = sim.state()

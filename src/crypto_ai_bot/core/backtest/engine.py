@@ -139,6 +139,9 @@ class BacktestFeed:
             raise LookupError(f"no price on the board for {symbol}")
         return t
 
+    async def close(self) -> None:
+        return None
+
 
 def _stream(k: int, candles: Sequence[Candle]) -> Iterator[tuple[int, int, Candle]]:
     return ((c.ts_ms, k, c) for c in candles)

@@ -31,6 +31,7 @@ class ExchangeStopKeeper:
         self, broker: Broker, repos: Repositories, bus: EventBus, clock: Clock, *,
         executor: OrderExecutor | None = None, min_move_pct: Decimal = Decimal("0.2"),
         min_interval_ms: int = 10_000, limit_factor: Decimal = Decimal("0.99"),
+        backstop_offset_pct: Decimal = Decimal("0.5"),
     ) -> None:
         self._broker = broker
         self._repos = repos
@@ -40,6 +41,9 @@ class ExchangeStopKeeper:
         self.min_move = 1 + min_move_pct / 100
         self.min_interval_ms = min_interval_ms
         self._limit_factor = limit_factor
+        # The resting stop is a backstop: a little under the client-side stop, so that the
+        # bot's own exit acts first while it runs, and the exchange's only when it does not.
+        self._backstop = 1 - backstop_offset_pct / 100
         self._locks: dict[str, asyncio.Lock] = {}
         self._moved_ms: dict[str, int] = {}
         self._amounts: dict[str, Decimal] = {}  # amount of the resting stop, when known
@@ -65,7 +69,7 @@ class ExchangeStopKeeper:
             await self._cancel(symbol, pos)
             return
         amount = market.round_amount(pos.base_amount)
-        trigger = market.round_price(level.price)
+        trigger = market.round_price(level.price * self._backstop)
         now = self._clock.now_ms()
         if pos.stop_order_id:
             same_amount = await self._resting_amount(symbol, pos) == amount

@@ -97,10 +97,10 @@ class OrderExecutor:
         pending = self.exit_in_flight(symbol)
         if pending is not None:
             return PlaceResult("skipped", pending.client_order_id, pending, "exit in flight")
-        now = self._clock.now_ms()
-        last_exit = self._repos.orders.last_created_ms(symbol, Intent.EXIT)
-        if position.exit_attempt and last_exit and now - last_exit < self.config.exit_retry_ms:
-            return PlaceResult("skipped", detail="waiting before the next exit attempt")
+        if position.exit_attempt:  # a previous exit failed: do not hammer the exchange
+            last_exit = self._repos.orders.last_created_ms(symbol, Intent.EXIT)
+            if last_exit and self._clock.now_ms() - last_exit < self.config.exit_retry_ms:
+                return PlaceResult("skipped", detail="waiting before the next exit attempt")
         amount = market.round_amount(position.base_amount)
         if amount < market.min_amount or amount <= 0:
             return PlaceResult("skipped", detail=f"position {position.base_amount} is dust")

@@ -34,13 +34,22 @@ class PriceFeed(Protocol):
 
     async def ticker(self, symbol: str) -> Ticker: ...
 
+    async def close(self) -> None:
+        """Release what the feed holds (a network client); the feeds here hold nothing."""
+        ...
+
+
+class _NothingToClose:
+    async def close(self) -> None:
+        return None
+
 
 def ticker_around(symbol: str, ts_ms: int, last: Decimal) -> Ticker:
     spread = (last * _HALF_SPREAD).quantize(_CENT)
     return Ticker(symbol, ts_ms, last, last - spread, last + spread)
 
 
-class FixedFeed:
+class FixedFeed(_NothingToClose):
     """One flat candle per timeframe of wall-clock time at a fixed price."""
 
     def __init__(self, price: Decimal, clock: Clock, board: PriceBoard, step_ms: int) -> None:
@@ -110,7 +119,7 @@ def _dec(x: float) -> Decimal:
     return Decimal(f"{x:.2f}")
 
 
-class SyntheticFeed:
+class SyntheticFeed(_NothingToClose):
     """Accelerated synthetic market: the first poll returns `warmup` candles, then one per poll."""
 
     def __init__(
@@ -150,7 +159,7 @@ class SyntheticFeed:
         return t
 
 
-class ReplayFeed:
+class ReplayFeed(_NothingToClose):
     """Replays a candle file, accelerated like the synthetic feed; stops at the end."""
 
     def __init__(self, path: str, clock: Clock, board: PriceBoard, warmup: int = 60) -> None:
