@@ -9,7 +9,8 @@ from tenacity import (
     AsyncRetrying,
     retry_if_exception,
     stop_after_attempt,
-    wait_random_exponential,
+    wait_exponential,
+    wait_random,
 )
 
 T = TypeVar("T")
@@ -27,7 +28,7 @@ async def retry_async(
     async for attempt in AsyncRetrying(
         retry=retry_if_exception(should_retry),
         stop=stop_after_attempt(attempts),
-        wait=wait_random_exponential(multiplier=initial_s, max=max_s),
+        wait=wait_exponential(multiplier=initial_s, max=max_s) + wait_random(0, initial_s),
         reraise=True,
     ):
         with attempt:
