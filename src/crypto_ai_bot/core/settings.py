@@ -130,8 +130,23 @@ class Settings(BaseSettings):
                 _check_symbol(part.strip())
         return v
 
+    @model_validator(mode="before")
+    @classmethod
+    def _live_reads_live_prices(cls, data: Any) -> Any:
+        """PRICE_FEED defaults to live in live mode (a live bot trades on real prices)."""
+        if isinstance(data, dict):
+            mode = {k.lower(): v for k, v in data.items()}.get("mode")
+            keys = {k.lower() for k in data}
+            if str(mode).lower() == "live" and "price_feed" not in keys:
+                return {**data, "price_feed": "live"}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
+        if self.mode == "live" and self.price_feed != "live":
+            raise ValueError(
+                f"PRICE_FEED={self.price_feed} cannot drive MODE=live: use PRICE_FEED=live"
+            )
         if self.ema_fast >= self.ema_slow:
             raise ValueError("EMA_FAST must be smaller than EMA_SLOW")
         if self.price_feed == "replay" and not self.replay_file:

@@ -81,3 +81,13 @@ def test_secret_not_echoed_in_error(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError) as err:
         load_settings(None).credentials()
     assert "not-base64" not in str(err.value)
+
+
+def test_live_mode_reads_live_prices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODE", "live")
+    assert load_settings(None).price_feed == "live"
+    assert load_settings(None).autostart_effective is False
+    assert load_settings(None).instance_lock_enabled is True
+    monkeypatch.setenv("PRICE_FEED", "synthetic")
+    with pytest.raises(ConfigError, match="PRICE_FEED=synthetic cannot drive MODE=live"):
+        load_settings(None)
