@@ -6,3 +6,6 @@ CREATE INDEX orders_idempotency_key ON orders (idempotency_key);
 -- Orders not yet final: few at any time, asked for on every exit check and reconcile pass.
 CREATE INDEX orders_not_final ON orders (symbol, created_ms)
     WHERE status IN ('PENDING_SUBMIT','OPEN','PARTIALLY_FILLED','UNKNOWN');
+-- orders_not_final serves the status lookups; the rolling-hour count wants created_ms.
+DROP INDEX orders_status;
+CREATE INDEX orders_created ON orders (created_ms);

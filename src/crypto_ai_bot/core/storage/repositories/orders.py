@@ -48,18 +48,24 @@ def _s(v: Decimal | None) -> str | None:
     return None if v is None else str(v)
 
 
+_SIDES = {m.value: m for m in Side}
+_TYPES = {m.value: m for m in OrderType}
+_INTENTS = {m.value: m for m in Intent}
+_STATUSES = {m.value: m for m in OrderStatus}
+
+
 def _record(r: Row) -> OrderRecord:
     return OrderRecord(
         client_order_id=r["client_order_id"],
         exchange_order_id=r["exchange_order_id"] or "",
         symbol=r["symbol"],
-        side=Side(r["side"]),
-        type=OrderType(r["type"]),
-        intent=Intent(r["intent"]),
+        side=_SIDES[r["side"]],
+        type=_TYPES[r["type"]],
+        intent=_INTENTS[r["intent"]],
         amount=_dec(r["amount"]),
         cost=_dec(r["cost"]),
         price=_dec(r["price"]),
-        status=OrderStatus(r["status"]),
+        status=_STATUSES[r["status"]],
         filled=Decimal(r["filled"]),
         avg_price=_dec(r["avg_price"]),
         fee=Decimal(r["fee"]),
