@@ -89,7 +89,7 @@ async def test_dead_mans_switch_halts_a_stalled_bot(make_settings: Callable[...,
     feed = _StuckFeed(base.feed)
     base.db.close()
     c = build_container(settings, feed=feed)
-    c.orchestrator.intervals = dataclasses.replace(c.orchestrator.intervals, stop_timeout_s=0.5)
+    c.orchestrator.config = dataclasses.replace(c.orchestrator.config, stop_timeout_s=0.5)
     await c.start()
     for _ in range(100):
         if c.orchestrator.dms.tripped:

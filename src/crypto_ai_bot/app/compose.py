@@ -18,7 +18,7 @@ from crypto_ai_bot.core.execution.executor import ExecutionConfig, OrderExecutor
 from crypto_ai_bot.core.market_data.board import PriceBoard
 from crypto_ai_bot.core.market_data.candles import CandleFileError
 from crypto_ai_bot.core.market_data.feeds import FixedFeed, PriceFeed, ReplayFeed, SyntheticFeed
-from crypto_ai_bot.core.orchestrator import Intervals, Orchestrator
+from crypto_ai_bot.core.orchestrator import OrchestratorConfig, Orchestrator
 from crypto_ai_bot.core.pipeline import StopSync, SymbolPipeline
 from crypto_ai_bot.core.reconciliation.orders import OrdersReconciler
 from crypto_ai_bot.core.reconciliation.service import Reconciler
@@ -204,7 +204,7 @@ def build_container(
     orchestrator = Orchestrator(
         pipelines, broker=broker, reconciler=reconciler, repos=repos, bus=bus, metrics=metrics,
         clock=clock,
-        intervals=Intervals(
+        config=OrchestratorConfig(
             evaluate_s=settings.eval_interval_sec,
             exits_s=settings.exits_interval_sec,
             reconcile_s=settings.reconcile_interval_sec,

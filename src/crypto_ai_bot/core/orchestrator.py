@@ -31,7 +31,9 @@ log = get_logger("orchestrator")
 
 
 @dataclass(frozen=True, slots=True)
-class Intervals:
+class OrchestratorConfig:
+    """Loop intervals (seconds) and what the orchestrator watches for the alert metrics."""
+
     evaluate_s: float
     exits_s: float
     reconcile_s: float
@@ -52,7 +54,7 @@ class Orchestrator:
         bus: EventBus,
         metrics: Metrics,
         clock: Clock,
-        intervals: Intervals,
+        config: OrchestratorConfig,
         heartbeats: Heartbeats,
         dms: DeadMansSwitch,
         exits_enabled: bool = True,
@@ -64,14 +66,14 @@ class Orchestrator:
         self._bus = bus
         self._metrics = metrics
         self._clock = clock
-        self.intervals = intervals
+        self.config = config
         self.heartbeats = heartbeats
         self.dms = dms
         self._exits_enabled = exits_enabled
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
         self._lock = asyncio.Lock()
-        self.watchdog = Watchdog(intervals.watchdog_s, self._watchdog_tick)
+        self.watchdog = Watchdog(config.watchdog_s, self._watchdog_tick)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.last_reconcile: ReconcileReport | None = None
         self.started_ms = 0
@@ -97,12 +99,12 @@ class Orchestrator:
             self.heartbeats.forget()
             specs: list[tuple[str, float, Callable[[], Awaitable[Any]]]] = []
             for symbol, p in self.pipelines.items():
-                specs.append((f"evaluate:{symbol}", self.intervals.evaluate_s, p.evaluate))
+                specs.append((f"evaluate:{symbol}", self.config.evaluate_s, p.evaluate))
                 if self._exits_enabled:
-                    specs.append((f"exits:{symbol}", self.intervals.exits_s, p.protect))
-            specs.append(("reconcile", self.intervals.reconcile_s, self.reconcile_once))
-            if self.intervals.countdown_s:
-                specs.append(("countdown", max(self.intervals.countdown_s / 4, 1.0),
+                    specs.append((f"exits:{symbol}", self.config.exits_s, p.protect))
+            specs.append(("reconcile", self.config.reconcile_s, self.reconcile_once))
+            if self.config.countdown_s:
+                specs.append(("countdown", max(self.config.countdown_s / 4, 1.0),
                               self._arm_countdown))
             now = self._clock.now_ms()
             for name, _, _ in specs:
@@ -125,14 +127,14 @@ class Orchestrator:
             self._stop.set()
             self.dms.disarm()
             self.watchdog.stop()
-            _, pending = await asyncio.wait(self._tasks, timeout=self.intervals.stop_timeout_s)
+            _, pending = await asyncio.wait(self._tasks, timeout=self.config.stop_timeout_s)
             for t in pending:
                 t.cancel()
             for t in pending:
                 with contextlib.suppress(asyncio.CancelledError):
                     await t
             self._tasks = []
-            if self.intervals.countdown_s:
+            if self.config.countdown_s:
                 for symbol in self.symbols:
                     with contextlib.suppress(Exception):
                         await self._broker.arm_countdown(symbol, 0)
@@ -169,7 +171,7 @@ class Orchestrator:
 
     async def _arm_countdown(self) -> None:
         for symbol in self.symbols:
-            await self._broker.arm_countdown(symbol, self.intervals.countdown_s)
+            await self._broker.arm_countdown(symbol, self.config.countdown_s)
 
     # dead man's switch ----------------------------------------------------------------
 
@@ -181,7 +183,7 @@ class Orchestrator:
         self._metrics.dms_tripped.set(1 if self.dms.tripped else 0)
         self._metrics.set_trading_state(self._repos.state.trading_state().value)
         pnl = self._daily_pnl(now)
-        limit = self.intervals.daily_loss_limit_quote
+        limit = self.config.daily_loss_limit_quote
         self._metrics.daily_pnl.set(float(pnl))
         self._metrics.daily_loss_limit_reached.set(1 if limit and -pnl >= limit else 0)
 
