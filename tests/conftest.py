@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,3 +51,48 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_server(cwd: Path, env: dict[str, str], timeout_s: float = 30) -> Iterator[str]:
+    """The real server (uvicorn in its own process) on a free port; yields its base URL.
+
+    Its output goes to `cwd/server.log`, for tests that check what it logged.
+    """
+    port = free_port()
+    log_path = cwd / "server.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [PYTHON, "-m", "uvicorn", "crypto_ai_bot.app.server:app", "--host", "127.0.0.1",
+             "--port", str(port)],
+            cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"server exited: {log_path.read_text()[-2000:]}")
+            try:
+                if httpx.get(url + "/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server not ready: {log_path.read_text()[-2000:]}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import REPO, free_port, running_server
 
 
 def env_for(cwd: Path, **extra: str) -> dict[str, str]:
@@ -29,44 +25,12 @@ def health(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real server (uvicorn, its own process) on a free port and a tmp database."""
     cwd = tmp_path_factory.mktemp("server")
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "crypto_ai_bot.app.server:app",
-         "--host", "127.0.0.1", "--port", str(port)],
-        cwd=cwd, env=env_for(cwd, AUTOSTART="1"),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            try:
-                if httpx.get(url + "/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        else:
-            pytest.fail("server did not become ready in 20 s")
+    with running_server(cwd, env_for(cwd, AUTOSTART="1")) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_oneshot_healthy_server_exits_0(server: str, tmp_path: Path) -> None:

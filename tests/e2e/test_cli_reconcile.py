@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import REPO, running_server
 
 
 def env_for(cwd: Path, **extra: str) -> dict[str, str]:
@@ -74,43 +71,11 @@ def test_seeded_mismatch_exits_1_and_reports_it(tmp_path: Path) -> None:
     assert report["trading_state"] == "REDUCING"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def running_bot(tmp_path: Path) -> Iterator[str]:
     """`make run` in miniature: uvicorn with the loops on, on tmp_path's database."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "crypto_ai_bot.app.server:app",
-         "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp_path, env=env_for(tmp_path, AUTOSTART="1"),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            try:
-                if httpx.get(url + "/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        else:
-            pytest.fail("the bot did not become ready in 20 s")
+    with running_server(tmp_path, env_for(tmp_path, AUTOSTART="1")) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_reconcile_in_a_second_terminal_while_the_bot_runs(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -10,50 +9,20 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import PYTHON, subprocess_env
+from tests.conftest import PYTHON, free_port, running_server, subprocess_env
 
 TOKEN = "test-token-123"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(tmp: Path, **env: str) -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [PYTHON, "-m", "uvicorn", "crypto_ai_bot.app.server:app", "--host", "127.0.0.1",
-         "--port", str(port)],
-        cwd=tmp, env=subprocess_env(**env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            httpx.get(url + "/health", timeout=1)
-            return proc, url
-        except httpx.TransportError:
-            time.sleep(0.2)
-    proc.kill()
-    _, err = proc.communicate()
-    raise AssertionError(f"server did not start: {err[-2000:]}")
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    proc, url = start_server(
-        tmp_path, API_TOKEN=TOKEN, EVAL_INTERVAL_SEC="0.2", EXITS_INTERVAL_SEC="0.2",
+    env = subprocess_env(
+        API_TOKEN=TOKEN, EVAL_INTERVAL_SEC="0.2", EXITS_INTERVAL_SEC="0.2",
         RISK_COOLDOWN_SEC="0", DB_PATH=str(tmp_path / "bot.sqlite3"),
     )
-    yield url, tmp_path
-    proc.terminate()
-    out, _ = proc.communicate(timeout=20)
-    assert TOKEN not in out  # secrets never reach the logs
+    with running_server(tmp_path, env) as url:
+        yield url, tmp_path
+    assert TOKEN not in (tmp_path / "server.log").read_text()  # secrets never reach the logs
 
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
