@@ -1,6 +1,7 @@
 """Helpers every cab-* command shares: settings, logging, asyncio, tables, exit codes.
 
-Exit codes: 0 success, 1 the check failed or the work could not be done, 2 bad configuration.
+Exit codes: 0 success, 1 the check failed or the work could not be done, 2 bad configuration
+or input, 130 interrupted.
 Command output goes to stdout; logs go to stderr so that `cab-perf --json | jq` stays clean.
 """
 
@@ -9,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, NoReturn, TypeVar
 
 from rich.console import Console
 from rich.table import Table
 
+from crypto_ai_bot.core.market_data.candles import CandleFileError
 from crypto_ai_bot.core.settings import Settings, load_settings
-from crypto_ai_bot.utils.exceptions import ConfigError
+from crypto_ai_bot.utils.exceptions import BrokerError, ConfigError, StorageError
 from crypto_ai_bot.utils.logging import configure_logging
 
 T = TypeVar("T")
@@ -24,6 +26,26 @@ T = TypeVar("T")
 EXIT_OK = 0
 EXIT_FAIL = 1
 EXIT_CONFIG = 2
+
+
+class BadInput(Exception):
+    """A command-line argument or input file the command cannot use; the message says why."""
+
+
+def guarded(prog: str, work: Callable[[], int], *, interrupted: str = "interrupted") -> int:
+    """Run a command's work with its exit codes: bad input or configuration 2 (one line on
+    stderr naming the problem), an exchange error 1, Ctrl+C 130."""
+    try:
+        return work()
+    except (BadInput, CandleFileError, ConfigError, StorageError, ValueError) as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except BrokerError as exc:
+        print(f"{prog}: exchange error: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        print(f"{prog}: {interrupted}", file=sys.stderr)
+        return 130
 
 
 def config_exit(exc: ConfigError) -> NoReturn:

@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from crypto_ai_bot.cli._common import BadInput, guarded
 from crypto_ai_bot.core.backtest.report import (
     write_equity_png,
     write_summary_json,
@@ -33,9 +34,8 @@ from crypto_ai_bot.core.backtest.report import (
 )
 from crypto_ai_bot.core.backtest.runner import BacktestResult, run_backtest
 from crypto_ai_bot.core.domain import Candle
-from crypto_ai_bot.core.market_data.candles import CandleFileError, check_series, load_candles
+from crypto_ai_bot.core.market_data.candles import check_series, load_candles
 from crypto_ai_bot.core.risk.manager import RiskConfig
-from crypto_ai_bot.utils.exceptions import ConfigError, StorageError
 from crypto_ai_bot.utils.logging import configure_logging
 from crypto_ai_bot.utils.time import iso_utc, parse_date_ms, timeframe_ms
 
@@ -44,21 +44,10 @@ _FREQTRADE_NAME = re.compile(r"^([A-Za-z0-9]+)_([A-Za-z0-9]+)-\d+[mhdwM]")
 _SYMBOL = re.compile(r"^[A-Za-z0-9]+/[A-Za-z0-9]+$")
 
 
-class BadInput(Exception):
-    """Something the user typed or pointed at is unusable: exit 2."""
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     configure_logging("WARNING", stream=sys.stderr)
-    try:
-        return _run(args)
-    except (BadInput, CandleFileError, ConfigError, StorageError, ValueError) as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+    return guarded(PROG, lambda: _run(args))
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -15,13 +15,12 @@ import argparse
 import asyncio
 import itertools
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from crypto_ai_bot.cli._common import BadInput, guarded
 from crypto_ai_bot.core.market_data.candles import (
-    CandleFileError,
     SeriesReport,
     check_series,
     clean_series,
@@ -30,7 +29,6 @@ from crypto_ai_bot.core.market_data.candles import (
 )
 from crypto_ai_bot.core.storage.facade import open_database
 from crypto_ai_bot.core.storage.repositories.market_data import MarketDataRepository
-from crypto_ai_bot.utils.exceptions import BrokerError, ConfigError, StorageError
 from crypto_ai_bot.utils.time import SystemClock, iso_utc, parse_date_ms, timeframe_ms
 
 if TYPE_CHECKING:
@@ -44,24 +42,11 @@ _FREQTRADE_NAME = re.compile(
 )
 
 
-class BadInput(Exception):
-    """A problem with what the user typed or pointed at; exit 2."""
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
-    try:
-        return handler(args)
-    except (BadInput, ConfigError, CandleFileError, StorageError) as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
-    except BrokerError as exc:
-        print(f"{PROG}: exchange error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; what was stored stays stored", file=sys.stderr)
-        return 130
+    return guarded(PROG, lambda: handler(args),
+                   interrupted="interrupted; what was stored stays stored")
 
 
 def _parser() -> argparse.ArgumentParser:

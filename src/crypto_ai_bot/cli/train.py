@@ -17,8 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from crypto_ai_bot.cli._common import BadInput, guarded
 from crypto_ai_bot.core.domain import Candle
-from crypto_ai_bot.core.market_data.candles import CandleFileError, check_series, load_candles
+from crypto_ai_bot.core.market_data.candles import check_series, load_candles
 from crypto_ai_bot.core.strategy.training import (
     Metrics,
     TrainConfig,
@@ -27,7 +28,6 @@ from crypto_ai_bot.core.strategy.training import (
     save_model_dir,
     walk_forward,
 )
-from crypto_ai_bot.utils.exceptions import ConfigError, StorageError
 from crypto_ai_bot.utils.time import SystemClock, iso_utc, parse_date_ms, timeframe_ms
 
 PROG = "cab-train"
@@ -35,20 +35,9 @@ BT_STAKE = 1000  # the backtest runner's defaults: 1000 quote a trade out of 100
 BT_STOP_PCT = 2
 
 
-class BadInput(Exception):
-    """A problem with what the user typed or pointed at; exit 2."""
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        return _run(args)
-    except (BadInput, ConfigError, CandleFileError, StorageError) as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; nothing saved", file=sys.stderr)
-        return 130
+    return guarded(PROG, lambda: _run(args), interrupted="interrupted; nothing saved")
 
 
 def _parser() -> argparse.ArgumentParser:
