@@ -18,7 +18,7 @@ from crypto_ai_bot.core.execution.executor import ExecutionConfig, OrderExecutor
 from crypto_ai_bot.core.market_data.board import PriceBoard
 from crypto_ai_bot.core.market_data.candles import CandleFileError
 from crypto_ai_bot.core.market_data.feeds import FixedFeed, PriceFeed, ReplayFeed, SyntheticFeed
-from crypto_ai_bot.core.orchestrator import OrchestratorConfig, Orchestrator
+from crypto_ai_bot.core.orchestrator import Orchestrator, OrchestratorConfig
 from crypto_ai_bot.core.pipeline import StopSync, SymbolPipeline
 from crypto_ai_bot.core.reconciliation.orders import OrdersReconciler
 from crypto_ai_bot.core.reconciliation.service import Reconciler

@@ -98,6 +98,8 @@ async def test_precision_and_minimums_refused_before_or_by_the_exchange(
     broker = c.broker
     stale: MarketInfo = replace(broker.market(SYMBOL), price_step=Decimal("0.001"))
     broker._markets[SYMBOL] = stale  # type: ignore[attr-defined]
+    # ccxt rounds to its own copy of the market (loaded with ours): stale it the same way
+    broker.exchange.markets[SYMBOL]["precision"]["price"] = 0.001  # type: ignore[attr-defined]
     c.executor.config = replace(c.executor.config, fixed_amount_quote=Decimal("100.005"))
     sim.set_faults(order_rate_limit=0)
     result = await c.executor.enter(SYMBOL, "test")

@@ -1,10 +1,10 @@
-"""CcxtBroker: the live broker, Gate.io API v4 spot through ccxt's async client.
+"""CcxtBroker: the live broker, through ccxt's unified API (Gate.io API v4 spot first).
 
-Orders, trades and stops go through ccxt's signed Gate endpoints (`private_spot_*`) with bodies
-we build from Decimal strings: ccxt's createOrder refuses a `text` longer than 28 characters
-including the `t-` prefix, which Gate itself allows (ids.py makes 30). Floats from ccxt are
-turned into Decimal with `Decimal(str(x))`; every ccxt exception becomes a bot error
-(ccxt_errors.py). Reads are retried with backoff behind a circuit breaker; order requests never.
+Orders, trades and stops go through ccxt's unified methods (create_order, fetch_order,
+fetch_order_trades, fetch_closed_orders, cancel_order, with params["trigger"] for stops); what
+they cannot express is in one exchange dialect (ccxt_dialects.py). ccxt's floats become Decimal
+with `Decimal(str(x))`; every ccxt exception becomes a bot error (ccxt_errors.py). Reads are
+retried with backoff behind a circuit breaker; order requests never.
 """
 
 from __future__ import annotations
@@ -13,20 +13,22 @@ import asyncio
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import ccxt.async_support as ccxt
 
 from crypto_ai_bot.core.brokers.ccxt_client import build_ccxt_exchange
-from crypto_ai_bot.core.brokers.ccxt_errors import is_retryable, map_ccxt_error
-from crypto_ai_bot.core.brokers.gate_parse import (
+from crypto_ai_bot.core.brokers.ccxt_dialects import (
+    ExchangeDialect,
     d,
+    dialect_for,
     parse_order,
     parse_stop,
     parse_trade,
-    with_status,
 )
+from crypto_ai_bot.core.brokers.ccxt_errors import is_retryable, map_ccxt_error
 from crypto_ai_bot.core.domain import (
     ZERO,
     Balance,
@@ -54,8 +56,7 @@ from crypto_ai_bot.utils.retry import retry_async
 from crypto_ai_bot.utils.time import Clock
 
 T = TypeVar("T")
-STOP_TEXT_PREFIX = "t-cabs"  # our stops' sell orders; order ids are "t-cab" + hex, never "s"
-_SCAN_PAGES = 3  # finished orders scanned (x100) when looking an order up by client id
+STOP_TEXT_PREFIX = "t-cabs"  # our stops' client ids; order ids are "t-cab" + hex, never "s"
 
 
 class TokenBucket:
@@ -87,10 +88,12 @@ class CcxtBroker:
     def __init__(
         self, exchange: Any, clock: Clock, *, name: str = "gate", order_rate: float = 8.0,
         request_rate: float = 20.0, retry_attempts: int = 4, retry_initial_s: float = 0.2,
-        breaker: CircuitBreaker | None = None,
+        breaker: CircuitBreaker | None = None, dialect: ExchangeDialect | None = None,
     ) -> None:
         self.name = name
         self.exchange = exchange  # shared with LiveFeed
+        self._dialect = dialect or dialect_for(str(getattr(exchange, "id", name)))
+        self._dialect.prepare(exchange)
         self._clock = clock
         self._order_rate = order_rate
         self._order_buckets: dict[str, TokenBucket] = {}
@@ -107,11 +110,10 @@ class CcxtBroker:
         exchange_id = settings.exchange.strip().lower()
         gate = exchange_id in ("gate", "gateio")
         url = api_url(exchange_id, settings.exchange_api_url)
-        options: dict[str, Any] = {"createMarketBuyOrderRequiresPrice": False} if gate else {}
         ex = build_ccxt_exchange(
             exchange_id, api_url=url, sandbox=settings.sandbox,
             api_key=key.get_secret_value(), secret=secret.get_secret_value(),
-            timeout_ms=settings.http_timeout_ms, enable_rate_limit=False, options=options,
+            timeout_ms=settings.http_timeout_ms, enable_rate_limit=False,
         )
         return cls(ex, clock, name="gate" if gate else exchange_id)
 
@@ -144,9 +146,6 @@ class CcxtBroker:
         except CircuitOpen as exc:  # refused before sending: surely not executed
             raise ExchangeUnavailable(str(exc)) from exc
 
-    def _pair(self, symbol: str) -> str:
-        return str(self.exchange.market(symbol)["id"])
-
     # markets, prices, balances --------------------------------------------------------
 
     async def load_markets(self, symbols: list[str]) -> dict[str, MarketInfo]:
@@ -178,27 +177,24 @@ class CcxtBroker:
                       d(t.get("ask")) or last)
 
     async def fetch_balance(self) -> dict[str, Balance]:
-        rows = await self._read(lambda: self.exchange.private_spot_get_accounts())
-        return {r["currency"]: Balance(r["currency"], d(r["available"]), d(r["locked"]))
-                for r in rows}
+        bal = await self._read(lambda: self.exchange.fetch_balance())
+        free, used = bal.get("free") or {}, bal.get("used") or {}
+        return {c: Balance(c, d(free[c]), d(used.get(c))) for c in free}
 
     # orders ---------------------------------------------------------------------------
 
-    def _order_body(self, req: OrderRequest) -> dict[str, str]:
-        """The POST /spot/orders body, rounded and checked against the market's rules."""
+    def _checked(self, req: OrderRequest) -> Decimal:
+        """The order's size (quote cost for a buy, base amount for a sell), rounded and checked."""
         m = self.market(req.symbol)
         if req.type is not OrderType.MARKET:
             raise InvalidOrder("only market orders are placed by the bot")
-        body = {"currency_pair": self._pair(req.symbol), "type": "market", "account": "spot",
-                "side": req.side.value, "time_in_force": "ioc", "text": req.client_order_id}
         if req.side is Side.BUY:
             if req.cost is None:
                 raise InvalidOrder("a market buy needs a cost in quote")
             cost = m.round_cost(req.cost)
             if cost <= 0 or cost < m.min_cost:
                 raise InvalidOrder(f"cost {cost} below minimum {m.min_cost} for {m.symbol}")
-            body["amount"] = str(cost)
-            return body
+            return cost
         if req.amount is None:
             raise InvalidOrder("a market sell needs an amount in base")
         amount = m.round_amount(req.amount)
@@ -207,97 +203,96 @@ class CcxtBroker:
         last = self._last.get(req.symbol, ZERO)
         if last > 0 and amount * last < m.min_cost:
             raise InvalidOrder(f"value {amount * last} below minimum {m.min_cost} for {m.symbol}")
-        body["amount"] = str(amount)
-        return body
+        return amount
 
     async def create_order(self, request: OrderRequest) -> OrderReport:
-        body = self._order_body(request)
-        info = await self._send(request.symbol,
-                                lambda: self.exchange.private_spot_post_orders(body))
-        return await self._report(request.symbol, info)
+        size = float(self._checked(request))  # already on the market's precision
+        params: dict[str, Any] = {"clientOrderId": request.client_order_id, "timeInForce": "IOC"}
+        if request.side is Side.BUY:
+            params["cost"] = size  # a market buy spends a quote amount
+        order = await self._send(request.symbol, lambda: self.exchange.create_order(
+            request.symbol, "market", request.side.value, size, None, params))
+        return await self._report(request.symbol, order)
 
-    async def _report(self, symbol: str, info: dict[str, Any]) -> OrderReport:
-        """An OrderReport with every known trade of the order (from my_trades).
+    async def _report(self, symbol: str, order: dict[str, Any]) -> OrderReport:
+        """An OrderReport with every known trade of the order.
 
-        While my_trades does not yet hold trades for the whole filled amount (lag, or the read
-        failed), a final order is reported as still open so that reconcile looks again.
+        While the trades do not yet add up to the filled amount (lag, or the read failed), a
+        final order is reported as still open so that reconcile looks again.
         """
         fills: tuple[FillReport, ...] = ()
-        filled = d(info.get("filled_amount"))
-        if filled > 0:
+        report = parse_order(symbol, order, self._dialect)
+        if report.filled > 0:
             try:
-                fills = await self._order_fills(symbol, str(info["id"]))
+                fills = await self._order_fills(symbol, report.exchange_order_id)
             except (BrokerError, CircuitOpen):  # the order is known; its fills come later
                 fills = ()
-        report = parse_order(symbol, info, fills)
-        if report.status.is_final and sum((f.amount for f in fills), ZERO) < report.filled:
-            return with_status(report, OrderStatus.OPEN)
-        return report
+        status = report.status
+        if status.is_final and sum((f.amount for f in fills), ZERO) < report.filled:
+            status = OrderStatus.OPEN
+        return replace(report, status=status, fills=fills)
 
     async def _order_fills(self, symbol: str, order_id: str) -> tuple[FillReport, ...]:
-        rows = await self._read(lambda: self.exchange.private_spot_get_my_trades(
-            {"currency_pair": self._pair(symbol), "order_id": order_id, "limit": 1000}))
-        return tuple(sorted((parse_trade(symbol, r) for r in rows), key=lambda f: f.trade_id))
+        rows = await self._read(
+            lambda: self.exchange.fetch_order_trades(order_id, symbol, None, 1000))
+        return tuple(sorted((parse_trade(symbol, r, self._dialect) for r in rows),
+                            key=lambda f: f.trade_id))
 
     async def fetch_order(
         self, symbol: str, *, exchange_order_id: str = "", client_order_id: str = ""
     ) -> OrderReport | None:
-        """By exchange id; else by client id: open, then finished orders, then my_trades."""
-        info = None
+        """By exchange id; else by client id: open, then finished orders, then my trades."""
+        order = None
         if exchange_order_id:
-            info = await self._get_order(symbol, exchange_order_id)
-        if info is None and client_order_id:
-            info = await self._find_by_text(symbol, client_order_id)
-        return None if info is None else await self._report(symbol, info)
+            order = await self._get_order(symbol, exchange_order_id)
+        if order is None and client_order_id:
+            order = await self._find_by_client_id(symbol, client_order_id)
+        return None if order is None else await self._report(symbol, order)
 
-    async def _get_order(self, symbol: str, ref: str) -> dict[str, Any] | None:
+    async def _get_order(self, symbol: str, order_id: str,
+                         params: dict[str, Any] | None = None) -> dict[str, Any] | None:
         try:
-            info: dict[str, Any] = await self._read(
-                lambda: self.exchange.private_spot_get_orders_order_id(
-                    {"order_id": ref, "currency_pair": self._pair(symbol), "account": "spot"}))
+            order: dict[str, Any] = await self._read(
+                lambda: self.exchange.fetch_order(order_id, symbol, params or {}))
         except OrderNotFound:
             return None
-        return info
+        return order
 
-    async def _find_by_text(self, symbol: str, text: str) -> dict[str, Any] | None:
-        found = await self._get_order(symbol, text)  # Gate finds a text only while open
+    async def _find_by_client_id(self, symbol: str, cid: str) -> dict[str, Any] | None:
+        # Gate finds a client id directly only while the order is open
+        found = await self._get_order(symbol, cid, {"clientOrderId": cid})
         if found is not None:
             return found
-        pair = self._pair(symbol)
-        for page in range(1, _SCAN_PAGES + 1):
-            rows = await self._read(self._finished_page(pair, page))
+        for page in range(1, self._dialect.closed_pages + 1):
+            rows = await self._read(self._closed_page(symbol, page))
             for row in rows:
-                if row.get("text") == text:
+                if row.get("clientOrderId") == cid:
                     return dict(row)
             if len(rows) < 100:
                 break
-        trades = await self._read(lambda: self.exchange.private_spot_get_my_trades(
-            {"currency_pair": pair, "limit": 1000}))
+        trades = await self._read(lambda: self.exchange.fetch_my_trades(symbol, None, 1000))
         for t in trades:
-            if t.get("text") == text:
-                return await self._get_order(symbol, str(t["order_id"]))
+            if self._dialect.trade_client_id(t) == cid and t.get("order"):
+                return await self._get_order(symbol, str(t["order"]))
         return None
 
-    def _finished_page(self, pair: str, page: int) -> Callable[[], Awaitable[Any]]:
-        query = {"currency_pair": pair, "status": "finished", "limit": 100, "page": page}
-        return lambda: self.exchange.private_spot_get_orders(query)
+    def _closed_page(self, symbol: str, page: int) -> Callable[[], Awaitable[Any]]:
+        params = self._dialect.page_params(page)
+        return lambda: self.exchange.fetch_closed_orders(symbol, None, 100, params)
 
     async def fetch_open_orders(self, symbol: str) -> list[OrderReport]:
-        rows = await self._read(lambda: self.exchange.private_spot_get_orders(
-            {"currency_pair": self._pair(symbol), "status": "open", "limit": 100}))
-        return [parse_order(symbol, r, ()) for r in rows]
+        rows = await self._read(lambda: self.exchange.fetch_open_orders(symbol, None, 100))
+        return [parse_order(symbol, r, self._dialect) for r in rows]
 
     async def cancel_order(self, symbol: str, exchange_order_id: str) -> None:
-        await self._read(lambda: self.exchange.private_spot_delete_orders_order_id(
-            {"order_id": exchange_order_id, "currency_pair": self._pair(symbol),
-             "account": "spot"}))
+        await self._read(lambda: self.exchange.cancel_order(exchange_order_id, symbol))
 
     async def fetch_my_trades(self, symbol: str, since_ms: int) -> list[FillReport]:
-        rows = await self._read(lambda: self.exchange.private_spot_get_my_trades(
-            {"currency_pair": self._pair(symbol), "from": since_ms // 1000, "limit": 1000}))
-        return sorted((parse_trade(symbol, r) for r in rows), key=lambda f: f.ts_ms)
+        rows = await self._read(lambda: self.exchange.fetch_my_trades(symbol, since_ms, 1000))
+        fills = (parse_trade(symbol, r, self._dialect) for r in rows)
+        return sorted(fills, key=lambda f: f.ts_ms)
 
-    # exchange-side stops (Gate spot price-triggered orders) ------------------------------
+    # exchange-side stops (a price-triggered limit sell) -----------------------------------
 
     async def place_stop(
         self, symbol: str, amount: Decimal, trigger_price: Decimal, limit_price: Decimal
@@ -307,37 +302,28 @@ class CcxtBroker:
                                   m.round_price(limit_price))
         if amount <= 0 or amount < m.min_amount or amount * limit < m.min_cost:
             raise InvalidOrder(f"stop of {amount} {m.base} at {limit} is below the minimums")
-        body = {"market": self._pair(symbol),
-                "trigger": {"price": str(trigger), "rule": "<=", "expiration": 0},
-                "put": {"type": "limit", "side": "sell", "price": str(limit),
-                        "amount": str(amount), "account": "normal", "time_in_force": "gtc",
-                        "text": STOP_TEXT_PREFIX + secrets.token_hex(6)}}
-        info = await self._send(symbol, lambda: self.exchange.private_spot_post_price_orders(body))
-        return StopOrderReport(str(info["id"]), symbol, trigger, amount, "open")
+        params = {"stopLossPrice": float(trigger),  # our tag makes our stops recognisable
+                  "clientOrderId": STOP_TEXT_PREFIX + secrets.token_hex(6)}
+        order = await self._send(symbol, lambda: self.exchange.create_order(
+            symbol, "limit", "sell", float(amount), float(limit), params))
+        return StopOrderReport(str(order["id"]), symbol, trigger, amount, "open")
 
     async def fetch_stop(self, symbol: str, stop_id: str) -> StopOrderReport | None:
-        try:
-            info = await self._read(
-                lambda: self.exchange.private_spot_get_price_orders_order_id({"order_id": stop_id}))
-        except OrderNotFound:
-            return None
-        return parse_stop(symbol, info)
+        order = await self._get_order(symbol, stop_id, {"trigger": True})
+        return None if order is None else parse_stop(symbol, order, self._dialect)
 
     async def fetch_open_stops(self, symbol: str) -> list[StopOrderReport]:
-        """Open stops that this bot placed (their put order's text carries our prefix)."""
-        rows = await self._read(lambda: self.exchange.private_spot_get_price_orders(
-            {"status": "open", "market": self._pair(symbol), "limit": 100}))
-        return [parse_stop(symbol, r) for r in rows
-                if str(r.get("put", {}).get("text") or "").startswith(STOP_TEXT_PREFIX)]
+        """Open stops that this bot placed (their client id carries our prefix)."""
+        rows = await self._read(lambda: self.exchange.fetch_open_orders(
+            symbol, None, 100, {"trigger": True}))
+        return [parse_stop(symbol, r, self._dialect) for r in rows
+                if str(r.get("clientOrderId") or "").startswith(STOP_TEXT_PREFIX)]
 
     async def cancel_stop(self, symbol: str, stop_id: str) -> None:
-        await self._read(lambda: self.exchange.private_spot_delete_price_orders_order_id(
-            {"order_id": stop_id}))
+        await self._read(lambda: self.exchange.cancel_order(stop_id, symbol, {"trigger": True}))
 
     async def arm_countdown(self, symbol: str, timeout_sec: int) -> None:
-        timeout = 0 if timeout_sec <= 0 else max(timeout_sec, 5)  # Gate: >= 5 s, 0 disarms
-        await self._read(lambda: self.exchange.private_spot_post_countdown_cancel_all(
-            {"timeout": timeout, "currency_pair": self._pair(symbol)}))
+        await self._read(lambda: self._dialect.arm_countdown(self.exchange, symbol, timeout_sec))
 
     async def close(self) -> None:
         await self.exchange.close()
@@ -355,3 +341,4 @@ def _step(precision: Any, tick: bool) -> Decimal:
     if precision is None:
         return ZERO
     return d(precision) if tick else Decimal(1).scaleb(-int(precision))
+

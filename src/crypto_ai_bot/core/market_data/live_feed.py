@@ -16,8 +16,8 @@ import ccxt.async_support as ccxt
 from crypto_ai_bot.core.brokers.base import Broker
 from crypto_ai_bot.core.brokers.ccxt_adapter import CcxtBroker, api_url
 from crypto_ai_bot.core.brokers.ccxt_client import build_ccxt_exchange
+from crypto_ai_bot.core.brokers.ccxt_dialects import d
 from crypto_ai_bot.core.brokers.ccxt_errors import is_retryable, map_ccxt_error
-from crypto_ai_bot.core.brokers.gate_parse import d
 from crypto_ai_bot.core.domain import Candle, Ticker
 from crypto_ai_bot.core.market_data.board import PriceBoard
 from crypto_ai_bot.core.market_data.feeds import FeedUpdate
