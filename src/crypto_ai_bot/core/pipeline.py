@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from crypto_ai_bot.core.brokers.base import Broker
-from crypto_ai_bot.core.domain import Action, Candle, Decision, Position, Ticker
+from crypto_ai_bot.core.domain import Action, Candle, Decision, Intent, Position, Ticker
 from crypto_ai_bot.core.events import topics
 from crypto_ai_bot.core.events.bus import EventBus
 from crypto_ai_bot.core.execution.executor import OrderExecutor, PlaceResult
@@ -130,6 +130,9 @@ class SymbolPipeline:
         if self.entries_blocked_reason:
             log.warning("entry_blocked", symbol=self.symbol, reason=self.entries_blocked_reason)
             return None
+        pending = self._executor.in_flight(self.symbol, Intent.ENTRY)
+        if pending is not None:  # its outcome may still be a position: never a second one
+            return PlaceResult("skipped", pending.client_order_id, pending, "entry in flight")
         cost = self._executor.config.fixed_amount_quote
         price = ticker.ask if ticker.ask > 0 else ticker.last
         quote_free = await self._quote_free()
@@ -161,17 +164,21 @@ class SymbolPipeline:
         position = self._repos.positions.get(self.symbol)
         if not position.is_open(self._broker.market(self.symbol).min_amount):
             return None
-        if self._stop_sync is not None and not position.stop_order_id:
-            await self._sync_stop(position)  # e.g. an entry that reconcile settled later
         ticker = await self._feed.ticker(self.symbol)
         price = ticker.bid if ticker.bid > 0 else ticker.last
-        return await self.check_stops(position, trigger_price=price, peak_price=ticker.last)
+        result = await self.check_stops(position, trigger_price=price, peak_price=ticker.last)
+        if result is None:
+            # every cycle, not only when the peak moves: the keeper's throttle may have put off
+            # a move, and an entry that reconcile settled later still needs its first stop
+            await self._sync_stop()
+        return result
 
     async def check_stops(
         self, position: Position, *, trigger_price: Decimal, peak_price: Decimal
     ) -> PlaceResult | None:
         """Trigger on trigger_price (checked against the stop before the peak moves), then let
-        the peak rise to peak_price. Backtests pass a candle's low and high."""
+        the peak rise to peak_price. Backtests pass a candle's low and high; the exchange-side
+        stop follows in protect()."""
         level = self._exits.triggered(position, trigger_price)
         if level is not None:
             if self._executor.exit_in_flight(self.symbol) is None:
@@ -187,7 +194,6 @@ class SymbolPipeline:
             return result
         if self._exits.raise_peak(position, peak_price):
             self._repos.positions.save(position)
-            await self._sync_stop(position)
         return None
 
     def stop_level(self) -> StopLevel | None:

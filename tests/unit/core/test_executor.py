@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from decimal import Decimal as D
 
 from crypto_ai_bot.core.domain import OrderReport, OrderRequest, OrderStatus, Side
@@ -98,3 +99,35 @@ async def test_report_applied_twice_counts_fills_once(paper, clock) -> None:
     c.executor.apply_report(report, res.client_order_id)
     assert c.repos.trades.count() == 1
     assert c.repos.positions.get("BTC/USDT").base_amount == c.broker.balance("BTC")
+
+
+async def test_no_second_entry_while_the_first_is_unknown(paper, clock) -> None:
+    from crypto_ai_bot.core.domain import Action, Decision
+
+    c = paper()
+    await c.broker.load_markets(["BTC/USDT"])
+    t = await c.feed.ticker("BTC/USDT")
+    p = c.pipelines["BTC/USDT"]
+    real = c.executor._broker
+    c.executor._broker = _Failing(real, OrderOutcomeUnknown("timeout"))
+    first = await p.act(Decision("BTC/USDT", Action.BUY, "x", clock.now_ms(), t.last, 0), t)
+    assert first is not None and first.outcome == "unknown"
+    c.executor._broker = real
+    clock.advance(c.settings.idempotency_bucket_ms * 3)  # a later bucket: the key is free
+    second = await p.act(Decision("BTC/USDT", Action.BUY, "y", clock.now_ms(), t.last, 0), t)
+    assert second is not None and second.outcome == "skipped"
+    assert second.detail == "entry in flight" and len(c.broker.orders) == 0
+
+
+async def test_rejected_exits_are_retried_at_a_measured_pace(paper, clock) -> None:
+    c = paper(fixed_price=Decimal("100"))
+    await c.broker.load_markets(["BTC/USDT"])
+    await c.feed.ticker("BTC/USDT")
+    await c.executor.enter("BTC/USDT", "in")
+    c.broker._balances["BTC"] = D(0)  # sold elsewhere: every sell is refused
+    outcomes = []
+    for _ in range(10):
+        clock.advance(1_000)
+        outcomes.append((await c.executor.exit("BTC/USDT", "stop")).outcome)
+    assert outcomes.count("rejected") == 2  # at 0 s and 5 s, not every second
+    assert set(outcomes) == {"rejected", "skipped"}

@@ -71,12 +71,19 @@ class ExchangeStopKeeper:
         amount = market.round_amount(pos.base_amount)
         trigger = market.round_price(level.price * self._backstop)
         now = self._clock.now_ms()
+        if now - self._moved_ms.get(symbol, 0) < self.min_interval_ms:
+            return  # throttled: the next call (every exits cycle) catches up
         if pos.stop_order_id:
             same_amount = await self._resting_amount(symbol, pos) == amount
-            if same_amount and (trigger < pos.stop_price * self.min_move
-                                or now - self._moved_ms.get(symbol, 0) < self.min_interval_ms):
+            if same_amount and trigger < pos.stop_price * self.min_move:
+                return
+            # about to replace it: if it already fired, record that instead of losing it
+            resting = await self._broker.fetch_stop(symbol, pos.stop_order_id)
+            if resting is None or resting.status != "open":
+                await self._settle(symbol, pos, resting)
                 return
         limit = market.round_price(trigger * self._limit_factor)
+        self._moved_ms[symbol] = now  # a rejected placement waits as long as a move
         try:
             stop = await self._broker.place_stop(symbol, amount, trigger, limit)
         except OrderRejected as exc:  # e.g. trigger above the price, or below the minimums
@@ -87,7 +94,6 @@ class ExchangeStopKeeper:
         pos = self._repos.positions.get(symbol)
         pos.stop_order_id, pos.stop_price = stop.id, trigger
         self._repos.positions.save(pos)
-        self._moved_ms[symbol] = now
         self._amounts[symbol] = amount
         if old:  # placed first, then cancelled: never a moment without a stop
             await self._cancel_id(symbol, old)
@@ -120,6 +126,7 @@ class ExchangeStopKeeper:
         pos.stop_order_id, pos.stop_price = "", ZERO
         self._repos.positions.save(pos)
         self._amounts.pop(symbol, None)
+        self._moved_ms.pop(symbol, None)  # the next position's first stop goes at once
 
     # the reconcile hook ----------------------------------------------------------------
 

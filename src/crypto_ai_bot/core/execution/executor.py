@@ -26,7 +26,7 @@ from crypto_ai_bot.core.events.bus import EventBus
 from crypto_ai_bot.core.execution.accounting import apply_fill
 from crypto_ai_bot.core.storage.repositories import Repositories
 from crypto_ai_bot.core.storage.repositories.orders import OrderRecord
-from crypto_ai_bot.utils.exceptions import OrderOutcomeUnknown, OrderRejected
+from crypto_ai_bot.utils.exceptions import BrokerError, OrderOutcomeUnknown, OrderRejected
 from crypto_ai_bot.utils.ids import client_order_id, idempotency_key
 from crypto_ai_bot.utils.logging import bind, get_logger
 from crypto_ai_bot.utils.metrics import Metrics
@@ -82,11 +82,37 @@ class OrderExecutor:
             key, symbol, Side.BUY, Intent.ENTRY, reason, amount=None, cost=cost
         )
 
-    def exit_in_flight(self, symbol: str) -> OrderRecord | None:
+    def in_flight(self, symbol: str, intent: Intent) -> OrderRecord | None:
+        """The oldest order of this intent not yet final, if any."""
         for rec in self._repos.orders.not_final(symbol):
-            if rec.intent is Intent.EXIT:
+            if rec.intent is intent:
                 return rec
         return None
+
+    def exit_in_flight(self, symbol: str) -> OrderRecord | None:
+        return self.in_flight(symbol, Intent.EXIT)
+
+    async def _release_stale_exit(self, rec: OrderRecord) -> bool:
+        """Cancel an exit that rests on the book (a fired stop's limit the price fell through)
+        so that a market exit can replace it; True once it is final. Unknown outcomes are left
+        to reconcile."""
+        resting = rec.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
+        if not (resting and rec.exchange_order_id
+                and self._clock.now_ms() - rec.updated_ms >= self.config.exit_retry_ms):
+            return False
+        with bind(symbol=rec.symbol, client_order_id=rec.client_order_id):
+            log.warning("exit_resting_cancelled", exchange_order_id=rec.exchange_order_id)
+            try:
+                await self._broker.cancel_order(rec.symbol, rec.exchange_order_id)
+            except BrokerError as exc:  # filled or gone meanwhile: the fetch below tells
+                log.info("exit_cancel_failed", error=str(exc))
+            report = await self._broker.fetch_order(
+                rec.symbol, exchange_order_id=rec.exchange_order_id,
+                client_order_id=rec.client_order_id,
+            )
+        if report is None:
+            return False
+        return self.apply_report(report, rec.client_order_id).status.is_final
 
     async def exit(self, symbol: str, reason: str) -> PlaceResult:
         """Sell the whole position at market; keyed by position and attempt, one in flight."""
@@ -96,9 +122,15 @@ class OrderExecutor:
             return PlaceResult("skipped", detail="no open position")
         pending = self.exit_in_flight(symbol)
         if pending is not None:
-            return PlaceResult("skipped", pending.client_order_id, pending, "exit in flight")
+            if not await self._release_stale_exit(pending):
+                return PlaceResult("skipped", pending.client_order_id, pending, "exit in flight")
+            position = self._repos.positions.get(symbol)
+            if not position.is_open(market.min_amount):
+                return PlaceResult("skipped", detail="the resting exit closed the position")
         if position.exit_attempt:  # a previous exit failed: do not hammer the exchange
-            last_exit = self._repos.orders.last_created_ms(symbol, Intent.EXIT)
+            last_exit = self._repos.orders.last_created_ms(
+                symbol, Intent.EXIT, include_rejected=True
+            )
             if last_exit and self._clock.now_ms() - last_exit < self.config.exit_retry_ms:
                 return PlaceResult("skipped", detail="waiting before the next exit attempt")
         amount = market.round_amount(position.base_amount)
@@ -145,10 +177,10 @@ class OrderExecutor:
                 return self._rejected(cid, key, symbol, side, intent, exc)
             except Exception as exc:  # outcome unknown: never resend with a new id
                 return self._unknown(cid, symbol, side, exc)
+            record = self.apply_report(report, cid)  # recorded first, then announced
             self._bus.emit(topics.ORDER_PLACED, self._clock.now_ms(), symbol,
                            client_order_id=cid, side=side.value, intent=intent.value,
                            exchange_order_id=report.exchange_order_id)
-            record = self.apply_report(report, cid)
             return PlaceResult("sent", cid, record)
 
     def _rejected(
@@ -205,6 +237,11 @@ class OrderExecutor:
             status = report.status
             if status is OrderStatus.OPEN and report.filled > 0:
                 status = OrderStatus.PARTIALLY_FILLED
+            if current.status.is_final and not status.is_final:
+                # an older answer arriving after reconcile settled the order: fills only
+                self._metrics.position_base.labels(symbol=report.symbol).set(
+                    float(position.base_amount))
+                return current
             record = repos.orders.update(
                 cid, status, now, exchange_order_id=report.exchange_order_id,
                 filled=report.filled, avg_price=report.avg_price, fee=report.fee,

@@ -126,7 +126,7 @@ class Reconciler:
                 state.set_trading_state(TradingState.REDUCING, why, now)
                 self._metrics.set_trading_state(TradingState.REDUCING.value)
                 self._bus.emit(topics.TRADING_STATE_CHANGED, now, state="REDUCING", reason=why)
-        elif (current is TradingState.REDUCING
+        elif (current is TradingState.REDUCING and not report.errors
               and state.trading_state_reason().startswith(_REASON_PREFIX)):
             state.set_trading_state(TradingState.ACTIVE, f"{_REASON_PREFIX} clean pass", now)
             self._metrics.set_trading_state(TradingState.ACTIVE.value)

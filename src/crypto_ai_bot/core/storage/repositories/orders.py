@@ -185,8 +185,13 @@ class OrdersRepository:
         row = self._db.one(sql, params)
         return int(row[0]) if row else 0
 
-    def last_created_ms(self, symbol: str, intent: Intent | None = None) -> int | None:
-        sql = "SELECT MAX(created_ms) FROM orders WHERE symbol=? AND status != 'REJECTED'"
+    def last_created_ms(
+        self, symbol: str, intent: Intent | None = None, *, include_rejected: bool = False
+    ) -> int | None:
+        """When the symbol's last order was created; rejected ones count only if asked."""
+        sql = "SELECT MAX(created_ms) FROM orders WHERE symbol=?"
+        if not include_rejected:
+            sql += " AND status != 'REJECTED'"
         params: list[object] = [symbol]
         if intent:
             sql += " AND intent=?"
