@@ -237,8 +237,9 @@ class OrderExecutor:
             status = report.status
             if status is OrderStatus.OPEN and report.filled > 0:
                 status = OrderStatus.PARTIALLY_FILLED
-            if current.status.is_final and not status.is_final:
-                # an older answer arriving after reconcile settled the order: fills only
+            if current.status.is_final and status is not current.status:
+                # a final order keeps its state (an older answer arriving after reconcile
+                # settled it, or an order found late); its new fills still count
                 self._metrics.position_base.labels(symbol=report.symbol).set(
                     float(position.base_amount))
                 return current

@@ -16,6 +16,8 @@ from crypto_ai_bot.utils.time import Clock
 log = get_logger("reconcile.orders")
 
 _UNSENT = (OrderStatus.PENDING_SUBMIT, OrderStatus.UNKNOWN)
+NOT_FOUND = "not found at the exchange: the request never executed"
+_RECHECK_MS = 86_400_000  # how far back orders closed as not found are looked for again
 
 
 @dataclass(slots=True)
@@ -68,7 +70,7 @@ class OrdersReconciler:
                 with self._repos.db.transaction():
                     self._repos.orders.update(
                         rec.client_order_id, OrderStatus.CANCELED, now,
-                        error="not found at the exchange: the request never executed",
+                        error=NOT_FOUND,
                     )
                     if rec.intent is Intent.EXIT:
                         pos = self._repos.positions.get(symbol)
@@ -90,3 +92,20 @@ class OrdersReconciler:
                                client_order_id=o.client_order_id, side=o.side.value,
                                amount=str(o.amount))
         return res
+
+    async def recheck_not_found(self, symbol: str) -> list[str]:
+        """Look again for orders closed as never executed (last day): an exchange that showed
+        an order late must not leave its fills, and so a position, unrecorded."""
+        found: list[str] = []
+        since = self._clock.now_ms() - _RECHECK_MS
+        for rec in self._repos.orders.closed_with_error(symbol, NOT_FOUND, since):
+            report = await self._broker.fetch_order(
+                symbol, exchange_order_id=rec.exchange_order_id,
+                client_order_id=rec.client_order_id,
+            )
+            if report is not None and report.fills:
+                self._executor.apply_report(report, rec.client_order_id)
+                found.append(rec.client_order_id)
+                log.error("order_found_late", symbol=symbol,
+                          client_order_id=rec.client_order_id, filled=str(report.filled))
+        return found

@@ -104,6 +104,8 @@ class Reconciler:
         now = self._clock.now_ms()
         for symbol in symbols:
             check = self._positions.check(symbol, balances)
+            if not check.ok and await self._orders.recheck_not_found(symbol):
+                check = self._positions.check(symbol, balances)  # late fills explained it
             report.positions[symbol] = check
             self._metrics.reconcile_mismatch.labels(symbol=symbol).set(0 if check.ok else 1)
             if not check.ok:

@@ -165,6 +165,13 @@ class OrdersRepository:
             params.append(symbol)
         return [_record(r) for r in self._db.all(sql + " ORDER BY created_ms", params)]
 
+    def closed_with_error(self, symbol: str, error: str, since_ms: int) -> list[OrderRecord]:
+        rows = self._db.all(
+            "SELECT * FROM orders WHERE symbol=? AND created_ms >= ? AND error=?"
+            " ORDER BY created_ms", (symbol, since_ms, error),
+        )
+        return [r for r in map(_record, rows) if r.status.is_final]
+
     def recent(self, limit: int = 50, symbol: str | None = None) -> list[OrderRecord]:
         if symbol:
             rows = self._db.all(
