@@ -146,6 +146,11 @@ def _buy_hold_curve(raw: EngineResult, candles: Mapping[str, Sequence[Candle]]) 
     step = raw.config.timeframe_ms
     share = start / len(candles)
     units = {s: share * keep / float(cs[0].open) for s, cs in candles.items() if cs[0].open > 0}
+    if len(candles) == 1:  # one symbol: the timeline is its own closes
+        [(sym, only)] = candles.items()
+        if [c.ts_ms + step for c in only] == raw.equity_ts_ms:
+            u = units.get(sym, 0.0)
+            return [u * float(c.close) for c in only]
     closes = {s: [(c.ts_ms + step, float(c.close)) for c in cs] for s, cs in candles.items()}
     pos = dict.fromkeys(candles, 0)
     last: dict[str, float] = {}
