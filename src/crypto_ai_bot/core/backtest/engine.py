@@ -327,8 +327,8 @@ class BacktestEngine:
         signal = lane.pipeline.decide([c], Ticker(symbol, close_ts, c.close, c.close, c.close))
         if signal is not None and signal.action is not Action.HOLD:
             lane.pending = signal
-        lane.close_f = float(c.close)
-        if lane.position is not None:
+        if lane.position is not None:  # the close marks what is held (see _mark)
+            lane.close_f = float(c.close)
             lane.run.candles_in_position += 1
 
     def _after_order(self, lane: _Lane, result: PlaceResult, ts_ms: int, reason: str) -> None:

@@ -10,7 +10,6 @@ import gzip
 import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from itertools import chain
 from pathlib import Path
 
 from crypto_ai_bot.core.domain import Candle
@@ -83,21 +82,25 @@ def _load_feather(p: Path) -> list[Candle]:
     else:
         ts = pc.cast(date, pa.int64()).to_pylist()
     # Arrow renders each float as its shortest round-trip string: the exchange's own decimal.
-    # One Decimal per distinct price, shared (open[t] is usually close[t-1]), built and looked
-    # up in C (map) with the cyclic GC paused: GC passes over 100k-candle lists cost more than
-    # building them.
+    # Built in C (map) with the cyclic GC paused: GC passes over 100k-candle lists cost more
+    # than building them. An open equal to the previous close (the usual case) shares that
+    # close's Decimal; looking every price up in a table of distinct ones costs more than it
+    # saves.
     paused = gc.isenabled()
     gc.disable()
     try:
-        prices = [
+        opens, highs, lows, closes = (
             pc.cast(table.column(n), pa.string()).to_pylist()
             for n in ("open", "high", "low", "close")
+        )
+        close = list(map(Decimal, closes))
+        open_ = list(map(Decimal, opens[:1])) + [
+            prev if text == prev_text else Decimal(text)
+            for text, prev_text, prev in zip(opens[1:], closes, close, strict=False)
         ]
-        distinct = dict.fromkeys(chain.from_iterable(prices))
-        shared = dict(zip(distinct, map(Decimal, distinct), strict=True))
-        columns = [list(map(shared.__getitem__, col)) for col in prices]
+        high, low = list(map(Decimal, highs)), list(map(Decimal, lows))
         volume = list(map(Decimal, pc.cast(table.column("volume"), pa.string()).to_pylist()))
-        return list(map(Candle._make, zip(ts, *columns, volume, strict=True)))
+        return list(map(Candle._make, zip(ts, open_, high, low, close, volume, strict=True)))
     finally:
         if paused:
             gc.enable()
