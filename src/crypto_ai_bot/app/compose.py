@@ -193,7 +193,7 @@ def build_container(
         broker, repos,
         OrdersReconciler(broker, repos, executor, bus, clock, not_found_grace_ms=grace_ms),
         bus, metrics, clock,
-        before_positions=settle_stops,
+        before_positions=settle_stops, sending=executor.sending,
     )
     heartbeats = Heartbeats()
     holder: dict[str, Orchestrator] = {}

@@ -3,6 +3,7 @@ disagrees, instead of a real holding going unrecorded and unprotected."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal as D
 from typing import Any
 
@@ -55,4 +56,33 @@ async def test_late_fill_is_recorded_when_the_position_disagrees(make_settings, 
     assert c.repos.trades.count() == 1
     level = c.pipelines["BTC/USDT"].stop_level()
     assert level is not None and level.price == D("99")  # protected again (1 % trailing)
+    c.db.close()
+
+
+class _SlowBalances(PaperBroker):
+    """Reads balances, then lingers before answering, as a slow exchange does."""
+
+    async def fetch_balance(self) -> Any:
+        snapshot = await super().fetch_balance()
+        await asyncio.sleep(0.05)
+        return snapshot
+
+
+async def test_an_order_filling_during_reconcile_is_no_mismatch(make_settings, clock) -> None:
+    settings = make_settings(price_feed="fixed", fixed_price=D("100"), fixed_amount=D("50"),
+                             risk_cooldown_sec=0, autostart=False)
+    db = open_database(settings.db_path)
+    board = PriceBoard()
+    broker = _SlowBalances(board, clock, fee_pct=D("0.1"), start_balances={"USDT": D("1000")},
+                           db=db)
+    c = build_container(settings, clock=clock, broker=broker, db=db,
+                        feed=FixedFeed(D("100"), clock, board, 300_000))
+    await c.broker.load_markets(["BTC/USDT"])
+    await c.feed.ticker("BTC/USDT")
+    report, entry = await asyncio.gather(
+        c.orchestrator.reconcile_once(), c.executor.enter("BTC/USDT", "cross")
+    )
+    assert entry.outcome == "sent"
+    assert report.ok, report.as_dict()  # the entry waited for the comparison to finish
+    assert c.repos.state.trading_state().value == "ACTIVE"
     c.db.close()

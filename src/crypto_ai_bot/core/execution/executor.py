@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -69,6 +70,9 @@ class OrderExecutor:
         self._metrics = metrics
         self._clock = clock
         self.config = config
+        # Held from sending an order until its answer is applied; reconcile takes it to read
+        # balances, so that it never sees a fill on one side and not yet on the other.
+        self.sending = asyncio.Lock()
 
     # entries and exits ----------------------------------------------------------------
 
@@ -171,13 +175,14 @@ class OrderExecutor:
         with bind(symbol=symbol, client_order_id=cid):
             log.info("order_sending", side=side.value, intent=intent.value, amount=str(amount),
                      cost=str(cost), reason=reason)
-            try:
-                report = await self._broker.create_order(request)
-            except OrderRejected as exc:
-                return self._rejected(cid, key, symbol, side, intent, exc)
-            except Exception as exc:  # outcome unknown: never resend with a new id
-                return self._unknown(cid, symbol, side, exc)
-            record = self.apply_report(report, cid)  # recorded first, then announced
+            async with self.sending:  # reconcile never compares balances mid-order
+                try:
+                    report = await self._broker.create_order(request)
+                except OrderRejected as exc:
+                    return self._rejected(cid, key, symbol, side, intent, exc)
+                except Exception as exc:  # outcome unknown: never resend with a new id
+                    return self._unknown(cid, symbol, side, exc)
+                record = self.apply_report(report, cid)  # recorded first, then announced
             self._bus.emit(topics.ORDER_PLACED, self._clock.now_ms(), symbol,
                            client_order_id=cid, side=side.value, intent=intent.value,
                            exchange_order_id=report.exchange_order_id)

@@ -6,6 +6,7 @@ mismatch metric and moves trading to REDUCING; a clean pass lifts a REDUCING tha
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,9 +70,11 @@ class Reconciler:
         metrics: Metrics,
         clock: Clock,
         before_positions: Callable[[str], Awaitable[None]] | None = None,
+        sending: asyncio.Lock | None = None,
     ) -> None:
         self._broker = broker
         self._before_positions = before_positions  # per symbol, first (e.g. fired exchange stops)
+        self._sending = sending or asyncio.Lock()  # the executor's: see OrderExecutor.sending
         self._repos = repos
         self._orders = orders
         self._positions = PositionsReconciler(broker, repos)
@@ -94,18 +97,22 @@ class Reconciler:
             except Exception as exc:
                 report.errors[symbol] = f"{type(exc).__name__}: {exc}"
                 log.warning("reconcile_orders_failed", symbol=symbol, error=str(exc))
-        try:
-            balances = await self._broker.fetch_balance()
-        except Exception as exc:
+        async with self._sending:  # no order between the balance read and the comparison
+            try:
+                balances = await self._broker.fetch_balance()
+            except Exception as exc:
+                for symbol in symbols:
+                    report.errors.setdefault(symbol, f"balance: {type(exc).__name__}: {exc}")
+                log.warning("reconcile_balance_failed", error=str(exc))
+                return report
+            checks = {}
             for symbol in symbols:
-                report.errors.setdefault(symbol, f"balance: {type(exc).__name__}: {exc}")
-            log.warning("reconcile_balance_failed", error=str(exc))
-            return report
+                check = self._positions.check(symbol, balances)
+                if not check.ok and await self._orders.recheck_not_found(symbol):
+                    check = self._positions.check(symbol, balances)  # late fills explained it
+                checks[symbol] = check
         now = self._clock.now_ms()
-        for symbol in symbols:
-            check = self._positions.check(symbol, balances)
-            if not check.ok and await self._orders.recheck_not_found(symbol):
-                check = self._positions.check(symbol, balances)  # late fills explained it
+        for symbol, check in checks.items():
             report.positions[symbol] = check
             self._metrics.reconcile_mismatch.labels(symbol=symbol).set(0 if check.ok else 1)
             if not check.ok:
