@@ -152,7 +152,13 @@ def build_container(
     if stop_sync is None and broker.supports_exchange_stops:
         from crypto_ai_bot.core.execution.exchange_stops import ExchangeStopKeeper
 
-        keeper = ExchangeStopKeeper(broker, repos, bus, clock, executor=executor)
+        keeper = ExchangeStopKeeper(
+            broker, repos, bus, clock, executor=executor,
+            backstop_offset_pct=settings.exchange_stop_offset_pct,
+            limit_factor=1 - settings.exchange_stop_limit_pct / 100,
+            min_move_pct=settings.exchange_stop_min_move_pct,
+            min_interval_ms=settings.exchange_stop_min_interval_sec * 1000,
+        )
         stop_sync, settle_stops = keeper.sync, keeper.settle_fired
         extras["stop_keeper"] = keeper
     risk = RiskManager(

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     dms_action: Literal["halt", "close"] = "halt"
     exchange_countdown_sec: int = Field(default=120, ge=0)
 
+    # the exchange-side backstop stop (live): how far under the bot's stop it rests, its limit
+    # price under its trigger, and how much and how often it may move up
+    exchange_stop_offset_pct: Pct = Field(default=Decimal("0.5"), ge=0, lt=100)
+    exchange_stop_limit_pct: Pct = Field(default=Decimal("1"), gt=0, lt=100)
+    exchange_stop_min_move_pct: Pct = Field(default=Decimal("0.2"), ge=0)
+    exchange_stop_min_interval_sec: int = Field(default=10, ge=0)
+
     # protective exits
     exits_enabled: bool = True
     exits_hard_stop_pct: Pct = Field(default=Decimal("2"), ge=0, lt=100)
