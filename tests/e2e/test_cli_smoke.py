@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_smoke_passes(tmp_path: Path, module: str) -> None:
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO / "src"),
            "LANG": "C.UTF-8", "DB_PATH": str(tmp_path / "must-not-be-used.sqlite3"),
-           "MODE": "live"}  # the smoke always runs paper on its own temporary database
+           "MODE": "live", "API_KEY": "k", "API_SECRET": "s"}  # the smoke runs paper anyway
     r = subprocess.run([sys.executable, "-m", module], cwd=tmp_path, env=env,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, (r.stdout, r.stderr)

@@ -150,6 +150,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
+        if self.mode == "live" and not self._has_keys():
+            raise ValueError(
+                "MODE=live needs exchange keys: API_KEY and API_SECRET, or API_KEY_FILE and "
+                "API_SECRET_FILE, or API_KEY_B64 and API_SECRET_B64, or SECRETS_FILE"
+            )
         if self.mode == "live" and self.price_feed != "live":
             raise ValueError(
                 f"PRICE_FEED={self.price_feed} cannot drive MODE=live: use PRICE_FEED=live"
@@ -161,6 +166,13 @@ class Settings(BaseSettings):
         if self.strategy == "ai" and not self.ai_model_path:
             raise ValueError("AI_MODEL_PATH is required when STRATEGY=ai")
         return self
+
+    def _has_keys(self) -> bool:
+        key = self.api_key.get_secret_value() or self.api_key_file or (
+            self.api_key_b64.get_secret_value())
+        secret = self.api_secret.get_secret_value() or self.api_secret_file or (
+            self.api_secret_b64.get_secret_value())
+        return bool(key and secret) or bool(self.secrets_file)
 
     # derived values -------------------------------------------------------------------
 

@@ -83,8 +83,18 @@ def test_secret_not_echoed_in_error(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "not-base64" not in str(err.value)
 
 
+def test_live_mode_needs_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODE", "live")
+    with pytest.raises(ConfigError, match="MODE=live needs exchange keys"):
+        load_settings(None)
+    monkeypatch.setenv("API_KEY_FILE", "/run/secrets/key")
+    monkeypatch.setenv("API_SECRET_FILE", "/run/secrets/secret")
+    assert load_settings(None).mode == "live"
+
+
 def test_live_mode_reads_live_prices(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MODE", "live")
+    monkeypatch.setenv("SECRETS_FILE", "/run/secrets/gate.json")
     assert load_settings(None).price_feed == "live"
     assert load_settings(None).autostart_effective is False
     assert load_settings(None).instance_lock_enabled is True
