@@ -7,7 +7,7 @@ import asyncio
 from decimal import Decimal as D
 from typing import Any
 
-from crypto_ai_bot.app.compose import build_container
+from crypto_ai_bot.app.compose import Container, build_container
 from crypto_ai_bot.core.brokers.paper import PaperBroker
 from crypto_ai_bot.core.domain import OrderReport, OrderRequest, OrderStatus
 from crypto_ai_bot.core.market_data.board import PriceBoard
@@ -29,17 +29,24 @@ class _LateExchange(PaperBroker):
         return None if self.hide else await super().fetch_order(symbol, **kw)
 
 
-async def test_late_fill_is_recorded_when_the_position_disagrees(make_settings, clock) -> None:
+async def _paper_on(
+    exchange: type[PaperBroker], make_settings: Any, clock: Any
+) -> tuple[Any, Container]:
+    """A paper container whose exchange is the given PaperBroker subclass, price 100."""
     settings = make_settings(price_feed="fixed", fixed_price=D("100"), fixed_amount=D("50"),
                              paper_fee_pct=D("0.1"), risk_cooldown_sec=0, autostart=False)
     db = open_database(settings.db_path)
     board = PriceBoard()
-    broker = _LateExchange(board, clock, fee_pct=D("0.1"), start_balances={"USDT": D("1000")},
-                           db=db)
+    broker = exchange(board, clock, fee_pct=D("0.1"), start_balances={"USDT": D("1000")}, db=db)
     c = build_container(settings, clock=clock, broker=broker, db=db,
                         feed=FixedFeed(D("100"), clock, board, 300_000))
     await c.broker.load_markets(["BTC/USDT"])
     await c.feed.ticker("BTC/USDT")
+    return broker, c
+
+
+async def test_late_fill_is_recorded_when_the_position_disagrees(make_settings, clock) -> None:
+    broker, c = await _paper_on(_LateExchange, make_settings, clock)
     entry = await c.executor.enter("BTC/USDT", "cross")
     assert entry.outcome == "unknown"
 
@@ -69,16 +76,7 @@ class _SlowBalances(PaperBroker):
 
 
 async def test_an_order_filling_during_reconcile_is_no_mismatch(make_settings, clock) -> None:
-    settings = make_settings(price_feed="fixed", fixed_price=D("100"), fixed_amount=D("50"),
-                             risk_cooldown_sec=0, autostart=False)
-    db = open_database(settings.db_path)
-    board = PriceBoard()
-    broker = _SlowBalances(board, clock, fee_pct=D("0.1"), start_balances={"USDT": D("1000")},
-                           db=db)
-    c = build_container(settings, clock=clock, broker=broker, db=db,
-                        feed=FixedFeed(D("100"), clock, board, 300_000))
-    await c.broker.load_markets(["BTC/USDT"])
-    await c.feed.ticker("BTC/USDT")
+    _, c = await _paper_on(_SlowBalances, make_settings, clock)
     report, entry = await asyncio.gather(
         c.orchestrator.reconcile_once(), c.executor.enter("BTC/USDT", "cross")
     )
