@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import httpx
 
 from crypto_ai_bot.cli._common import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, settings_or_exit
+from crypto_ai_bot.utils import http_client
 from crypto_ai_bot.utils.time import iso_utc, now_ms
 
 DEFAULT_URL = "http://127.0.0.1:8000/health"
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     count = 1 if args.oneshot else max(args.count, 0)
     code = EXIT_OK
     n = 0
-    with httpx.Client(timeout=args.timeout) as client:
+    with http_client.client(args.timeout) as client:
         try:
             while True:
                 result = check_once(client, args.url)

@@ -161,8 +161,9 @@ class Orchestrator:
                 await asyncio.wait_for(self._stop.wait(), timeout=every)
 
     async def reconcile_once(self, startup: bool = False) -> ReconcileReport:
-        before = self._clock.now_ms() if startup else None
-        report = await self._reconciler.run(self.symbols, settle_before_ms=before)
+        now = self._clock.now_ms()
+        report = await self._reconciler.run(self.symbols, settle_before_ms=now if startup else None)
+        self._repos.idempotency.purge_expired(now)  # keys past IDEMPOTENCY_TTL_SEC
         for symbol, p in self.pipelines.items():
             err = report.errors.get(symbol)
             p.entries_blocked_reason = f"reconcile failed: {err}" if err else ""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import uuid
 
 _GATE_TEXT = re.compile(r"^t-[0-9A-Za-z_.-]{1,28}$")
 
@@ -27,6 +26,3 @@ def client_order_id(key: str) -> str:
 def is_valid_client_order_id(value: str) -> bool:
     return bool(_GATE_TEXT.match(value))
 
-
-def new_correlation_id() -> str:
-    return uuid.uuid4().hex[:12]

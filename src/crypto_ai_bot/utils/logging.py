@@ -11,7 +11,6 @@ from typing import Any, TextIO
 import structlog
 
 _SECRET_KEYS = re.compile(r"(secret|token|password|api_key|apikey|authorization|sign)", re.I)
-_configured = False
 
 
 def _scrub(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -26,7 +25,6 @@ def configure_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | N
 
     Logs go to stdout (the server); commands pass `stream=sys.stderr` to keep their output clean.
     """
-    global _configured
     lvl = getattr(logging, level.upper(), logging.INFO)
     out = stream or sys.stdout
     renderer: Any = (
@@ -59,7 +57,6 @@ def configure_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | N
         std = logging.getLogger(name)
         std.handlers = [handler]
         std.propagate = False
-    _configured = True
 
 
 def get_logger(name: str) -> Any:

@@ -131,3 +131,16 @@ async def test_rejected_exits_are_retried_at_a_measured_pace(paper, clock) -> No
         outcomes.append((await c.executor.exit("BTC/USDT", "stop")).outcome)
     assert outcomes.count("rejected") == 2  # at 0 s and 5 s, not every second
     assert set(outcomes) == {"rejected", "skipped"}
+
+
+async def test_reconcile_purges_expired_idempotency_keys(paper, clock) -> None:
+    c = paper()
+    await c.broker.load_markets(["BTC/USDT"])
+    await c.feed.ticker("BTC/USDT")
+    res = await c.executor.enter("BTC/USDT", "in")
+    assert res.order is not None and c.repos.idempotency.exists(res.order.idempotency_key)
+    await c.orchestrator.reconcile_once()
+    assert c.repos.idempotency.exists(res.order.idempotency_key)  # still within its TTL
+    clock.advance(c.settings.idempotency_ttl_sec * 1000)
+    await c.orchestrator.reconcile_once()
+    assert not c.repos.idempotency.exists(res.order.idempotency_key)

@@ -184,7 +184,3 @@ class ReplayFeed(_NothingToClose):
         t = ticker_around(symbol, self._clock.now_ms(), price)
         self._board.update(t)
         return t
-
-    @property
-    def exhausted(self) -> bool:
-        return bool(self._pos) and all(p >= len(self._candles) for p in self._pos.values())

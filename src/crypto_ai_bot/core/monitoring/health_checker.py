@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from crypto_ai_bot.core.storage.facade import Database
 from crypto_ai_bot.core.storage.migrations.runner import available_migrations
@@ -47,6 +46,3 @@ def overall_status(db_ok: bool, broker_ready: bool, stale_loops: list[str],
         return "degraded"
     return "ok"
 
-
-def health_payload(**parts: Any) -> dict[str, Any]:
-    return dict(parts)
