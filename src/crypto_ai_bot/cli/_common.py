@@ -83,7 +83,7 @@ def setup_logging(settings: Settings, *, verbose: bool = False) -> None:
     level = settings.log_level
     if not verbose and logging.getLevelName(level) < logging.WARNING:
         level = "WARNING"
-    configure_logging(level, settings.log_format, stream=sys.stderr)
+    configure_logging(level, settings.log_format, stream=sys.stderr, once=True)
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:

@@ -4,11 +4,14 @@
                  [--data FILE ...] [--db PATH] [--strategy ema_cross --param fast=12 ...]
                  [--stop-pct 2] [--trailing-pct 0] [--fee-pct 0.1] [--stake 1000]
                  [--start-quote 10000] [--cooldown-sec 0] [--out DIR] [--no-plot]
+                 [--record FILE]
 
 Without --data the candles come from the bot's database (cab-data import/download fills it).
 Several --symbol (and --data, paired in order) run together on one shared quote balance.
 A series with duplicates, rows out of order or inconsistent OHLC rows is refused; gaps are
 reported and the run continues. Bad input prints one line on stderr and exits 2.
+The run's orders and fills live in memory; --record keeps them in a new SQLite file instead,
+with the bot's own schema, for cab-perf or sqlite3 to read (the same trades, slower).
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ _SYMBOL = re.compile(r"^[A-Za-z0-9]+/[A-Za-z0-9]+$")
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    configure_logging("WARNING", stream=sys.stderr)
+    configure_logging("WARNING", stream=sys.stderr, once=True)
     return guarded(PROG, lambda: _run(args))
 
 
@@ -71,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="directory for trades.csv, summary.json and equity.png")
     p.add_argument("--no-plot", action="store_true", help="skip equity.png")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--record", metavar="FILE",
+                   help="keep the run's orders and fills in this new SQLite file")
     return p
 
 
@@ -191,6 +196,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.cooldown_sec < 0:
         raise BadInput("--cooldown-sec must be zero or more")
     params = _params(args.param)
+    if args.record and Path(args.record).exists():
+        raise BadInput(f"--record {args.record}: the file exists; name a new one")
     series = _load(args, step, start, end, err)
     total = sum(len(c) for c in series.values())
     began = time.perf_counter()
@@ -204,6 +211,7 @@ def _run(args: argparse.Namespace) -> int:
             progress=lambda done, _all: bar.update(task, completed=done),
             stop_pct=money["stop_pct"], trailing_pct=money["trailing_pct"],
             fee_pct=money["fee_pct"], stake=money["stake"], start_quote=money["start_quote"],
+            record=args.record,
         )
     elapsed = time.perf_counter() - began
     _print_summary(out, result, elapsed, total)

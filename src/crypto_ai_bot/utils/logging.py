@@ -20,10 +20,15 @@ def _scrub(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapp
     return event_dict
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | None = None) -> None:
+def configure_logging(
+    level: str = "INFO", fmt: str = "json", stream: TextIO | None = None, *, once: bool = False
+) -> None:
     """Set up structlog, and route the stdlib's loggers (uvicorn's among them) through it.
 
     Logs go to stdout (the server); commands pass `stream=sys.stderr` to keep their output clean.
+    `once`: this process configures logging only now, before its first log line (a command's
+    main). Each logger then binds its configuration on first use instead of on every call,
+    which a backtest, logging (or filtering out) a few lines per order, notices.
     """
     lvl = getattr(logging, level.upper(), logging.INFO)
     out = stream or sys.stdout
@@ -43,7 +48,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | N
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(lvl),
         logger_factory=structlog.PrintLoggerFactory(file=out),
-        cache_logger_on_first_use=False,
+        cache_logger_on_first_use=once,
     )
     handler = logging.StreamHandler(out)
     handler.setFormatter(

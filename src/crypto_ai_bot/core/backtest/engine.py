@@ -1,8 +1,10 @@
 """The backtest engine: the live pipeline objects, candle by candle, on a simulated clock.
 
-It wires SymbolPipeline, OrderExecutor, RiskManager, ProtectiveExits and an in-memory
-PaperBroker over an in-memory SQLite database, exactly as app/compose.py does for paper mode,
-and drives them with the fill conventions of DESIGN §12 (those of freqtrade-style backtesters):
+It wires SymbolPipeline, OrderExecutor, RiskManager, ProtectiveExits and a PaperBroker as
+app/compose.py does for paper mode. The orders, fills, idempotency keys and positions live in
+memory (storage/repositories/memory.py) unless `record` names a SQLite file to keep them in,
+as the trading process does (the same trades either way, several times slower). It drives
+them with the fill conventions of DESIGN §12 (those of freqtrade-style backtesters):
 
 1. at the open of candle t the decision taken at the close of t-1 is acted on: the board holds
    open[t] and the clock ts[t], so an entry or a signal exit fills at the open;
@@ -178,9 +180,11 @@ class BacktestEngine:
         *,
         progress: Progress | None = None,
         strategy_factory: Callable[[str], Strategy] | None = None,
+        record: str | None = None,
     ) -> None:
         """strategy_factory(symbol) replaces build_strategy(config.strategy, config.params):
-        tests script signals with it."""
+        tests script signals with it. record: a SQLite file that keeps the run's orders and
+        fills (created and migrated if needed; it should hold no other run's orders)."""
         if not candles_by_symbol:
             raise ValueError("no symbols to backtest")
         quotes = {split_symbol(s)[1] for s in candles_by_symbol}
@@ -196,9 +200,9 @@ class BacktestEngine:
             lambda _symbol: build_strategy(config.strategy, config.params)
         )
         self.clock = ManualClock(min(cs[0].ts_ms for cs in candles_by_symbol.values()))
-        self.db = Database(":memory:")
+        self.db = Database(record or ":memory:")
         self.db.migrate()
-        self.repos = Repositories.over(self.db, positions_in_memory=True)
+        self.repos = Repositories.over(self.db) if record else Repositories.in_memory(self.db)
         self.bus = EventBus()
         self.metrics = Metrics()
         self.board = PriceBoard()

@@ -76,10 +76,12 @@ def run_backtest(
     risk: RiskConfig | None = None,
     close_at_end: bool = True,
     progress: Progress | None = None,
+    record: str | None = None,
 ) -> BacktestResult:
     """Backtest one series (named `symbol`) or several (a mapping symbol -> candles).
 
     Candles must be sorted, one per timestamp (see market_data.candles.check_series).
+    record: a SQLite file to keep the run's orders and fills in (default: memory only).
     Raises ValueError on unusable input (no candles, unknown strategy or parameter).
     """
     by_symbol = dict(candles) if isinstance(candles, Mapping) else {symbol: candles}
@@ -92,8 +94,14 @@ def run_backtest(
         stake=_dec(stake), start_quote=_dec(start_quote), risk=risk or RiskConfig(),
         close_at_end=close_at_end,
     )
-    engine = BacktestEngine(by_symbol, config, progress=progress)
-    raw = asyncio.run(engine.run())
+    engine = BacktestEngine(by_symbol, config, progress=progress, record=record)
+    # Not asyncio.run: on Python 3.11 its SIGINT bookkeeping builds the repr of the main task,
+    # result included, which for a run's trades and equity curve takes a noticeable while.
+    loop = asyncio.new_event_loop()
+    try:
+        raw = loop.run_until_complete(engine.run())
+    finally:
+        loop.close()
     return result_of(raw, by_symbol)
 
 

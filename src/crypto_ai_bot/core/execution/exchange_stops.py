@@ -150,7 +150,7 @@ class ExchangeStopKeeper:
             cid = f"stop-{stop.id}"
             now = self._clock.now_ms()
             if self._repos.orders.get(cid) is None:
-                with self._repos.db.transaction():
+                with self._repos.transaction():
                     self._repos.orders.insert_pending(
                         client_order_id=cid, symbol=symbol, side=Side.SELL, type=OrderType.LIMIT,
                         intent=Intent.EXIT, amount=stop.amount, cost=None,

@@ -158,7 +158,7 @@ class OrderExecutor:
     ) -> PlaceResult:
         repos = self._repos
         now = self._clock.now_ms()
-        with repos.db.transaction():
+        with repos.transaction():
             # a key released by a rejection may act again, under a fresh client order id
             cid = client_order_id(f"{key}#{repos.orders.count_with_key(key)}")
             if not repos.idempotency.claim(key, cid, now, self.config.idempotency_ttl_ms):
@@ -192,7 +192,7 @@ class OrderExecutor:
         self, cid: str, key: str, symbol: str, side: Side, intent: Intent, exc: OrderRejected
     ) -> PlaceResult:
         now = self._clock.now_ms()
-        with self._repos.db.transaction():
+        with self._repos.transaction():
             rec = self._repos.orders.update(cid, OrderStatus.REJECTED, now, error=str(exc))
             self._repos.idempotency.release(key)
             if intent is Intent.EXIT:
@@ -222,7 +222,7 @@ class OrderExecutor:
         cid = cid or report.client_order_id
         market = self._broker.market(report.symbol)
         now = self._clock.now_ms()
-        with repos.db.transaction():
+        with repos.transaction():
             current = repos.orders.get(cid)
             if current is None:
                 raise KeyError(f"no local order {cid}")

@@ -67,7 +67,7 @@ class OrdersReconciler:
                 settle_before_ms is not None and rec.created_ms < settle_before_ms
             )
             if rec.status in _UNSENT and old_enough:
-                with self._repos.db.transaction():
+                with self._repos.transaction():
                     self._repos.orders.update(
                         rec.client_order_id, OrderStatus.CANCELED, now,
                         error=NOT_FOUND,

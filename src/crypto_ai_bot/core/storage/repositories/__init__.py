@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from crypto_ai_bot.core.storage.facade import Database
+from crypto_ai_bot.core.storage.repositories import memory
 from crypto_ai_bot.core.storage.repositories.audit import AuditRepository
 from crypto_ai_bot.core.storage.repositories.idempotency import IdempotencyRepository
 from crypto_ai_bot.core.storage.repositories.market_data import MarketDataRepository
@@ -24,17 +26,39 @@ class Repositories:
     audit: AuditRepository
     state: StateRepository
     market_data: MarketDataRepository
+    memory: bool = False  # orders, fills, keys and positions in memory (in_memory below)
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """A unit of work over the repositories: one SQL transaction, committed together or
+        not at all. In memory there is nothing to commit, and nothing is rolled back."""
+        return nullcontext() if self.memory else self.db.transaction()
 
     @classmethod
-    def over(cls, db: Database, *, positions_in_memory: bool = False) -> Repositories:
-        """Repositories over db; positions_in_memory for backtests only (see positions.py)."""
+    def over(cls, db: Database) -> Repositories:
+        """Every repository writes through to db: what the trading process uses."""
         return cls(
             db=db,
             orders=OrdersRepository(db),
             trades=TradesRepository(db),
-            positions=PositionsRepository(db, in_memory=positions_in_memory),
+            positions=PositionsRepository(db),
             idempotency=IdempotencyRepository(db),
             audit=AuditRepository(db),
             state=StateRepository(db),
             market_data=MarketDataRepository(db),
+        )
+
+    @classmethod
+    def in_memory(cls, db: Database) -> Repositories:
+        """Orders, fills, idempotency keys and positions in memory (see memory.py), the rest
+        over db: for a backtest, whose database nobody else reads and which is thrown away."""
+        return cls(
+            db=db,
+            orders=memory.MemoryOrdersRepository(db),
+            trades=memory.MemoryTradesRepository(db),
+            positions=memory.MemoryPositionsRepository(db),
+            idempotency=memory.MemoryIdempotencyRepository(db),
+            audit=AuditRepository(db),
+            state=StateRepository(db),
+            market_data=MarketDataRepository(db),
+            memory=True,
         )

@@ -157,29 +157,32 @@ class OrdersRepository:
             return updated
 
     def not_final(self, symbol: str | None = None) -> list[OrderRecord]:
-        """Orders not yet in a final state, oldest first (by the status index)."""
+        """Orders not yet in a final state, oldest first (by the status index); orders
+        recorded in the same millisecond come in the order they were recorded."""
         sql = f"SELECT * FROM orders WHERE {_NOT_FINAL_SQL}"  # noqa: S608 - a constant
         params: list[object] = []
         if symbol:
             sql += " AND symbol = ?"
             params.append(symbol)
-        return [_record(r) for r in self._db.all(sql + " ORDER BY created_ms", params)]
+        return [_record(r) for r in self._db.all(sql + " ORDER BY created_ms, rowid", params)]
 
     def closed_with_error(self, symbol: str, error: str, since_ms: int) -> list[OrderRecord]:
         rows = self._db.all(
             "SELECT * FROM orders WHERE symbol=? AND created_ms >= ? AND error=?"
-            " ORDER BY created_ms", (symbol, since_ms, error),
+            " ORDER BY created_ms, rowid", (symbol, since_ms, error),
         )
         return [r for r in map(_record, rows) if r.status.is_final]
 
     def recent(self, limit: int = 50, symbol: str | None = None) -> list[OrderRecord]:
         if symbol:
             rows = self._db.all(
-                "SELECT * FROM orders WHERE symbol=? ORDER BY created_ms DESC LIMIT ?",
+                "SELECT * FROM orders WHERE symbol=? ORDER BY created_ms DESC, rowid DESC LIMIT ?",
                 (symbol, limit),
             )
         else:
-            rows = self._db.all("SELECT * FROM orders ORDER BY created_ms DESC LIMIT ?", (limit,))
+            rows = self._db.all(
+                "SELECT * FROM orders ORDER BY created_ms DESC, rowid DESC LIMIT ?", (limit,)
+            )
         return [_record(r) for r in rows]
 
     def count_since(self, since_ms: int, symbol: str | None = None) -> int:

@@ -25,28 +25,16 @@ def _position(r: Row) -> Position:
 
 
 class PositionsRepository:
-    """Reads return copies: a change counts once it is saved.
+    """Reads return copies: a change counts once it is saved."""
 
-    `in_memory=True` keeps positions in this object only, for a backtest, whose throwaway
-    database nothing else reads; the trading process writes every change through, since a
-    restart (or cab-reconcile in another process) must see it.
-    """
-
-    def __init__(self, db: Database, *, in_memory: bool = False) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self._memory: dict[str, Position] | None = {} if in_memory else None
 
     def get(self, symbol: str) -> Position:
-        if self._memory is not None:
-            held = self._memory.get(symbol)
-            return held.copy() if held is not None else Position(symbol=symbol)
         row = self._db.one("SELECT * FROM positions WHERE symbol=?", (symbol,))
         return _position(row) if row else Position(symbol=symbol)
 
     def save(self, p: Position) -> None:
-        if self._memory is not None:
-            self._memory[p.symbol] = p.copy()
-            return
         self._db.execute(
             "INSERT INTO positions (symbol, base_amount, cost_basis, peak, realized_pnl, opened_ms,"
             " updated_ms, exit_attempt, stop_order_id, stop_price, entry_price)"
@@ -65,6 +53,4 @@ class PositionsRepository:
         )
 
     def all(self) -> list[Position]:
-        if self._memory is not None:
-            return [p.copy() for _, p in sorted(self._memory.items())]
         return [_position(r) for r in self._db.all("SELECT * FROM positions ORDER BY symbol")]

@@ -1,0 +1,230 @@
+"""Repositories held in this process's memory, for backtests only.
+
+A backtest's database is thrown away when the run ends and nothing else reads it, so the
+orders, fills, idempotency keys and positions of a run can live in dicts: the SQL repositories'
+twelve statements per order were most of a backtest's time. Each class here subclasses its
+SQL twin and overrides every public method with the same meaning (tests/unit/core/storage runs
+one contract against both, and a backtest over a real SQLite file gives the same trades).
+
+What memory cannot give: a transaction does not roll these back, and a crash loses them. The
+trading process therefore always writes through to SQLite (Repositories.over).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import replace
+from decimal import Decimal
+
+from crypto_ai_bot.core.domain import FillReport, Intent, OrderStatus, OrderType, Position, Side
+from crypto_ai_bot.core.execution.order_fsm import transition
+from crypto_ai_bot.core.storage.facade import Database
+from crypto_ai_bot.core.storage.repositories.idempotency import IdempotencyRepository
+from crypto_ai_bot.core.storage.repositories.orders import OrderRecord, OrdersRepository
+from crypto_ai_bot.core.storage.repositories.positions import PositionsRepository
+from crypto_ai_bot.core.storage.repositories.trades import TradeRecord, TradesRepository
+
+_REJECTED = OrderStatus.REJECTED
+
+
+class MemoryOrdersRepository(OrdersRepository):
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self._by_cid: dict[str, OrderRecord] = {}
+        self._open: dict[str, OrderRecord] = {}  # not final, in insertion order
+        self._key_uses: dict[str, int] = {}
+
+    def insert_pending(
+        self,
+        *,
+        client_order_id: str,
+        symbol: str,
+        side: Side,
+        type: OrderType,
+        intent: Intent,
+        amount: Decimal | None,
+        cost: Decimal | None,
+        price: Decimal | None,
+        idempotency_key: str,
+        reason: str,
+        now_ms: int,
+    ) -> None:
+        if client_order_id in self._by_cid:
+            raise KeyError(f"order {client_order_id} already recorded")
+        rec = OrderRecord(
+            client_order_id, "", symbol, side, type, intent, amount, cost, price,
+            OrderStatus.PENDING_SUBMIT, Decimal(0), None, Decimal(0), "", idempotency_key,
+            reason, "", now_ms, now_ms,
+        )
+        self._by_cid[client_order_id] = self._open[client_order_id] = rec
+        self._key_uses[idempotency_key] = self._key_uses.get(idempotency_key, 0) + 1
+
+    def get(self, client_order_id: str) -> OrderRecord | None:
+        return self._by_cid.get(client_order_id)
+
+    def update(
+        self,
+        client_order_id: str,
+        status: OrderStatus,
+        now_ms: int,
+        *,
+        exchange_order_id: str | None = None,
+        filled: Decimal | None = None,
+        avg_price: Decimal | None = None,
+        fee: Decimal | None = None,
+        fee_currency: str | None = None,
+        error: str | None = None,
+        current: OrderRecord | None = None,
+    ) -> OrderRecord:
+        current = self._by_cid.get(client_order_id)
+        if current is None:
+            raise KeyError(client_order_id)
+        updated = replace(
+            current,
+            status=transition(current.status, status),
+            exchange_order_id=exchange_order_id or current.exchange_order_id,
+            filled=current.filled if filled is None else filled,
+            avg_price=current.avg_price if avg_price is None else avg_price,
+            fee=current.fee if fee is None else fee,
+            fee_currency=current.fee_currency if fee_currency is None else fee_currency,
+            error=current.error if error is None else error,
+            updated_ms=now_ms,
+        )
+        self._by_cid[client_order_id] = updated
+        if updated.status.is_final:
+            self._open.pop(client_order_id, None)
+        else:
+            self._open[client_order_id] = updated
+        return updated
+
+    def not_final(self, symbol: str | None = None) -> list[OrderRecord]:
+        if not self._open:
+            return []
+        found = [r for r in self._open.values() if not symbol or r.symbol == symbol]
+        return sorted(found, key=lambda r: r.created_ms)
+
+    def closed_with_error(self, symbol: str, error: str, since_ms: int) -> list[OrderRecord]:
+        return sorted(
+            (r for r in self._by_cid.values()
+             if r.symbol == symbol and r.created_ms >= since_ms and r.error == error
+             and r.status.is_final),
+            key=lambda r: r.created_ms,
+        )
+
+    def recent(self, limit: int = 50, symbol: str | None = None) -> list[OrderRecord]:
+        newest = [r for r in reversed(self._by_cid.values()) if not symbol or r.symbol == symbol]
+        return sorted(newest, key=lambda r: r.created_ms, reverse=True)[:limit]
+
+    def count_since(self, since_ms: int, symbol: str | None = None) -> int:
+        return sum(
+            1 for r in self._by_cid.values()
+            if r.created_ms >= since_ms and r.status is not _REJECTED
+            and (not symbol or r.symbol == symbol)
+        )
+
+    def last_created_ms(
+        self, symbol: str, intent: Intent | None = None, *, include_rejected: bool = False
+    ) -> int | None:
+        return max(
+            (r.created_ms for r in self._by_cid.values()
+             if r.symbol == symbol and (intent is None or r.intent is intent)
+             and (include_rejected or r.status is not _REJECTED)),
+            default=None,
+        )
+
+    def count_with_key(self, idempotency_key: str) -> int:
+        return self._key_uses.get(idempotency_key, 0)
+
+    def count(self) -> int:
+        return len(self._by_cid)
+
+
+class MemoryTradesRepository(TradesRepository):
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self._keys: set[tuple[str, str]] = set()
+        self._trades: list[TradeRecord] = []  # by (ts_ms, insertion), as the SQL orders them
+        self._order: list[tuple[int, int]] = []
+
+    def exists(self, exchange: str, trade_id: str) -> bool:
+        return (exchange, trade_id) in self._keys
+
+    def add(self, exchange: str, fill: FillReport, realized_pnl: Decimal) -> bool:
+        key = (exchange, fill.trade_id)
+        if key in self._keys:
+            return False
+        self._keys.add(key)
+        rec = TradeRecord(
+            exchange, fill.trade_id, fill.client_order_id, fill.exchange_order_id, fill.symbol,
+            fill.side, fill.price, fill.amount, fill.fee, fill.fee_currency, realized_pnl,
+            fill.ts_ms,
+        )
+        at = (fill.ts_ms, len(self._order))
+        i = bisect.bisect(self._order, at)
+        self._order.insert(i, at)
+        self._trades.insert(i, rec)
+        return True
+
+    def _span(self, start_ms: int, end_ms: int) -> list[TradeRecord]:
+        lo = bisect.bisect_left(self._order, (start_ms, -1))
+        hi = bisect.bisect_left(self._order, (end_ms, -1))
+        return self._trades[lo:hi]
+
+    def for_order(self, client_order_id: str) -> list[TradeRecord]:
+        return [t for t in self._trades if t.client_order_id == client_order_id]
+
+    def between(self, start_ms: int, end_ms: int, symbol: str | None = None) -> list[TradeRecord]:
+        return [t for t in self._span(start_ms, end_ms) if not symbol or t.symbol == symbol]
+
+    def realized_pnl_between(self, start_ms: int, end_ms: int) -> Decimal:
+        return sum((t.realized_pnl for t in self._span(start_ms, end_ms)), Decimal(0))
+
+    def count(self) -> int:
+        return len(self._trades)
+
+
+class MemoryIdempotencyRepository(IdempotencyRepository):
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self._keys: dict[str, tuple[str, int]] = {}  # key -> (client order id, expires_ms)
+
+    def claim(self, key: str, client_order_id: str, now_ms: int, ttl_ms: int) -> bool:
+        held = self._keys.get(key)
+        if held is not None and held[1] > now_ms:
+            return False
+        self._keys[key] = (client_order_id, now_ms + ttl_ms)
+        return True
+
+    def release(self, key: str) -> None:
+        self._keys.pop(key, None)
+
+    def purge_expired(self, now_ms: int) -> int:
+        gone = [k for k, (_, expires) in self._keys.items() if expires <= now_ms]
+        for k in gone:
+            del self._keys[k]
+        return len(gone)
+
+    def client_order_id(self, key: str) -> str | None:
+        held = self._keys.get(key)
+        return held[0] if held is not None else None
+
+    def exists(self, key: str) -> bool:
+        return key in self._keys
+
+
+class MemoryPositionsRepository(PositionsRepository):
+    """Reads return copies, as from SQL: a change counts once it is saved."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self._positions: dict[str, Position] = {}
+
+    def get(self, symbol: str) -> Position:
+        held = self._positions.get(symbol)
+        return held.copy() if held is not None else Position(symbol=symbol)
+
+    def save(self, p: Position) -> None:
+        self._positions[p.symbol] = p.copy()
+
+    def all(self) -> list[Position]:
+        return [p.copy() for _, p in sorted(self._positions.items())]
