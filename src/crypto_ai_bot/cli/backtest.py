@@ -36,8 +36,7 @@ from crypto_ai_bot.core.backtest.report import (
     write_trades_csv,
 )
 from crypto_ai_bot.core.backtest.runner import BacktestResult, run_backtest
-from crypto_ai_bot.core.domain import Candle
-from crypto_ai_bot.core.market_data.candles import check_series, load_candles
+from crypto_ai_bot.core.market_data.candles import CandleSeries, check_series, load_series
 from crypto_ai_bot.core.risk.manager import RiskConfig
 from crypto_ai_bot.utils.logging import configure_logging
 from crypto_ai_bot.utils.time import iso_utc, parse_date_ms, timeframe_ms
@@ -113,16 +112,8 @@ def _symbol_from_file(path: str) -> str:
     return f"{m.group(1).upper()}/{m.group(2).upper()}"
 
 
-def _span(candles: list[Candle], start: int | None, end: int | None) -> list[Candle]:
-    if start is None and end is None:
-        return candles
-    lo = start if start is not None else -(2**62)
-    hi = end if end is not None else 2**62
-    return [c for c in candles if lo <= c.ts_ms < hi]
-
-
 def _load(args: argparse.Namespace, step: int, start: int | None, end: int | None,
-          err: Console) -> dict[str, list[Candle]]:
+          err: Console) -> dict[str, CandleSeries]:
     symbols: list[str] = list(args.symbol)
     for s in symbols:
         if not _SYMBOL.match(s):
@@ -131,8 +122,8 @@ def _load(args: argparse.Namespace, step: int, start: int | None, end: int | Non
         if symbols and len(symbols) != len(args.data):
             raise BadInput(f"{len(symbols)} --symbol for {len(args.data)} --data: pair them")
         symbols = symbols or [_symbol_from_file(d) for d in args.data]
-        series = {s: _span(load_candles(d), start, end) for s, d in zip(symbols, args.data,
-                                                                       strict=True)}
+        series = {s: load_series(d).span(start, end)
+                  for s, d in zip(symbols, args.data, strict=True)}
     else:
         if not symbols:
             raise BadInput("name at least one --symbol (or give --data)")
@@ -140,9 +131,9 @@ def _load(args: argparse.Namespace, step: int, start: int | None, end: int | Non
     if len(set(symbols)) != len(symbols):
         raise BadInput("a symbol appears twice")
     for s, candles in series.items():
-        if not candles:
+        if not len(candles):
             raise BadInput(f"{s}: no candles in the requested span")
-        rep = check_series(candles, step)
+        rep = check_series(candles.bars, step)
         if rep.duplicates or rep.out_of_order or rep.bad_rows:
             first = (rep.duplicates or rep.out_of_order or rep.bad_rows)[0]
             raise BadInput(f"{s}: {rep.describe()} (first at {iso_utc(first)});"
@@ -155,7 +146,7 @@ def _load(args: argparse.Namespace, step: int, start: int | None, end: int | Non
 
 
 def _from_db(db: str | None, symbols: list[str], timeframe: str, start: int | None,
-             end: int | None) -> dict[str, list[Candle]]:
+             end: int | None) -> dict[str, CandleSeries]:
     from crypto_ai_bot.core.storage.facade import open_database
     from crypto_ai_bot.core.storage.repositories import Repositories
 
@@ -168,7 +159,7 @@ def _from_db(db: str | None, symbols: list[str], timeframe: str, start: int | No
     database = open_database(db)
     try:
         repo = Repositories.over(database).market_data
-        return {s: repo.candles(s, timeframe, start, end) for s in symbols}
+        return {s: CandleSeries.of(repo.candles(s, timeframe, start, end)) for s in symbols}
     finally:
         database.close()
 

@@ -78,6 +78,25 @@ class Candle(NamedTuple):
     close: Decimal
     volume: Decimal
 
+    def bar(self) -> Bar:
+        return Bar(self.ts_ms, float(self.open), float(self.high), float(self.low),
+                   float(self.close), float(self.volume))
+
+
+class Bar(NamedTuple):
+    """What a strategy sees of a closed candle: floats for indicators, which never become money.
+
+    Each float is the nearest to the candle's Decimal (and a candle read from a file of floats
+    is that file's floats), so live, paper and backtest strategies see the same numbers.
+    """
+
+    ts_ms: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+
 
 class Ticker(NamedTuple):
     """Last price and the best bid and ask. A tuple: backtests build one per candle."""

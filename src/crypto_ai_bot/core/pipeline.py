@@ -7,12 +7,12 @@ safety/).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from crypto_ai_bot.core.brokers.base import Broker
-from crypto_ai_bot.core.domain import Action, Candle, Decision, Intent, Position, Ticker
+from crypto_ai_bot.core.domain import Action, Bar, Decision, Intent, Position, Ticker
 from crypto_ai_bot.core.events import topics
 from crypto_ai_bot.core.events.bus import EventBus
 from crypto_ai_bot.core.execution.executor import OrderExecutor, PlaceResult
@@ -82,23 +82,24 @@ class SymbolPipeline:
     async def evaluate(self) -> Decision | None:
         """Poll the feed, run the strategy on new closed candles, act on the latest signal."""
         update = await self._feed.poll(self.symbol)
-        decision = self.decide(update.candles, update.ticker)
+        decision = self.decide([c.bar() for c in update.candles], update.ticker.last)
         if decision is not None:
             await self.act(decision, update.ticker)
         return decision
 
-    def decide(self, candles: list[Candle], ticker: Ticker) -> Decision | None:
-        """Feed closed candles to the strategy; only the newest candle's signal counts."""
-        if not candles:
+    def decide(self, bars: Sequence[Bar], price: Decimal) -> Decision | None:
+        """Feed closed candles to the strategy; only the newest candle's signal counts.
+        price: the market price now (the ticker's last), which the decision records."""
+        if not bars:
             return None
         signal = None
-        for candle in candles:
-            signal = self.strategy.on_candle(candle)
+        for bar in bars:
+            signal = self.strategy.on_candle(bar)
         assert signal is not None
-        self.stats.candles += len(candles)
+        self.stats.candles += len(bars)
         decision = Decision(
-            self.symbol, signal.action, signal.reason, self._clock.now_ms(), ticker.last,
-            candles[-1].ts_ms,
+            self.symbol, signal.action, signal.reason, self._clock.now_ms(), price,
+            bars[-1].ts_ms,
         )
         self.stats.decisions[signal.action] += 1  # a StrEnum member is its own value as a key
         self.stats.last_decision = decision

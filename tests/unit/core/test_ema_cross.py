@@ -3,14 +3,14 @@ from decimal import Decimal as D
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crypto_ai_bot.core.domain import Action, Candle
+from crypto_ai_bot.core.domain import Action, Bar, Candle
 from crypto_ai_bot.core.strategy.ema_cross import EmaCross
 from crypto_ai_bot.core.strategy.indicators import EMA
 
 
-def candle(i: int, close: float) -> Candle:
+def candle(i: int, close: float) -> Bar:
     c = D(str(close))
-    return Candle(i, c, c, c, c, D(0))
+    return Candle(i, c, c, c, c, D(0)).bar()
 
 
 def test_ema_is_seeded_with_first_value() -> None:

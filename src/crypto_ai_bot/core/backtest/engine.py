@@ -31,6 +31,7 @@ from crypto_ai_bot.core.brokers.paper import PaperBroker, PaperMarketRules
 from crypto_ai_bot.core.domain import (
     ZERO,
     Action,
+    Bar,
     Candle,
     Decision,
     MarketInfo,
@@ -42,6 +43,7 @@ from crypto_ai_bot.core.domain import (
 from crypto_ai_bot.core.events.bus import EventBus
 from crypto_ai_bot.core.execution.executor import ExecutionConfig, OrderExecutor, PlaceResult
 from crypto_ai_bot.core.market_data.board import PriceBoard
+from crypto_ai_bot.core.market_data.candles import CLOSE, HIGH, LOW, OPEN, CandleSeries
 from crypto_ai_bot.core.market_data.feeds import FeedUpdate
 from crypto_ai_bot.core.pipeline import SymbolPipeline
 from crypto_ai_bot.core.risk.manager import RiskConfig, RiskManager
@@ -122,18 +124,14 @@ class EngineResult:
 
 
 class BacktestFeed:
-    """PriceFeed over the price board: the engine pushes candles, poll hands them out."""
+    """PriceFeed over the price board. The engine hands candles to SymbolPipeline.decide
+    itself, so a poll brings none: only the board's price."""
 
     def __init__(self, board: PriceBoard) -> None:
         self._board = board
-        self._pending: dict[str, list[Candle]] = {}
-
-    def push(self, symbol: str, candle: Candle) -> None:
-        self._pending.setdefault(symbol, []).append(candle)
 
     async def poll(self, symbol: str) -> FeedUpdate:
-        candles = self._pending.pop(symbol, [])
-        return FeedUpdate(candles, await self.ticker(symbol))
+        return FeedUpdate([], await self.ticker(symbol))
 
     async def ticker(self, symbol: str) -> Ticker:
         t = self._board.get(symbol)
@@ -145,22 +143,33 @@ class BacktestFeed:
         return None
 
 
-def _stream(k: int, candles: Sequence[Candle]) -> Iterator[tuple[int, int, Candle]]:
-    return ((c.ts_ms, k, c) for c in candles)
+Step = tuple[int, int, int, Bar]  # (ts, lane index, candle index, bar)
+
+
+def _stream(k: int, bars: Sequence[Bar]) -> Iterator[Step]:
+    return ((b.ts_ms, k, i, b) for i, b in enumerate(bars))
 
 
 @dataclass(slots=True)
 class _Lane:
-    """Per-symbol state of the loop; the position itself lives in the repositories."""
+    """Per-symbol state of the loop; the position itself lives in the repositories.
+
+    The floats (stop_f, peak_f) only rule out: a Decimal at or below the stop has a float at
+    or below the stop's float (rounding to float never reverses an order), so a candle whose
+    low is above stop_f cannot touch the stop, and one whose high is below peak_f cannot
+    raise the peak. What passes is decided in Decimal.
+    """
 
     symbol: str
-    candles: Sequence[Candle]
+    series: CandleSeries
     pipeline: SymbolPipeline
     market: MarketInfo
     run: SymbolRun
     pending: Decision | None = None
     position: Position | None = None  # the open position, as the pipeline last saved it
     stop: StopLevel | None = None  # its stop level, recomputed when the peak moves
+    stop_f: float = 0.0
+    peak_f: float = 0.0
     base_f: float = 0.0
     close_f: float = 0.0
     entry_ts: int = 0
@@ -169,13 +178,20 @@ class _Lane:
     entry_fee_quote: Decimal = ZERO
     pnl_before: Decimal = ZERO
 
+    def follow(self, position: Position | None, stop: StopLevel | None) -> None:
+        """Track the open position (None once closed) and its stop level."""
+        self.position, self.stop = position, stop
+        self.stop_f = float(stop.price) if stop is not None else 0.0
+        self.peak_f = float(position.peak) if position is not None else 0.0
+        self.base_f = float(position.base_amount) if position is not None else 0.0
+
 
 class BacktestEngine:
     """Builds the live objects for the given symbols and runs them over their candles."""
 
     def __init__(
         self,
-        candles_by_symbol: Mapping[str, Sequence[Candle]],
+        candles_by_symbol: Mapping[str, CandleSeries | Sequence[Candle]],
         config: BacktestConfig,
         *,
         progress: Progress | None = None,
@@ -190,8 +206,12 @@ class BacktestEngine:
         quotes = {split_symbol(s)[1] for s in candles_by_symbol}
         if len(quotes) != 1:
             raise ValueError(f"all symbols must share one quote currency, got {sorted(quotes)}")
-        for s, cs in candles_by_symbol.items():
-            if not cs:
+        series = {
+            s: cs if isinstance(cs, CandleSeries) else CandleSeries.of(cs)
+            for s, cs in candles_by_symbol.items()
+        }
+        for s, cs in series.items():
+            if not len(cs):
                 raise ValueError(f"{s}: no candles")
         self.config = config
         self.quote = quotes.pop()
@@ -199,7 +219,7 @@ class BacktestEngine:
         self._make_strategy = strategy_factory or (
             lambda _symbol: build_strategy(config.strategy, config.params)
         )
-        self.clock = ManualClock(min(cs[0].ts_ms for cs in candles_by_symbol.values()))
+        self.clock = ManualClock(min(cs.bars[0].ts_ms for cs in series.values()))
         self.db = Database(record or ":memory:")
         self.db.migrate()
         self.repos = Repositories.over(self.db) if record else Repositories.in_memory(self.db)
@@ -222,23 +242,23 @@ class BacktestEngine:
             ExitsConfig(enabled=True, hard_stop_pct=config.stop_pct,
                         trailing_pct=config.trailing_pct)
         )
-        self._candles = dict(candles_by_symbol)
+        self.series = series
         self._lanes: list[_Lane] = []
         self._trades: list[BacktestTrade] = []
         self._cash_f = float(config.start_quote)
 
     async def run(self) -> EngineResult:
-        await self.broker.load_markets(list(self._candles))
-        for symbol, candles in self._candles.items():
+        await self.broker.load_markets(list(self.series))
+        for symbol, series in self.series.items():
             pipeline = SymbolPipeline(
                 symbol, strategy=self._make_strategy(symbol),
                 feed=self.feed, broker=self.broker, risk=self.risk, exits=self.exits,
                 executor=self.executor, repos=self.repos, bus=self.bus, metrics=self.metrics,
                 clock=self.clock,
             )
-            c0, cn = candles[0], candles[-1]
-            run = SymbolRun(symbol, len(candles), c0.ts_ms, cn.ts_ms, c0.open, cn.close)
-            self._lanes.append(_Lane(symbol, candles, pipeline, self.broker.market(symbol), run))
+            run = SymbolRun(symbol, len(series), series.bars[0].ts_ms, series.bars[-1].ts_ms,
+                            series.price(0, OPEN), series.price(-1, CLOSE))
+            self._lanes.append(_Lane(symbol, series, pipeline, self.broker.market(symbol), run))
         equity_ts, equity, in_any = await self._loop()
         if self.config.close_at_end:
             await self._close_all()
@@ -255,28 +275,27 @@ class BacktestEngine:
 
     # the loop -------------------------------------------------------------------------
 
-    def _timeline(self) -> Iterator[tuple[int, int, Candle]]:
-        """(ts, lane index, candle) in time order across symbols."""
-        if len(self._lanes) == 1:
-            return ((c.ts_ms, 0, c) for c in self._lanes[0].candles)
-        streams = [_stream(k, lane.candles) for k, lane in enumerate(self._lanes)]
-        return heapq.merge(*streams, key=lambda item: (item[0], item[1]))
+    def _timeline(self) -> Iterator[Step]:
+        """(ts, lane index, candle index, bar) in time order across symbols; (ts, lane, index)
+        is unique, so the merge never compares bars."""
+        streams = [_stream(k, lane.series.bars) for k, lane in enumerate(self._lanes)]
+        return streams[0] if len(streams) == 1 else heapq.merge(*streams)
 
     async def _loop(self) -> tuple[list[int], list[float], int]:
         step = self.config.timeframe_ms
         lanes = self._lanes
-        total = sum(len(lane.candles) for lane in lanes)
+        total = sum(len(lane.series) for lane in lanes)
         progress = self._progress
         equity_ts: list[int] = []
         equity: list[float] = []
         in_any = 0
         current_ts: int | None = None
-        for done, (ts, k, candle) in enumerate(self._timeline(), start=1):
+        for done, (ts, k, i, bar) in enumerate(self._timeline(), start=1):
             if ts != current_ts:
                 if current_ts is not None:
                     in_any += self._mark(current_ts + step, equity_ts, equity)
                 current_ts = ts
-            await self._candle(lanes[k], candle, step)
+            await self._candle(lanes[k], i, bar, step)
             if progress is not None and done % _PROGRESS_EVERY == 0:
                 progress(done, total)
         if current_ts is not None:
@@ -297,42 +316,46 @@ class BacktestEngine:
         equity.append(value)
         return held
 
-    async def _candle(self, lane: _Lane, c: Candle, step: int) -> None:
-        clock, board, symbol = self.clock, self.board, lane.symbol
+    async def _candle(self, lane: _Lane, i: int, bar: Bar, step: int) -> None:
+        clock, board, symbol, series = self.clock, self.board, lane.symbol, lane.series
         # 1. the open: act on the previous close's decision
         decision = lane.pending
         if decision is not None:
             lane.pending = None
-            clock.set(c.ts_ms)
-            board.set_price(symbol, c.open, c.ts_ms)
+            clock.set(bar.ts_ms)
+            board.set_price(symbol, series.price(i, OPEN), bar.ts_ms)
             ticker = board.get(symbol)
             assert ticker is not None
             result = await lane.pipeline.act(decision, ticker)
             if result is not None:
-                self._after_order(lane, result, c.ts_ms, SIGNAL)
+                self._after_order(lane, result, bar.ts_ms, SIGNAL)
         # 2. inside the candle: the stop against the low, then the peak up to the high
         position = lane.position
         if position is not None:
             stop = lane.stop
-            if stop is not None and c.low <= stop.price:
-                clock.set(c.ts_ms)
-                board.set_price(symbol, c.open if c.open < stop.price else stop.price, c.ts_ms)
+            if (stop is not None and bar.low <= lane.stop_f
+                    and (low := series.price(i, LOW)) <= stop.price):
+                clock.set(bar.ts_ms)
+                open_ = series.price(i, OPEN)
+                board.set_price(symbol, open_ if open_ < stop.price else stop.price, bar.ts_ms)
                 result = await lane.pipeline.check_stops(
-                    position, trigger_price=c.low, peak_price=c.high
+                    position, trigger_price=low, peak_price=series.price(i, HIGH)
                 )
                 if result is not None:
-                    self._after_order(lane, result, c.ts_ms, stop.reason)
-            elif c.high > position.peak:
-                await lane.pipeline.check_stops(position, trigger_price=c.low, peak_price=c.high)
-                lane.stop = self.exits.stop_level(position)
+                    self._after_order(lane, result, bar.ts_ms, stop.reason)
+            elif bar.high >= lane.peak_f and (high := series.price(i, HIGH)) > position.peak:
+                await lane.pipeline.check_stops(
+                    position, trigger_price=series.price(i, LOW), peak_price=high
+                )
+                lane.follow(position, self.exits.stop_level(position))
         # 3. the close: the strategy sees the candle
-        close_ts = c.ts_ms + step
+        close_ts = bar.ts_ms + step
         clock.set(close_ts)
-        signal = lane.pipeline.decide([c], Ticker(symbol, close_ts, c.close, c.close, c.close))
+        signal = lane.pipeline.decide((bar,), series.price(i, CLOSE))
         if signal is not None and signal.action is not Action.HOLD:
             lane.pending = signal
         if lane.position is not None:  # the close marks what is held (see _mark)
-            lane.close_f = float(c.close)
+            lane.close_f = bar.close
             lane.run.candles_in_position += 1
 
     def _after_order(self, lane: _Lane, result: PlaceResult, ts_ms: int, reason: str) -> None:
@@ -350,13 +373,10 @@ class BacktestEngine:
                 lane.entry_ts, lane.entry_price = ts_ms, price
                 lane.entry_amount, lane.entry_fee_quote = order.filled, fee_quote
                 lane.pnl_before = position.realized_pnl
-            lane.position = position
-            lane.stop = self.exits.stop_level(position)
-            lane.base_f = float(position.base_amount)
+            lane.follow(position, self.exits.stop_level(position))
             return
         if is_open:  # a partial exit: keep following what is left
-            lane.position, lane.stop = position, self.exits.stop_level(position)
-            lane.base_f = float(position.base_amount)
+            lane.follow(position, self.exits.stop_level(position))
             lane.entry_fee_quote += fee_quote
             return
         self._trades.append(BacktestTrade(
@@ -365,7 +385,7 @@ class BacktestEngine:
             pnl_quote=position.realized_pnl - lane.pnl_before, exit_reason=reason,
             fees_quote=lane.entry_fee_quote + fee_quote,
         ))
-        lane.position, lane.stop, lane.base_f = None, None, 0.0
+        lane.follow(None, None)
 
     async def _close_all(self) -> None:
         """Sell what is still held at the last close, through the executor's exit."""
@@ -373,9 +393,8 @@ class BacktestEngine:
         for lane in self._lanes:
             if lane.position is None:
                 continue
-            last = lane.candles[-1]
-            ts = last.ts_ms + step
+            ts = lane.series.bars[-1].ts_ms + step
             self.clock.set(ts)
-            self.board.set_price(lane.symbol, last.close, ts)
+            self.board.set_price(lane.symbol, lane.series.price(-1, CLOSE), ts)
             result = await self.executor.exit(lane.symbol, END_OF_DATA)
             self._after_order(lane, result, ts, END_OF_DATA)

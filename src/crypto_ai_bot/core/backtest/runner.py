@@ -28,7 +28,8 @@ from crypto_ai_bot.core.backtest.engine import (
     EngineResult,
     Progress,
 )
-from crypto_ai_bot.core.domain import ZERO, Candle
+from crypto_ai_bot.core.domain import ZERO, Bar, Candle
+from crypto_ai_bot.core.market_data.candles import CandleSeries
 from crypto_ai_bot.core.risk.manager import RiskConfig
 
 Number = Decimal | int | str | float
@@ -48,11 +49,12 @@ def _dec(x: Number) -> Decimal:
     return x if isinstance(x, Decimal) else Decimal(str(x))
 
 
-def infer_timeframe_ms(candles: Sequence[Candle]) -> int:
+def infer_timeframe_ms(candles: Sequence[Candle] | Sequence[Bar]) -> int:
     """The most common step between the first few hundred candles."""
     steps: dict[int, int] = {}
-    for a, b in itertools.pairwise(candles[:501]):
-        d = b.ts_ms - a.ts_ms
+    times = [c.ts_ms for c in candles[:501]]
+    for a, b in itertools.pairwise(times):
+        d = b - a
         if d > 0:
             steps[d] = steps.get(d, 0) + 1
     if not steps:
@@ -62,7 +64,7 @@ def infer_timeframe_ms(candles: Sequence[Candle]) -> int:
 
 
 def run_backtest(
-    candles: Mapping[str, Sequence[Candle]] | Sequence[Candle],
+    candles: Mapping[str, CandleSeries | Sequence[Candle]] | CandleSeries | Sequence[Candle],
     *,
     strategy: str = "ema_cross",
     params: Mapping[str, Any] | None = None,
@@ -84,10 +86,12 @@ def run_backtest(
     record: a SQLite file to keep the run's orders and fills in (default: memory only).
     Raises ValueError on unusable input (no candles, unknown strategy or parameter).
     """
-    by_symbol = dict(candles) if isinstance(candles, Mapping) else {symbol: candles}
-    if not by_symbol or not all(by_symbol.values()):
+    given = dict(candles) if isinstance(candles, Mapping) else {symbol: candles}
+    by_symbol = {s: cs if isinstance(cs, CandleSeries) else CandleSeries.of(cs)
+                 for s, cs in given.items()}
+    if not by_symbol or not all(map(len, by_symbol.values())):
         raise ValueError("no candles to backtest")
-    step = timeframe_ms or infer_timeframe_ms(next(iter(by_symbol.values())))
+    step = timeframe_ms or infer_timeframe_ms(next(iter(by_symbol.values())).bars)
     config = BacktestConfig(
         strategy=strategy, params=dict(params or {}), timeframe_ms=step,
         stop_pct=_dec(stop_pct), trailing_pct=_dec(trailing_pct), fee_pct=_dec(fee_pct),
@@ -105,7 +109,7 @@ def run_backtest(
     return result_of(raw, by_symbol)
 
 
-def result_of(raw: EngineResult, candles: Mapping[str, Sequence[Candle]]) -> BacktestResult:
+def result_of(raw: EngineResult, candles: Mapping[str, CandleSeries]) -> BacktestResult:
     """Add the buy-and-hold curve and the summary to an engine's output."""
     cfg = raw.config
     bh = _buy_hold_curve(raw, candles)
@@ -146,29 +150,30 @@ def result_of(raw: EngineResult, candles: Mapping[str, Sequence[Candle]]) -> Bac
     return BacktestResult(raw.trades, raw.equity_ts_ms, raw.equity, bh, summary, cfg)
 
 
-def _buy_hold_curve(raw: EngineResult, candles: Mapping[str, Sequence[Candle]]) -> list[float]:
+def _buy_hold_curve(raw: EngineResult, series: Mapping[str, CandleSeries]) -> list[float]:
     """Start quote split equally, each part bought at its symbol's first open (fee paid) and
     marked at the latest close; a symbol not started yet counts as cash."""
     start = float(raw.start_quote)
     keep = 1.0 - float(raw.config.fee_pct) / 100.0
     step = raw.config.timeframe_ms
-    share = start / len(candles)
-    units = {s: share * keep / float(cs[0].open) for s, cs in candles.items() if cs[0].open > 0}
+    share = start / len(series)
+    candles = {s: cs.bars for s, cs in series.items()}
+    units = {s: share * keep / cs[0].open for s, cs in candles.items() if cs[0].open > 0}
     if len(candles) == 1:  # one symbol: the timeline is its own closes
         [(sym, only)] = candles.items()
         if [c.ts_ms + step for c in only] == raw.equity_ts_ms:
             u = units.get(sym, 0.0)
-            return [u * float(c.close) for c in only]
-    closes = {s: [(c.ts_ms + step, float(c.close)) for c in cs] for s, cs in candles.items()}
+            return [u * c.close for c in only]
+    closes = {s: [(c.ts_ms + step, c.close) for c in cs] for s, cs in candles.items()}
     pos = dict.fromkeys(candles, 0)
     last: dict[str, float] = {}
     out: list[float] = []
     for ts in raw.equity_ts_ms:
         value = 0.0
-        for s, series in closes.items():
+        for s, marks in closes.items():
             i = pos[s]
-            while i < len(series) and series[i][0] <= ts:
-                last[s] = series[i][1]
+            while i < len(marks) and marks[i][0] <= ts:
+                last[s] = marks[i][1]
                 i += 1
             pos[s] = i
             value += units.get(s, 0.0) * last[s] if s in last else share

@@ -8,21 +8,85 @@ import csv
 import gc
 import gzip
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
-from crypto_ai_bot.core.domain import Candle
+from crypto_ai_bot.core.domain import Bar, Candle
 
 CSV_HEADER = ("timestamp_ms", "open", "high", "low", "close", "volume")
+OPEN, HIGH, LOW, CLOSE, VOLUME = 1, 2, 3, 4, 5  # field positions in a Candle and a Bar
 
 
 class CandleFileError(ValueError):
     """A candle file that cannot be read; the message names the file and the problem."""
 
 
+class CandleSeries:
+    """A series for backtests: float Bars for the strategy, statistics and cheap comparisons,
+    and the exact Decimal of any price, made when money needs it.
+
+    Read from a file of floats (freqtrade's feather files), a price's Decimal is the shortest
+    decimal that reads back as that float (`Decimal(repr(x))`): the exchange's own number, as
+    the exchange's JSON carried it. Made from Decimal candles (CSV, the database), the series
+    keeps those candles and answers with them.
+    """
+
+    __slots__ = ("_candles", "bars")
+
+    def __init__(self, bars: list[Bar], candles: Sequence[Candle] | None = None) -> None:
+        if candles is not None and len(candles) != len(bars):
+            raise ValueError("bars and candles differ in length")
+        self.bars = bars
+        self._candles = candles
+
+    @classmethod
+    def of(cls, candles: Sequence[Candle]) -> CandleSeries:
+        return cls([c.bar() for c in candles], candles)
+
+    def __len__(self) -> int:
+        return len(self.bars)
+
+    def price(self, i: int, position: int) -> Decimal:
+        """The exact price at index i; position is OPEN, HIGH, LOW or CLOSE."""
+        if self._candles is not None:
+            value = self._candles[i][position]
+            assert isinstance(value, Decimal)
+            return value
+        return Decimal(repr(self.bars[i][position]))
+
+    def candle(self, i: int) -> Candle:
+        if self._candles is not None:
+            return self._candles[i]
+        b = self.bars[i]
+        return Candle(b.ts_ms, *(Decimal(repr(x)) for x in b[1:]))
+
+    def candles(self) -> list[Candle]:
+        if self._candles is not None:
+            return list(self._candles)
+        return [self.candle(i) for i in range(len(self.bars))]
+
+    def span(self, start: int | None, end: int | None) -> CandleSeries:
+        """The candles with start <= ts_ms < end, in the order they come."""
+        if start is None and end is None:
+            return self
+        lo = start if start is not None else -(2**62)
+        hi = end if end is not None else 2**62
+        keep = [i for i, b in enumerate(self.bars) if lo <= b.ts_ms < hi]
+        candles = None if self._candles is None else [self._candles[i] for i in keep]
+        return CandleSeries([self.bars[i] for i in keep], candles)
+
+
 def load_candles(path: str | Path) -> list[Candle]:
     """Read a candle file by its extension (.csv, .csv.gz, .feather)."""
+    return load_series(path).candles()
+
+
+def load_series(path: str | Path) -> CandleSeries:
+    """Read a candle file by its extension; a feather file of floats stays floats until a
+    price is asked for (see CandleSeries)."""
     p = Path(path)
     if not p.exists():
         raise CandleFileError(f"{p}: no such file")
@@ -30,7 +94,7 @@ def load_candles(path: str | Path) -> list[Candle]:
     if name.endswith(".feather"):
         return _load_feather(p)
     if name.endswith(".csv") or name.endswith(".csv.gz"):
-        return _load_csv(p)
+        return CandleSeries.of(_load_csv(p))
     raise CandleFileError(f"{p}: unknown format (use .csv, .csv.gz or .feather)")
 
 
@@ -60,8 +124,9 @@ def _load_csv(p: Path) -> list[Candle]:
     return out
 
 
-def _load_feather(p: Path) -> list[Candle]:
+def _load_feather(p: Path) -> CandleSeries:
     try:
+        import pyarrow as pa
         import pyarrow.feather as feather
     except ImportError:  # pragma: no cover - pyarrow is a core dependency
         raise CandleFileError("reading .feather files needs pyarrow") from None
@@ -69,41 +134,53 @@ def _load_feather(p: Path) -> list[Candle]:
         table = feather.read_table(p)
     except Exception as exc:
         raise CandleFileError(f"{p}: not a readable feather file: {exc}") from None
-    cols = set(table.column_names)
-    missing = {"date", "open", "high", "low", "close", "volume"} - cols
+    missing = {"date", "open", "high", "low", "close", "volume"} - set(table.column_names)
     if missing:
         raise CandleFileError(f"{p}: missing column(s) {', '.join(sorted(missing))}")
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    import numpy as np  # pyarrow's own dependency
 
     date = table.column("date")
     if pa.types.is_timestamp(date.type):
-        ts = pc.cast(pc.cast(date, pa.timestamp("ms", tz="UTC")), pa.int64()).to_pylist()
+        ts = date.to_numpy().astype("datetime64[ms]").astype(np.int64).tolist()
+    elif pa.types.is_integer(date.type):
+        ts = date.to_numpy().astype(np.int64).tolist()
     else:
-        ts = pc.cast(date, pa.int64()).to_pylist()
-    # Arrow renders each float as its shortest round-trip string: the exchange's own decimal.
-    # Built in C (map) with the cyclic GC paused: GC passes over 100k-candle lists cost more
-    # than building them. An open equal to the previous close (the usual case) shares that
-    # close's Decimal; looking every price up in a table of distinct ones costs more than it
-    # saves.
+        raise CandleFileError(f"{p}: column date is {date.type}, not a time")
+    names = ("open", "high", "low", "close", "volume")
+    if not all(pa.types.is_floating(table.column(n).type) for n in names):
+        return CandleSeries.of(_feather_decimals(p, table, ts))
+    columns: list[Any] = []
+    for n in names:
+        values = table.column(n).to_numpy()
+        if not np.isfinite(values).all():
+            raise CandleFileError(f"{p}: column {n} holds a value that is not a finite number")
+        columns.append(values.astype(np.float64).tolist())
+    # Built in C (map) with the cyclic GC paused: GC passes over 100k-row lists cost more
+    # than building them.
     paused = gc.isenabled()
     gc.disable()
     try:
-        opens, highs, lows, closes = (
-            pc.cast(table.column(n), pa.string()).to_pylist()
-            for n in ("open", "high", "low", "close")
-        )
-        close = list(map(Decimal, closes))
-        open_ = list(map(Decimal, opens[:1])) + [
-            prev if text == prev_text else Decimal(text)
-            for text, prev_text, prev in zip(opens[1:], closes, close, strict=False)
-        ]
-        high, low = list(map(Decimal, highs)), list(map(Decimal, lows))
-        volume = list(map(Decimal, pc.cast(table.column("volume"), pa.string()).to_pylist()))
-        return list(map(Candle._make, zip(ts, open_, high, low, close, volume, strict=True)))
+        return CandleSeries(list(map(Bar._make, zip(ts, *columns, strict=True))))
     finally:
         if paused:
             gc.enable()
+
+
+def _feather_decimals(p: Path, table: Any, ts: list[int]) -> list[Candle]:
+    """Columns that are not floats (decimals, integers, text) are read as exact Decimals."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out: list[list[Decimal]] = []
+    for n in ("open", "high", "low", "close", "volume"):
+        try:
+            out.append(list(map(Decimal, pc.cast(table.column(n), pa.string()).to_pylist())))
+        except (InvalidOperation, TypeError, pa.ArrowInvalid):
+            raise CandleFileError(f"{p}: column {n} holds a value that is not a number") from None
+    for n, col in zip(("open", "high", "low", "close"), out, strict=False):
+        if not all(v.is_finite() for v in col):
+            raise CandleFileError(f"{p}: column {n} holds a value that is not a finite number")
+    return list(map(Candle._make, zip(ts, *out, strict=True)))
 
 
 def write_csv(path: str | Path, candles: list[Candle]) -> None:
@@ -149,8 +226,9 @@ class SeriesReport:
         return ", ".join(parts)
 
 
-def check_series(candles: list[Candle], step_ms: int) -> SeriesReport:
-    """Find gaps, duplicates, rows out of order and inconsistent OHLC rows."""
+def check_series(candles: Sequence[Candle] | Sequence[Bar], step_ms: int) -> SeriesReport:
+    """Find gaps, duplicates, rows out of order and inconsistent OHLC rows (of Candles, or of
+    a CandleSeries's bars: a float compares as its Decimal does)."""
     rep = SeriesReport(count=len(candles))
     prev: int | None = None
     for c in candles:

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from crypto_ai_bot.core.domain import Action, Candle, Signal
+from crypto_ai_bot.core.domain import Action, Bar, Signal
 from crypto_ai_bot.core.strategy.base import HOLD_WARMUP
 from crypto_ai_bot.core.strategy.features import FEATURE_NAMES, FeatureEngine
 from crypto_ai_bot.utils.exceptions import ConfigError
@@ -144,9 +144,9 @@ class AiStrategy:
             raise ValueError(f"ai: unknown parameter(s) {', '.join(sorted(params))}")
         return cls(predictor, enter=enter, exit=exit_, meta=meta)
 
-    def probability(self, candle: Candle) -> float | None:
+    def probability(self, bar: Bar) -> float | None:
         """Feed one closed candle; the model's probability for it, or None while warming up."""
-        row = self._engine.update(candle)
+        row = self._engine.update(bar)
         if row is None:
             self.last_probability = None
             return None
@@ -154,8 +154,8 @@ class AiStrategy:
         self.last_probability = p
         return p
 
-    def on_candle(self, candle: Candle) -> Signal:
-        p = self.probability(candle)
+    def on_candle(self, bar: Bar) -> Signal:
+        p = self.probability(bar)
         if p is None:
             return HOLD_WARMUP
         if p >= self.enter:

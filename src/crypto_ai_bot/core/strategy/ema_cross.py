@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crypto_ai_bot.core.domain import Action, Candle, Signal
+from crypto_ai_bot.core.domain import Action, Bar, Signal
 from crypto_ai_bot.core.strategy.base import HOLD_WARMUP
 from crypto_ai_bot.core.strategy.indicators import EMA
 
@@ -23,8 +23,8 @@ class EmaCross:
         self._slow = EMA(slow)
         self._prev_diff: float | None = None
 
-    def on_candle(self, candle: Candle) -> Signal:
-        close = float(candle.close)
+    def on_candle(self, bar: Bar) -> Signal:
+        close = bar.close
         diff = self._fast.update(close) - self._slow.update(close)
         prev, self._prev_diff = self._prev_diff, diff
         if prev is None or self._slow.count < self.warmup_candles:

@@ -14,7 +14,7 @@ import math
 from collections import deque
 from collections.abc import Iterable
 
-from crypto_ai_bot.core.domain import Candle
+from crypto_ai_bot.core.domain import Bar
 from crypto_ai_bot.core.strategy.indicators import EMA, RSI, RollingStats
 
 RETURN_HORIZONS = (1, 3, 12, 48)
@@ -87,12 +87,11 @@ class FeatureEngine:
         self._volume = RollingStats(48)
         self.count = 0
 
-    def update(self, candle: Candle) -> list[float] | None:
+    def update(self, bar: Bar) -> list[float] | None:
         """Consume one closed candle; its feature row once warmed up, else None."""
-        close = float(candle.close)
-        high, low = float(candle.high), float(candle.low)
+        close, high, low = bar.close, bar.high, bar.low
         if not close > 0.0:
-            raise ValueError(f"candle at {candle.ts_ms}: close must be positive, got {close}")
+            raise ValueError(f"candle at {bar.ts_ms}: close must be positive, got {close}")
         closes = self._closes
         if closes:
             r1 = math.log(close / closes[-1])
@@ -106,7 +105,7 @@ class FeatureEngine:
         bb = self._bb
         bb.update(close)
         vol = self._volume
-        log_volume = math.log1p(max(float(candle.volume), 0.0))
+        log_volume = math.log1p(max(bar.volume, 0.0))
         vol.update(log_volume)
         self.count += 1
         if self.count < WARMUP_CANDLES:
@@ -118,7 +117,7 @@ class FeatureEngine:
         bb_pos = (close - (bb.mean - 2.0 * bb.std)) / band if band > 0.0 else 0.5
         vstd = vol.std
         volume_z = (log_volume - vol.mean) / vstd if vstd > 0.0 else 0.0
-        angle = _TWO_PI * (candle.ts_ms % _DAY_MS) / _DAY_MS
+        angle = _TWO_PI * (bar.ts_ms % _DAY_MS) / _DAY_MS
         return [
             *rets,
             self._vol12.std,
@@ -135,11 +134,11 @@ class FeatureEngine:
         ]
 
 
-def compute_features(candles: Iterable[Candle]) -> list[list[float] | None]:
+def compute_features(bars: Iterable[Bar]) -> list[list[float] | None]:
     """Feature rows for a whole series, aligned with it (None while warming up).
 
     Runs the incremental engine, so each row equals what the live strategy computes at that
     candle when fed the same series from its start.
     """
     engine = FeatureEngine()
-    return [engine.update(c) for c in candles]
+    return [engine.update(b) for b in bars]

@@ -103,7 +103,7 @@ def walk_forward(
 
     if progress:
         progress(0, 1, "features")
-    rows = compute_features(candles)
+    rows = compute_features(c.bar() for c in candles)
     labels = make_labels([float(c.close) for c in candles], cfg.horizon, cfg.fee_pct)
     idx = np.array([i for i, (r, y) in enumerate(zip(rows, labels, strict=True))
                     if r is not None and y is not None], dtype=np.int64)

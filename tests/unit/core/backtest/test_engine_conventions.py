@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from crypto_ai_bot.core.backtest.engine import BacktestConfig, BacktestEngine, EngineResult
-from crypto_ai_bot.core.domain import Action, Candle, Signal
+from crypto_ai_bot.core.domain import Action, Bar, Candle, Signal
 
 T0 = 1_767_225_600_000
 STEP = 300_000
@@ -26,7 +26,7 @@ class Scripted:
         self._script = script
         self._i = -1
 
-    def on_candle(self, candle: Candle) -> Signal:
+    def on_candle(self, bar: Bar) -> Signal:
         self._i += 1
         return Signal(self._script.get(self._i, Action.HOLD), f"scripted #{self._i}")
 

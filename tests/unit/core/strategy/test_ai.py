@@ -55,6 +55,7 @@ def synthetic(n: int, seed: int = 1, start: float = 50_000.0) -> list[Candle]:
 
 
 SERIES = synthetic(2600)  # about 9 days of 5m candles
+BARS = [c.bar() for c in SERIES]  # what the strategy sees of them
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,7 @@ class Scripted:
 def signals(probabilities: list[float], *, enter: float,
             exit: float) -> list[tuple[Action, str]]:
     strategy = AiStrategy(Scripted(probabilities), enter=enter, exit=exit)
-    out = [strategy.on_candle(c) for c in SERIES[: WARMUP_CANDLES - 1 + len(probabilities)]]
+    out = [strategy.on_candle(b) for b in BARS[: WARMUP_CANDLES - 1 + len(probabilities)]]
     assert all(s.reason == "warming up" for s in out[: WARMUP_CANDLES - 1])
     return [(s.action, s.reason) for s in out[WARMUP_CANDLES - 1:]]
 
@@ -97,10 +98,10 @@ def test_buy_and_sell_follow_the_thresholds() -> None:
 
 def test_probability_is_exposed_and_none_while_warming_up() -> None:
     strategy = AiStrategy(Scripted([0.7]), enter=0.6, exit=0.45)
-    for c in SERIES[: WARMUP_CANDLES - 1]:
-        assert strategy.on_candle(c).action is Action.HOLD
+    for b in BARS[: WARMUP_CANDLES - 1]:
+        assert strategy.on_candle(b).action is Action.HOLD
         assert strategy.last_probability is None
-    assert strategy.on_candle(SERIES[WARMUP_CANDLES - 1]).action is Action.BUY
+    assert strategy.on_candle(BARS[WARMUP_CANDLES - 1]).action is Action.BUY
     assert strategy.last_probability == 0.7
 
 
@@ -130,13 +131,13 @@ def test_saved_and_loaded_model_gives_identical_probabilities(
 ) -> None:
     result, model_dir = trained
     assert (model_dir / "model.txt").is_file()
-    x = np.array([r for r in compute_features(SERIES) if r is not None])
+    x = np.array([r for r in compute_features(BARS) if r is not None])
     loaded, meta = load_model_dir(model_dir)
     assert np.array_equal(result.predictor.predict(x), loaded.predict(x))
     assert meta["features"] == list(FEATURE_NAMES)
 
     strategy = AiStrategy.load(str(model_dir))  # live: one candle at a time
-    live = [strategy.probability(c) for c in SERIES]
+    live = [strategy.probability(b) for b in BARS]
     assert live[WARMUP_CANDLES - 1:] == loaded.predict(x).tolist()
 
 
@@ -147,8 +148,8 @@ def test_predictions_do_not_see_the_future(trained: tuple[TrainResult, Path]) ->
     changed = SERIES[: k + 1] + [c._replace(ts_ms=SERIES[k + 1 + i].ts_ms)
                                  for i, c in enumerate(other)]
     a, b = AiStrategy.load(str(model_dir)), AiStrategy.load(str(model_dir))
-    pa = [a.probability(c) for c in SERIES]
-    pb = [b.probability(c) for c in changed]
+    pa = [a.probability(c.bar()) for c in SERIES]
+    pb = [b.probability(c.bar()) for c in changed]
     assert pa[: k + 1] == pb[: k + 1]
     assert pa[k + 1:] != pb[k + 1:]
 
@@ -217,5 +218,5 @@ def test_scikit_learn_is_the_fallback_without_lightgbm(
     model_dir = save_model_dir(tmp_path / "m", result)
     loaded, meta = load_model_dir(model_dir)
     assert meta["model"]["backend"] == "sklearn"
-    x = np.array([r for r in compute_features(SERIES[:300]) if r is not None])
+    x = np.array([r for r in compute_features(BARS[:300]) if r is not None])
     assert np.array_equal(result.predictor.predict(x), loaded.predict(x))

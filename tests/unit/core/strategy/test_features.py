@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crypto_ai_bot.core.domain import Candle
+from crypto_ai_bot.core.domain import Bar, Candle
 from crypto_ai_bot.core.strategy.features import (
     FEATURE_NAMES,
     WARMUP_CANDLES,
@@ -22,8 +22,8 @@ T0 = 1_735_689_600_000  # 2025-01-01 00:00 UTC
 DATA = Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / "ohlcv"
 
 
-def synthetic(n: int, seed: int = 1, start: float = 50_000.0) -> list[Candle]:
-    """A seeded random walk with consistent OHLC and varying volume."""
+def synthetic(n: int, seed: int = 1, start: float = 50_000.0) -> list[Bar]:
+    """A seeded random walk with consistent OHLC and varying volume, as strategies see it."""
     rng = random.Random(seed)
     out, close = [], start
     for i in range(n):
@@ -33,11 +33,11 @@ def synthetic(n: int, seed: int = 1, start: float = 50_000.0) -> list[Candle]:
         lo = min(o, close) * (1 - rng.random() * 0.001)
         vol = rng.lognormvariate(2, 0.5)
         o_, h_, l_, c_ = (Decimal(f"{x:.2f}") for x in (o, hi, lo, close))
-        out.append(Candle(T0 + i * STEP, o_, h_, l_, c_, Decimal(f"{vol:.5f}")))
+        out.append(Candle(T0 + i * STEP, o_, h_, l_, c_, Decimal(f"{vol:.5f}")).bar())
     return out
 
 
-def scramble_after(candles: list[Candle], k: int, seed: int) -> list[Candle]:
+def scramble_after(candles: list[Bar], k: int, seed: int) -> list[Bar]:
     """The same past, a different future: candles after index k replaced by another walk."""
     other = synthetic(len(candles) - k - 1, seed=seed, start=float(candles[k].close) * 1.3)
     future = [c._replace(ts_ms=candles[k + 1 + i].ts_ms) for i, c in enumerate(other)]
@@ -54,8 +54,7 @@ def test_warmup_then_rows_of_every_feature() -> None:
 
 
 def test_known_values_on_a_flat_then_stepped_series() -> None:
-    flat = [Candle(T0 + i * STEP, Decimal(100), Decimal(101), Decimal(99), Decimal(100),
-                   Decimal(5)) for i in range(WARMUP_CANDLES)]
+    flat = [Bar(T0 + i * STEP, 100.0, 101.0, 99.0, 100.0, 5.0) for i in range(WARMUP_CANDLES)]
     row = compute_features(flat)[-1]
     assert row is not None
     f = dict(zip(FEATURE_NAMES, row, strict=True))
@@ -67,8 +66,7 @@ def test_known_values_on_a_flat_then_stepped_series() -> None:
     assert f["tod_sin"] == pytest.approx(math.sin(2 * math.pi * hour / 24))
     assert f["tod_cos"] == pytest.approx(math.cos(2 * math.pi * hour / 24))
 
-    up = Candle(flat[-1].ts_ms + STEP, Decimal(100), Decimal(111), Decimal(99), Decimal(110),
-                Decimal(50))
+    up = Bar(flat[-1].ts_ms + STEP, 100.0, 111.0, 99.0, 110.0, 50.0)
     engine = FeatureEngine()
     for c in flat:
         engine.update(c)
@@ -126,7 +124,7 @@ def test_real_btc_slice_incremental_equals_batch_and_ignores_the_future() -> Non
         pytest.skip(f"real data not present: {path.resolve()}")
     from crypto_ai_bot.core.market_data.candles import load_candles
 
-    series = load_candles(path)[:4000]
+    series = [c.bar() for c in load_candles(path)[:4000]]
     batch = compute_features(series)
     engine = FeatureEngine()
     assert [engine.update(c) for c in series] == batch
@@ -139,6 +137,6 @@ def test_real_btc_slice_incremental_equals_batch_and_ignores_the_future() -> Non
 
 def test_non_positive_close_is_refused() -> None:
     engine = FeatureEngine()
-    bad = Candle(T0, Decimal(1), Decimal(1), Decimal(0), Decimal(0), Decimal(1))
+    bad = Bar(T0, 1.0, 1.0, 0.0, 0.0, 1.0)
     with pytest.raises(ValueError, match="close must be positive"):
         engine.update(bad)
