@@ -17,6 +17,7 @@ with the bot's own schema, for cab-perf or sqlite3 to read (the same trades, slo
 from __future__ import annotations
 
 import argparse
+import gc
 import re
 import sys
 import time
@@ -49,7 +50,9 @@ _SYMBOL = re.compile(r"^[A-Za-z0-9]+/[A-Za-z0-9]+$")
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     configure_logging("WARNING", stream=sys.stderr, once=True)
-    return guarded(PROG, lambda: _run(args))
+    rc = guarded(PROG, lambda: _run(args))
+    gc.freeze()  # the process ends now: its final collection need not walk what is left
+    return rc
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -190,6 +193,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.record and Path(args.record).exists():
         raise BadInput(f"--record {args.record}: the file exists; name a new one")
     series = _load(args, step, start, end, err)
+    gc.freeze()  # the candles live to the end: the cycle collector need not walk them again
     total = sum(len(c) for c in series.values())
     began = time.perf_counter()
     with Progress(TextColumn("backtest"), BarColumn(), TaskProgressColumn(),

@@ -233,7 +233,7 @@ class Orchestrator:
         for symbol, p in self.pipelines.items():
             pos = self._repos.positions.get(symbol)
             level = p.stop_level()
-            last = p.stats.last_decision
+            last, signal = p.stats.last_decision, p.stats.last_signal
             positions[symbol] = {
                 "base_amount": str(pos.base_amount),
                 "entry_avg": str(pos.entry_avg),
@@ -244,7 +244,11 @@ class Orchestrator:
                 "entries_blocked": p.entries_blocked_reason or None,
                 "candles_evaluated": p.stats.candles,
                 "decisions": dict(p.stats.decisions),
-                "last_decision": None if last is None else {
+                "last_signal": None if signal is None else {
+                    "action": signal.action.value, "reason": signal.reason,
+                    "candle_ts_ms": p.stats.last_signal_candle_ts_ms,
+                },
+                "last_decision": None if last is None else {  # the latest buy or sell
                     "action": last.action.value, "reason": last.reason, "ts_ms": last.ts_ms,
                     "price": str(last.price),
                 },

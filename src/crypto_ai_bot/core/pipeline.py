@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from crypto_ai_bot.core.brokers.base import Broker
-from crypto_ai_bot.core.domain import Action, Bar, Decision, Intent, Position, Ticker
+from crypto_ai_bot.core.domain import Action, Bar, Decision, Intent, Position, Signal, Ticker
 from crypto_ai_bot.core.events import topics
 from crypto_ai_bot.core.events.bus import EventBus
 from crypto_ai_bot.core.execution.executor import OrderExecutor, PlaceResult
@@ -34,7 +34,9 @@ StopSync = Callable[[str, Position, StopLevel | None], Awaitable[None]]
 class PipelineStats:
     candles: int = 0
     decisions: dict[str, int] = field(default_factory=lambda: {a.value: 0 for a in Action})
-    last_decision: Decision | None = None
+    last_signal: Signal | None = None  # the strategy's latest word, hold included
+    last_signal_candle_ts_ms: int = 0
+    last_decision: Decision | None = None  # the latest buy or sell
     last_result: str = ""
 
 
@@ -82,27 +84,35 @@ class SymbolPipeline:
     async def evaluate(self) -> Decision | None:
         """Poll the feed, run the strategy on new closed candles, act on the latest signal."""
         update = await self._feed.poll(self.symbol)
-        decision = self.decide([c.bar() for c in update.candles], update.ticker.last)
+        ticker = update.ticker
+        decision = self.decide([c.bar() for c in update.candles], lambda: ticker.last)
         if decision is not None:
-            await self.act(decision, update.ticker)
+            await self.act(decision, ticker)
         return decision
 
-    def decide(self, bars: Sequence[Bar], price: Decimal) -> Decision | None:
+    def decide(self, bars: Sequence[Bar], price: Callable[[], Decimal]) -> Decision | None:
         """Feed closed candles to the strategy; only the newest candle's signal counts.
-        price: the market price now (the ticker's last), which the decision records."""
+
+        A buy or sell comes back as a Decision to act on, at price() (the market price now,
+        asked for only then); a hold is counted and remembered, and None comes back.
+        """
         if not bars:
             return None
         signal = None
         for bar in bars:
             signal = self.strategy.on_candle(bar)
         assert signal is not None
-        self.stats.candles += len(bars)
+        stats = self.stats
+        stats.candles += len(bars)
+        stats.decisions[signal.action] += 1  # a StrEnum member is its own value as a key
+        stats.last_signal, stats.last_signal_candle_ts_ms = signal, bars[-1].ts_ms
+        if signal.action is Action.HOLD:
+            return None
         decision = Decision(
-            self.symbol, signal.action, signal.reason, self._clock.now_ms(), price,
+            self.symbol, signal.action, signal.reason, self._clock.now_ms(), price(),
             bars[-1].ts_ms,
         )
-        self.stats.decisions[signal.action] += 1  # a StrEnum member is its own value as a key
-        self.stats.last_decision = decision
+        stats.last_decision = decision
         return decision
 
     async def act(self, decision: Decision, ticker: Ticker) -> PlaceResult | None:

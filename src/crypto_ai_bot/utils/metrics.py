@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
 DecisionSource = Callable[[], Iterable[tuple[str, str, int]]]
+M = TypeVar("M", Counter, Gauge)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -83,6 +84,16 @@ class Metrics:
             "cab_position_base", "Open position (base amount)", ["symbol"], registry=r
         )
         self.up.set(1)
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+    def labelled(self, metric: M, *values: str) -> M:
+        """metric.labels(*values) (in the order of its label names), remembered: the client
+        checks its arguments on every call, and every order passes through here."""
+        key = (id(metric), values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
 
     def add_decision_source(self, source: DecisionSource) -> None:
         """A callable giving (symbol, action, count) rows, read at scrape time.

@@ -22,15 +22,16 @@ force-exit does, so that every entry appears as a finished trade.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from crypto_ai_bot.core.brokers.paper import PaperBroker, PaperMarketRules
 from crypto_ai_bot.core.domain import (
     ZERO,
-    Action,
     Bar,
     Candle,
     Decision,
@@ -168,7 +169,7 @@ class _Lane:
     pending: Decision | None = None
     position: Position | None = None  # the open position, as the pipeline last saved it
     stop: StopLevel | None = None  # its stop level, recomputed when the peak moves
-    stop_f: float = 0.0
+    stop_f: float = -math.inf
     peak_f: float = 0.0
     base_f: float = 0.0
     close_f: float = 0.0
@@ -181,7 +182,7 @@ class _Lane:
     def follow(self, position: Position | None, stop: StopLevel | None) -> None:
         """Track the open position (None once closed) and its stop level."""
         self.position, self.stop = position, stop
-        self.stop_f = float(stop.price) if stop is not None else 0.0
+        self.stop_f = float(stop.price) if stop is not None else -math.inf
         self.peak_f = float(position.peak) if position is not None else 0.0
         self.base_f = float(position.base_amount) if position is not None else 0.0
 
@@ -246,6 +247,7 @@ class BacktestEngine:
         self._lanes: list[_Lane] = []
         self._trades: list[BacktestTrade] = []
         self._cash_f = float(config.start_quote)
+        self._holding: dict[str, _Lane] = {}  # the lanes with an open position
 
     async def run(self) -> EngineResult:
         await self.broker.load_markets(list(self.series))
@@ -295,7 +297,12 @@ class BacktestEngine:
                 if current_ts is not None:
                     in_any += self._mark(current_ts + step, equity_ts, equity)
                 current_ts = ts
-            await self._candle(lanes[k], i, bar, step)
+            lane = lanes[k]
+            # most candles neither act nor come near the stop or the peak: they only close
+            if lane.pending is not None or (lane.position is not None and (
+                    bar.low <= lane.stop_f or bar.high >= lane.peak_f)):
+                await self._open_and_inside(lane, i, bar)
+            self._close(lane, i, bar, ts + step)
             if progress is not None and done % _PROGRESS_EVERY == 0:
                 progress(done, total)
         if current_ts is not None:
@@ -307,18 +314,16 @@ class BacktestEngine:
     def _mark(self, close_ts: int, equity_ts: list[int], equity: list[float]) -> int:
         """Record equity at a close; 1 when some position is open."""
         value = self._cash_f
-        held = 0
-        for lane in self._lanes:
-            if lane.position is not None:
-                value += lane.base_f * lane.close_f
-                held = 1
+        for lane in self._holding.values():
+            value += lane.base_f * lane.close_f
         equity_ts.append(close_ts)
         equity.append(value)
-        return held
+        return 1 if self._holding else 0
 
-    async def _candle(self, lane: _Lane, i: int, bar: Bar, step: int) -> None:
+    async def _open_and_inside(self, lane: _Lane, i: int, bar: Bar) -> None:
+        """Steps 1 and 2 of the module's conventions: act at the open, then the stop against
+        the low and the peak up to the high."""
         clock, board, symbol, series = self.clock, self.board, lane.symbol, lane.series
-        # 1. the open: act on the previous close's decision
         decision = lane.pending
         if decision is not None:
             lane.pending = None
@@ -329,34 +334,43 @@ class BacktestEngine:
             result = await lane.pipeline.act(decision, ticker)
             if result is not None:
                 self._after_order(lane, result, bar.ts_ms, SIGNAL)
-        # 2. inside the candle: the stop against the low, then the peak up to the high
         position = lane.position
-        if position is not None:
-            stop = lane.stop
-            if (stop is not None and bar.low <= lane.stop_f
-                    and (low := series.price(i, LOW)) <= stop.price):
-                clock.set(bar.ts_ms)
-                open_ = series.price(i, OPEN)
-                board.set_price(symbol, open_ if open_ < stop.price else stop.price, bar.ts_ms)
-                result = await lane.pipeline.check_stops(
-                    position, trigger_price=low, peak_price=series.price(i, HIGH)
-                )
-                if result is not None:
-                    self._after_order(lane, result, bar.ts_ms, stop.reason)
-            elif bar.high >= lane.peak_f and (high := series.price(i, HIGH)) > position.peak:
-                await lane.pipeline.check_stops(
-                    position, trigger_price=series.price(i, LOW), peak_price=high
-                )
-                lane.follow(position, self.exits.stop_level(position))
-        # 3. the close: the strategy sees the candle
-        close_ts = bar.ts_ms + step
-        clock.set(close_ts)
-        signal = lane.pipeline.decide((bar,), series.price(i, CLOSE))
-        if signal is not None and signal.action is not Action.HOLD:
-            lane.pending = signal
+        if position is None:
+            return
+        stop = lane.stop
+        if (stop is not None and bar.low <= lane.stop_f
+                and (low := series.price(i, LOW)) <= stop.price):
+            clock.set(bar.ts_ms)
+            open_ = series.price(i, OPEN)
+            board.set_price(symbol, open_ if open_ < stop.price else stop.price, bar.ts_ms)
+            result = await lane.pipeline.check_stops(
+                position, trigger_price=low, peak_price=series.price(i, HIGH)
+            )
+            if result is not None:
+                self._after_order(lane, result, bar.ts_ms, stop.reason)
+        elif bar.high >= lane.peak_f and (high := series.price(i, HIGH)) > position.peak:
+            await lane.pipeline.check_stops(
+                position, trigger_price=series.price(i, LOW), peak_price=high
+            )
+            self._follow(lane, position)
+
+    def _close(self, lane: _Lane, i: int, bar: Bar, close_ts: int) -> None:
+        """Step 3: the strategy sees the candle at its close; a buy or sell waits for the
+        next open."""
+        self.clock.set(close_ts)
+        decision = lane.pipeline.decide((bar,), partial(lane.series.price, i, CLOSE))
+        if decision is not None:
+            lane.pending = decision
         if lane.position is not None:  # the close marks what is held (see _mark)
             lane.close_f = bar.close
             lane.run.candles_in_position += 1
+
+    def _follow(self, lane: _Lane, position: Position | None) -> None:
+        lane.follow(position, self.exits.stop_level(position) if position else None)
+        if position is None:
+            self._holding.pop(lane.symbol, None)
+        else:
+            self._holding[lane.symbol] = lane
 
     def _after_order(self, lane: _Lane, result: PlaceResult, ts_ms: int, reason: str) -> None:
         """Follow a fill into the lane: open a trade on a buy, finish it on a sell."""
@@ -373,10 +387,10 @@ class BacktestEngine:
                 lane.entry_ts, lane.entry_price = ts_ms, price
                 lane.entry_amount, lane.entry_fee_quote = order.filled, fee_quote
                 lane.pnl_before = position.realized_pnl
-            lane.follow(position, self.exits.stop_level(position))
+            self._follow(lane, position)
             return
         if is_open:  # a partial exit: keep following what is left
-            lane.follow(position, self.exits.stop_level(position))
+            self._follow(lane, position)
             lane.entry_fee_quote += fee_quote
             return
         self._trades.append(BacktestTrade(
@@ -385,7 +399,7 @@ class BacktestEngine:
             pnl_quote=position.realized_pnl - lane.pnl_before, exit_reason=reason,
             fees_quote=lane.entry_fee_quote + fee_quote,
         ))
-        lane.follow(None, None)
+        self._follow(lane, None)
 
     async def _close_all(self) -> None:
         """Sell what is still held at the last close, through the executor's exit."""

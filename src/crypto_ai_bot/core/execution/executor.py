@@ -218,7 +218,7 @@ class OrderExecutor:
 
     def apply_report(self, report: OrderReport, cid: str | None = None) -> OrderRecord:
         """Record an exchange report on our order: status, new fills, the position."""
-        repos = self._repos
+        repos, metrics = self._repos, self._metrics
         cid = cid or report.client_order_id
         market = self._broker.market(report.symbol)
         now = self._clock.now_ms()
@@ -236,7 +236,7 @@ class OrderExecutor:
                     continue
                 position = after
                 new_fills += 1
-                self._metrics.fills.labels(symbol=report.symbol, side=fill.side.value).inc()
+                metrics.labelled(metrics.fills, report.symbol, fill.side.value).inc()
             if new_fills:
                 repos.positions.save(position)
             status = report.status
@@ -245,7 +245,7 @@ class OrderExecutor:
             if current.status.is_final and status is not current.status:
                 # a final order keeps its state (an older answer arriving after reconcile
                 # settled it, or an order found late); its new fills still count
-                self._metrics.position_base.labels(symbol=report.symbol).set(
+                metrics.labelled(metrics.position_base, report.symbol).set(
                     float(position.base_amount))
                 return current
             record = repos.orders.update(
@@ -257,11 +257,9 @@ class OrderExecutor:
                     and not current.status.is_final
                     and position.is_open(market.min_amount)):
                 self._bump_exit_attempt(report.symbol)
-        self._metrics.position_base.labels(symbol=report.symbol).set(float(position.base_amount))
+        metrics.labelled(metrics.position_base, report.symbol).set(float(position.base_amount))
         if status.is_final and not current.status.is_final:
-            self._metrics.orders.labels(
-                symbol=report.symbol, side=report.side.value, status=status.value
-            ).inc()
+            metrics.labelled(metrics.orders, report.symbol, report.side.value, status.value).inc()
         if new_fills and status is OrderStatus.FILLED:
             self._bus.emit(
                 topics.ORDER_FILLED, now, report.symbol, client_order_id=cid,

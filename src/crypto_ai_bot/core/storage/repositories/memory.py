@@ -13,14 +13,16 @@ trading process therefore always writes through to SQLite (Repositories.over).
 from __future__ import annotations
 
 import bisect
-from dataclasses import replace
 from decimal import Decimal
 
 from crypto_ai_bot.core.domain import FillReport, Intent, OrderStatus, OrderType, Position, Side
-from crypto_ai_bot.core.execution.order_fsm import transition
 from crypto_ai_bot.core.storage.facade import Database
 from crypto_ai_bot.core.storage.repositories.idempotency import IdempotencyRepository
-from crypto_ai_bot.core.storage.repositories.orders import OrderRecord, OrdersRepository
+from crypto_ai_bot.core.storage.repositories.orders import (
+    OrderRecord,
+    OrdersRepository,
+    advanced,
+)
 from crypto_ai_bot.core.storage.repositories.positions import PositionsRepository
 from crypto_ai_bot.core.storage.repositories.trades import TradeRecord, TradesRepository
 
@@ -79,16 +81,9 @@ class MemoryOrdersRepository(OrdersRepository):
         current = self._by_cid.get(client_order_id)
         if current is None:
             raise KeyError(client_order_id)
-        updated = replace(
-            current,
-            status=transition(current.status, status),
-            exchange_order_id=exchange_order_id or current.exchange_order_id,
-            filled=current.filled if filled is None else filled,
-            avg_price=current.avg_price if avg_price is None else avg_price,
-            fee=current.fee if fee is None else fee,
-            fee_currency=current.fee_currency if fee_currency is None else fee_currency,
-            error=current.error if error is None else error,
-            updated_ms=now_ms,
+        updated = advanced(
+            current, status, now_ms, exchange_order_id=exchange_order_id, filled=filled,
+            avg_price=avg_price, fee=fee, fee_currency=fee_currency, error=error,
         )
         self._by_cid[client_order_id] = updated
         if updated.status.is_final:
