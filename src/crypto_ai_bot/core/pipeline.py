@@ -26,6 +26,7 @@ from crypto_ai_bot.utils.metrics import Metrics
 from crypto_ai_bot.utils.time import Clock
 
 log = get_logger("pipeline")
+_HOLD = Action.HOLD  # a module constant: an Enum class attribute costs a lookup per candle
 
 StopSync = Callable[[str, Position, StopLevel | None], Awaitable[None]]
 
@@ -106,7 +107,7 @@ class SymbolPipeline:
         stats.candles += len(bars)
         stats.decisions[signal.action] += 1  # a StrEnum member is its own value as a key
         stats.last_signal, stats.last_signal_candle_ts_ms = signal, bars[-1].ts_ms
-        if signal.action is Action.HOLD:
+        if signal.action is _HOLD:
             return None
         decision = Decision(
             self.symbol, signal.action, signal.reason, self._clock.now_ms(), price(),

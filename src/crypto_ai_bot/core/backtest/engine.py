@@ -21,12 +21,10 @@ force-exit does, so that every entry appears as a finished trade.
 
 from __future__ import annotations
 
-import heapq
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from crypto_ai_bot.core.brokers.paper import PaperBroker, PaperMarketRules
@@ -144,13 +142,6 @@ class BacktestFeed:
         return None
 
 
-Step = tuple[int, int, int, Bar]  # (ts, lane index, candle index, bar)
-
-
-def _stream(k: int, bars: Sequence[Bar]) -> Iterator[Step]:
-    return ((b.ts_ms, k, i, b) for i, b in enumerate(bars))
-
-
 @dataclass(slots=True)
 class _Lane:
     """Per-symbol state of the loop; the position itself lives in the repositories.
@@ -166,6 +157,7 @@ class _Lane:
     pipeline: SymbolPipeline
     market: MarketInfo
     run: SymbolRun
+    i: int = 0  # the candle at hand
     pending: Decision | None = None
     position: Position | None = None  # the open position, as the pipeline last saved it
     stop: StopLevel | None = None  # its stop level, recomputed when the peak moves
@@ -178,6 +170,10 @@ class _Lane:
     entry_amount: Decimal = ZERO
     entry_fee_quote: Decimal = ZERO
     pnl_before: Decimal = ZERO
+
+    def close_price(self) -> Decimal:
+        """The exact close of candle i, the one the strategy is seeing."""
+        return self.series.price(self.i, CLOSE)
 
     def follow(self, position: Position | None, stop: StopLevel | None) -> None:
         """Track the open position (None once closed) and its stop level."""
@@ -277,36 +273,37 @@ class BacktestEngine:
 
     # the loop -------------------------------------------------------------------------
 
-    def _timeline(self) -> Iterator[Step]:
-        """(ts, lane index, candle index, bar) in time order across symbols; (ts, lane, index)
-        is unique, so the merge never compares bars."""
-        streams = [_stream(k, lane.series.bars) for k, lane in enumerate(self._lanes)]
-        return streams[0] if len(streams) == 1 else heapq.merge(*streams)
+    def _times(self) -> list[int]:
+        """Every candle time of any symbol, once, in order."""
+        if len(self._lanes) == 1:
+            return [b.ts_ms for b in self._lanes[0].series.bars]
+        return sorted({b.ts_ms for lane in self._lanes for b in lane.series.bars})
 
     async def _loop(self) -> tuple[list[int], list[float], int]:
+        """Time step by time step; at each, the symbols' candles in the order given. A
+        candle at or before the step is never skipped, even in a series out of order."""
         step = self.config.timeframe_ms
-        lanes = self._lanes
-        total = sum(len(lane.series) for lane in lanes)
+        lanes = [(lane, lane.series.bars, len(lane.series)) for lane in self._lanes]
+        at = [0] * len(lanes)  # each lane's next candle
+        total = sum(n for _, _, n in lanes)
         progress = self._progress
         equity_ts: list[int] = []
         equity: list[float] = []
         in_any = 0
-        current_ts: int | None = None
-        for done, (ts, k, i, bar) in enumerate(self._timeline(), start=1):
-            if ts != current_ts:
-                if current_ts is not None:
-                    in_any += self._mark(current_ts + step, equity_ts, equity)
-                current_ts = ts
-            lane = lanes[k]
-            # most candles neither act nor come near the stop or the peak: they only close
-            if lane.pending is not None or (lane.position is not None and (
-                    bar.low <= lane.stop_f or bar.high >= lane.peak_f)):
-                await self._open_and_inside(lane, i, bar)
-            self._close(lane, i, bar, ts + step)
-            if progress is not None and done % _PROGRESS_EVERY == 0:
-                progress(done, total)
-        if current_ts is not None:
-            in_any += self._mark(current_ts + step, equity_ts, equity)
+        for t, ts in enumerate(self._times(), start=1):
+            for k, (lane, bars, n) in enumerate(lanes):
+                i = at[k]
+                while i < n and (bar := bars[i]).ts_ms <= ts:
+                    # most candles neither act nor come near the stop or the peak
+                    if lane.pending is not None or (lane.position is not None and (
+                            bar.low <= lane.stop_f or bar.high >= lane.peak_f)):
+                        await self._open_and_inside(lane, i, bar)
+                    self._close(lane, i, bar, bar.ts_ms + step)
+                    i += 1
+                at[k] = i
+            in_any += self._mark(ts + step, equity_ts, equity)
+            if progress is not None and t % _PROGRESS_EVERY == 0:
+                progress(sum(at), total)
         if progress is not None:
             progress(total, total)
         return equity_ts, equity, in_any
@@ -358,7 +355,8 @@ class BacktestEngine:
         """Step 3: the strategy sees the candle at its close; a buy or sell waits for the
         next open."""
         self.clock.set(close_ts)
-        decision = lane.pipeline.decide((bar,), partial(lane.series.price, i, CLOSE))
+        lane.i = i
+        decision = lane.pipeline.decide((bar,), lane.close_price)
         if decision is not None:
             lane.pending = decision
         if lane.position is not None:  # the close marks what is held (see _mark)
