@@ -85,17 +85,16 @@ class SymbolPipeline:
     async def evaluate(self) -> Decision | None:
         """Poll the feed, run the strategy on new closed candles, act on the latest signal."""
         update = await self._feed.poll(self.symbol)
-        ticker = update.ticker
-        decision = self.decide([c.bar() for c in update.candles], lambda: ticker.last)
+        decision = self.decide([c.bar() for c in update.candles], update.ticker.last)
         if decision is not None:
-            await self.act(decision, ticker)
+            await self.act(decision, update.ticker)
         return decision
 
-    def decide(self, bars: Sequence[Bar], price: Callable[[], Decimal]) -> Decision | None:
+    def decide(self, bars: Sequence[Bar], price: Decimal) -> Decision | None:
         """Feed closed candles to the strategy; only the newest candle's signal counts.
 
-        A buy or sell comes back as a Decision to act on, at price() (the market price now,
-        asked for only then); a hold is counted and remembered, and None comes back.
+        A buy or sell comes back as a Decision to act on, at `price` (the market price now);
+        a hold is counted and remembered, and None comes back.
         """
         if not bars:
             return None
@@ -107,13 +106,41 @@ class SymbolPipeline:
         stats.candles += len(bars)
         stats.decisions[signal.action] += 1  # a StrEnum member is its own value as a key
         stats.last_signal, stats.last_signal_candle_ts_ms = signal, bars[-1].ts_ms
-        if signal.action is _HOLD:
-            return None
+        return None if signal.action is _HOLD else self.decision(signal, bars[-1].ts_ms, price)
+
+    def scan(self, bars: Sequence[Bar], start: int) -> tuple[int, Signal | None]:
+        """Backtests: feed bars[start:] one by one, counted as decide() counts candles that
+        come one at a time, up to the first buy or sell; (its index, its signal), or
+        (len(bars), None) when none comes.
+
+        A strategy sees nothing but candles, so it can read ahead of the orders: the engine
+        asks for the Decision (decision()) when its clock reaches that candle's close, and
+        the candles between cost the strategy's own work and nothing more.
+        """
+        on_candle = self.strategy.on_candle
+        stats = self.stats
+        signal = None
+        for i in range(start, len(bars)):
+            signal = on_candle(bars[i])
+            if signal.action is not _HOLD:
+                stats.candles += i - start + 1
+                stats.decisions[_HOLD] += i - start
+                stats.decisions[signal.action] += 1
+                stats.last_signal, stats.last_signal_candle_ts_ms = signal, bars[i].ts_ms
+                return i, signal
+        if signal is not None:  # holds to the end
+            stats.candles += len(bars) - start
+            stats.decisions[_HOLD] += len(bars) - start
+            stats.last_signal, stats.last_signal_candle_ts_ms = signal, bars[-1].ts_ms
+        return len(bars), None
+
+    def decision(self, signal: Signal, candle_ts_ms: int, price: Decimal) -> Decision:
+        """The Decision to act on a buy or sell of the candle at candle_ts_ms: made now, at
+        `price` (the market price now)."""
         decision = Decision(
-            self.symbol, signal.action, signal.reason, self._clock.now_ms(), price(),
-            bars[-1].ts_ms,
+            self.symbol, signal.action, signal.reason, self._clock.now_ms(), price, candle_ts_ms
         )
-        stats.last_decision = decision
+        self.stats.last_decision = decision
         return decision
 
     async def act(self, decision: Decision, ticker: Ticker) -> PlaceResult | None:

@@ -12,6 +12,9 @@ them with the fill conventions of DESIGN §12 (those of freqtrade-style backtest
    when the candle opened below it; the peak for the trailing stop rises to high[t] only after
    that check (so a candle never stops out against a peak it made itself);
 3. at the close of t the strategy sees candle t; a BUY or SELL is kept for the next open.
+   A strategy sees nothing but candles, so it reads ahead (SymbolPipeline.scan) to its next
+   buy or sell, which becomes a Decision when the clock reaches that close: the candles in
+   between cost the strategy's work, the stop and peak checks, and the equity mark.
 
 Several symbols share one PaperBroker and one quote balance, processed in time order (at equal
 timestamps in the order given). All symbols must share the quote currency. Positions still open
@@ -36,6 +39,7 @@ from crypto_ai_bot.core.domain import (
     MarketInfo,
     Position,
     Side,
+    Signal,
     Ticker,
     split_symbol,
 )
@@ -157,7 +161,8 @@ class _Lane:
     pipeline: SymbolPipeline
     market: MarketInfo
     run: SymbolRun
-    i: int = 0  # the candle at hand
+    signal_at: int = 0  # the next candle whose close brings a buy or sell (see scan)
+    signal: Signal | None = None  # ... and that signal
     pending: Decision | None = None
     position: Position | None = None  # the open position, as the pipeline last saved it
     stop: StopLevel | None = None  # its stop level, recomputed when the peak moves
@@ -170,10 +175,6 @@ class _Lane:
     entry_amount: Decimal = ZERO
     entry_fee_quote: Decimal = ZERO
     pnl_before: Decimal = ZERO
-
-    def close_price(self) -> Decimal:
-        """The exact close of candle i, the one the strategy is seeing."""
-        return self.series.price(self.i, CLOSE)
 
     def follow(self, position: Position | None, stop: StopLevel | None) -> None:
         """Track the open position (None once closed) and its stop level."""
@@ -256,7 +257,9 @@ class BacktestEngine:
             )
             run = SymbolRun(symbol, len(series), series.bars[0].ts_ms, series.bars[-1].ts_ms,
                             series.price(0, OPEN), series.price(-1, CLOSE))
-            self._lanes.append(_Lane(symbol, series, pipeline, self.broker.market(symbol), run))
+            lane = _Lane(symbol, series, pipeline, self.broker.market(symbol), run)
+            lane.signal_at, lane.signal = pipeline.scan(series.bars, 0)
+            self._lanes.append(lane)
         equity_ts, equity, in_any = await self._loop()
         if self.config.close_at_end:
             await self._close_all()
@@ -298,7 +301,11 @@ class BacktestEngine:
                     if lane.pending is not None or (lane.position is not None and (
                             bar.low <= lane.stop_f or bar.high >= lane.peak_f)):
                         await self._open_and_inside(lane, i, bar)
-                    self._close(lane, i, bar, bar.ts_ms + step)
+                    if i == lane.signal_at:
+                        self._decide(lane, i, bar, step)
+                    if lane.position is not None:  # the close marks what is held
+                        lane.close_f = bar.close
+                        lane.run.candles_in_position += 1
                     i += 1
                 at[k] = i
             in_any += self._mark(ts + step, equity_ts, equity)
@@ -351,17 +358,14 @@ class BacktestEngine:
             )
             self._follow(lane, position)
 
-    def _close(self, lane: _Lane, i: int, bar: Bar, close_ts: int) -> None:
-        """Step 3: the strategy sees the candle at its close; a buy or sell waits for the
-        next open."""
-        self.clock.set(close_ts)
-        lane.i = i
-        decision = lane.pipeline.decide((bar,), lane.close_price)
-        if decision is not None:
-            lane.pending = decision
-        if lane.position is not None:  # the close marks what is held (see _mark)
-            lane.close_f = bar.close
-            lane.run.candles_in_position += 1
+    def _decide(self, lane: _Lane, i: int, bar: Bar, step: int) -> None:
+        """Step 3 at a close that brings a buy or sell: the decision is made at the close and
+        waits for the next open; the strategy reads on to its next one."""
+        assert lane.signal is not None
+        self.clock.set(bar.ts_ms + step)
+        pipeline = lane.pipeline
+        lane.pending = pipeline.decision(lane.signal, bar.ts_ms, lane.series.price(i, CLOSE))
+        lane.signal_at, lane.signal = pipeline.scan(lane.series.bars, i + 1)
 
     def _follow(self, lane: _Lane, position: Position | None) -> None:
         lane.follow(position, self.exits.stop_level(position) if position else None)

@@ -48,7 +48,7 @@ class EventBus:
             except Exception:
                 log.exception("event_handler_failed", topic=event.topic)
 
-    def emit(self, topic: str, ts_ms: int, symbol: str = "", **payload: Any) -> Event:
-        event = Event(topic=topic, ts_ms=ts_ms, symbol=symbol, payload=payload)
-        self.publish(event)
-        return event
+    def emit(self, topic: str, ts_ms: int, symbol: str = "", **payload: Any) -> None:
+        if not self._any and not self._handlers.get(topic):
+            return  # nobody listens (a backtest's bus): no event to build
+        self.publish(Event(topic=topic, ts_ms=ts_ms, symbol=symbol, payload=payload))

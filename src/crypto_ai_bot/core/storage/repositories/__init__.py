@@ -26,7 +26,7 @@ class Repositories:
     audit: AuditRepository
     state: StateRepository
     market_data: MarketDataRepository
-    memory: bool = False  # orders, fills, keys and positions in memory (in_memory below)
+    memory: bool = False  # orders, fills, keys, positions and state in memory (in_memory)
 
     def transaction(self) -> AbstractContextManager[None]:
         """A unit of work over the repositories: one SQL transaction, committed together or
@@ -49,8 +49,9 @@ class Repositories:
 
     @classmethod
     def in_memory(cls, db: Database) -> Repositories:
-        """Orders, fills, idempotency keys and positions in memory (see memory.py), the rest
-        over db: for a backtest, whose database nobody else reads and which is thrown away."""
+        """Orders, fills, idempotency keys, positions and state in memory (see memory.py),
+        the audit and candles over db: for a backtest, whose database nobody else reads and
+        which is thrown away."""
         return cls(
             db=db,
             orders=memory.MemoryOrdersRepository(db),
@@ -58,7 +59,7 @@ class Repositories:
             positions=memory.MemoryPositionsRepository(db),
             idempotency=memory.MemoryIdempotencyRepository(db),
             audit=AuditRepository(db),
-            state=StateRepository(db),
+            state=memory.MemoryStateRepository(db),
             market_data=MarketDataRepository(db),
             memory=True,
         )

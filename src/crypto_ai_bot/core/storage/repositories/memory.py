@@ -1,10 +1,11 @@
 """Repositories held in this process's memory, for backtests only.
 
 A backtest's database is thrown away when the run ends and nothing else reads it, so the
-orders, fills, idempotency keys and positions of a run can live in dicts: the SQL repositories'
-twelve statements per order were most of a backtest's time. Each class here subclasses its
-SQL twin and overrides every public method with the same meaning (tests/unit/core/storage runs
-one contract against both, and a backtest over a real SQLite file gives the same trades).
+orders, fills, idempotency keys, positions and small state of a run can live in dicts: the SQL
+repositories' twelve statements per order were most of a backtest's time. Each class here
+subclasses its SQL twin and overrides every method that touches the database, with the same
+meaning (tests/unit/core/storage runs one contract against both, and a backtest over a real
+SQLite file gives the same trades).
 
 What memory cannot give: a transaction does not roll these back, and a crash loses them. The
 trading process therefore always writes through to SQLite (Repositories.over).
@@ -15,7 +16,16 @@ from __future__ import annotations
 import bisect
 from decimal import Decimal
 
-from crypto_ai_bot.core.domain import FillReport, Intent, OrderStatus, OrderType, Position, Side
+from crypto_ai_bot.core.domain import (
+    Balance,
+    FillReport,
+    Intent,
+    OrderStatus,
+    OrderType,
+    Position,
+    Side,
+    TradingState,
+)
 from crypto_ai_bot.core.storage.facade import Database
 from crypto_ai_bot.core.storage.repositories.idempotency import IdempotencyRepository
 from crypto_ai_bot.core.storage.repositories.orders import (
@@ -24,6 +34,11 @@ from crypto_ai_bot.core.storage.repositories.orders import (
     advanced,
 )
 from crypto_ai_bot.core.storage.repositories.positions import PositionsRepository
+from crypto_ai_bot.core.storage.repositories.state import (
+    TRADING_REASON_KEY,
+    TRADING_STATE_KEY,
+    StateRepository,
+)
 from crypto_ai_bot.core.storage.repositories.trades import TradeRecord, TradesRepository
 
 _REJECTED = OrderStatus.REJECTED
@@ -205,6 +220,31 @@ class MemoryIdempotencyRepository(IdempotencyRepository):
 
     def exists(self, key: str) -> bool:
         return key in self._keys
+
+
+class MemoryStateRepository(StateRepository):
+    """The trading state and the balance snapshot: asked for on every entry."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self._kv: dict[str, str] = {}
+        self._balances: dict[str, Balance] = {}
+
+    def get(self, key: str, default: str = "") -> str:
+        return self._kv.get(key, default)
+
+    def set(self, key: str, value: str, now_ms: int) -> None:
+        self._kv[key] = value
+
+    def set_trading_state(self, state: TradingState, reason: str, now_ms: int) -> None:
+        self.set(TRADING_STATE_KEY, state.value, now_ms)
+        self.set(TRADING_REASON_KEY, reason, now_ms)
+
+    def save_balances(self, balances: dict[str, Balance], now_ms: int) -> None:
+        self._balances.update(balances)
+
+    def balances(self) -> dict[str, Balance]:
+        return dict(sorted(self._balances.items()))
 
 
 class MemoryPositionsRepository(PositionsRepository):

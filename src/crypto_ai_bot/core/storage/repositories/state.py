@@ -7,8 +7,8 @@ from decimal import Decimal
 from crypto_ai_bot.core.domain import Balance, TradingState
 from crypto_ai_bot.core.storage.facade import Database
 
-_TRADING_STATE = "trading_state"
-_TRADING_REASON = "trading_state_reason"
+TRADING_STATE_KEY = "trading_state"
+TRADING_REASON_KEY = "trading_state_reason"
 
 
 class StateRepository:
@@ -27,15 +27,15 @@ class StateRepository:
         )
 
     def trading_state(self) -> TradingState:
-        return TradingState(self.get(_TRADING_STATE, TradingState.ACTIVE.value))
+        return TradingState(self.get(TRADING_STATE_KEY, TradingState.ACTIVE.value))
 
     def trading_state_reason(self) -> str:
-        return self.get(_TRADING_REASON)
+        return self.get(TRADING_REASON_KEY)
 
     def set_trading_state(self, state: TradingState, reason: str, now_ms: int) -> None:
         with self._db.transaction():
-            self.set(_TRADING_STATE, state.value, now_ms)
-            self.set(_TRADING_REASON, reason, now_ms)
+            self.set(TRADING_STATE_KEY, state.value, now_ms)
+            self.set(TRADING_REASON_KEY, reason, now_ms)
 
     def save_balances(self, balances: dict[str, Balance], now_ms: int) -> None:
         with self._db.transaction():
