@@ -164,18 +164,14 @@ def _buy_hold_curve(raw: EngineResult, series: Mapping[str, CandleSeries]) -> li
         if [c.ts_ms + step for c in only] == raw.equity_ts_ms:
             u = units.get(sym, 0.0)
             return [u * c.close for c in only]
-    closes = {s: [(c.ts_ms + step, c.close) for c in cs] for s, cs in candles.items()}
-    pos = dict.fromkeys(candles, 0)
-    last: dict[str, float] = {}
-    out: list[float] = []
-    for ts in raw.equity_ts_ms:
-        value = 0.0
-        for s, marks in closes.items():
-            i = pos[s]
-            while i < len(marks) and marks[i][0] <= ts:
-                last[s] = marks[i][1]
-                i += 1
-            pos[s] = i
-            value += units.get(s, 0.0) * last[s] if s in last else share
-        out.append(value)
+    import numpy as np
+
+    timeline = np.asarray(raw.equity_ts_ms, dtype=np.int64)
+    total = np.zeros(len(timeline))
+    for s, bars in candles.items():
+        closed = np.fromiter((b.ts_ms + step for b in bars), np.int64, len(bars))
+        close = np.fromiter((b.close for b in bars), np.float64, len(bars))
+        last = np.searchsorted(closed, timeline, side="right") - 1  # latest close so far
+        total += np.where(last >= 0, units.get(s, 0.0) * close[np.maximum(last, 0)], share)
+    out: list[float] = total.tolist()
     return out

@@ -55,3 +55,21 @@ def test_summary_json_keeps_money_exact() -> None:
     doc = s.as_dict()
     assert doc["final_quote"] == "10097.8011" and doc["fees_quote"] == "2.0989"
     assert doc["profit_factor"] is None and doc["periods_per_year"] == 105120.0
+
+
+def test_buy_and_hold_of_two_symbols_holds_a_late_starter_as_cash() -> None:
+    from crypto_ai_bot.core.backtest.runner import run_backtest
+    from crypto_ai_bot.core.domain import Candle
+
+    t0, step = 1_767_225_600_000, 300_000
+
+    def series(first: int, closes: list[int]) -> list[Candle]:
+        opens = [closes[0], *closes[:-1]]
+        return [Candle(t0 + (first + i) * step, D(o), D(max(o, c)), D(min(o, c)), D(c), D(1))
+                for i, (o, c) in enumerate(zip(opens, closes, strict=True))]
+
+    result = run_backtest({"A/USDT": series(0, [100, 110, 120, 130]),
+                           "B/USDT": series(2, [50, 60])},
+                          params={"fast": 2, "slow": 3}, fee_pct=0, start_quote=10000)
+    # half each: A buys 50 at 100 from the start; B's half is cash until B buys 100 at 50
+    assert result.buy_hold == [10000.0, 10500.0, 11000.0, 12500.0]
