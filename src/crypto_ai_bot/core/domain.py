@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from typing import NamedTuple, NewType
@@ -143,8 +143,7 @@ def _quantize(value: Decimal, step: Decimal, rounding: str) -> Decimal:
     return (value / step).to_integral_value(rounding=rounding) * step
 
 
-@dataclass(frozen=True, slots=True)
-class Balance:
+class Balance(NamedTuple):
     currency: str
     free: Decimal
     used: Decimal
@@ -154,8 +153,7 @@ class Balance:
         return self.free + self.used
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRequest:
+class OrderRequest(NamedTuple):
     """A command to the broker. Market buys carry `cost` (quote), sells carry `amount` (base)."""
 
     symbol: str
@@ -167,8 +165,7 @@ class OrderRequest:
     price: Decimal | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class FillReport:
+class FillReport(NamedTuple):
     """One execution as the exchange reports it."""
 
     trade_id: str
@@ -183,8 +180,7 @@ class FillReport:
     client_order_id: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class OrderReport:
+class OrderReport(NamedTuple):
     """An order as the exchange sees it now."""
 
     exchange_order_id: str
@@ -200,7 +196,7 @@ class OrderReport:
     fee: Decimal
     fee_currency: str
     ts_ms: int
-    fills: tuple[FillReport, ...] = field(default_factory=tuple)
+    fills: tuple[FillReport, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,6 @@ import asyncio
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -230,7 +229,7 @@ class CcxtBroker:
         status = report.status
         if status.is_final and sum((f.amount for f in fills), ZERO) < report.filled:
             status = OrderStatus.OPEN
-        return replace(report, status=status, fills=fills)
+        return report._replace(status=status, fills=fills)
 
     async def _order_fills(self, symbol: str, order_id: str) -> tuple[FillReport, ...]:
         rows = await self._read(

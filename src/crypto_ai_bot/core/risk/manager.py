@@ -88,9 +88,12 @@ class RiskManager:
                     f"{count} orders in the last hour (limit {cfg.max_orders_per_hour})",
                 )
 
-        day_pnl = self._repos.trades.realized_pnl_between(day_start_ms(now_ms), now_ms + 1)
-        if cfg.daily_loss_limit_quote and -day_pnl >= cfg.daily_loss_limit_quote:
-            deny("daily_loss", f"daily loss {-day_pnl} reached limit {cfg.daily_loss_limit_quote}")
+        day_pnl: Decimal | None = None  # a rule that is off costs nothing, as those above
+        if cfg.daily_loss_limit_quote:
+            day_pnl = self._repos.trades.realized_pnl_between(day_start_ms(now_ms), now_ms + 1)
+            if -day_pnl >= cfg.daily_loss_limit_quote:
+                deny("daily_loss",
+                     f"daily loss {-day_pnl} reached limit {cfg.daily_loss_limit_quote}")
 
         if quote_free is not None and order_cost is not None and order_cost > quote_free:
             deny("balance", f"free quote {quote_free} cannot pay {order_cost}")
@@ -103,7 +106,7 @@ class RiskManager:
             "daily_loss_limit_quote": str(cfg.daily_loss_limit_quote),
             "spread_pct": str(spread.quantize(Decimal("0.0001"))),
             "position_base": str(position),
-            "daily_realized_pnl_quote": str(day_pnl),
+            "daily_realized_pnl_quote": None if day_pnl is None else str(day_pnl),
             "intent": Intent.ENTRY.value,
         }
         return RiskResult(ok=not reasons, reasons=reasons, limits=limits, rules=rules)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from crypto_ai_bot.core.domain import FillReport, Side
 from crypto_ai_bot.core.storage.facade import Database, Row
 
 
-@dataclass(frozen=True, slots=True)
-class TradeRecord:
+class TradeRecord(NamedTuple):
     exchange: str
     trade_id: str
     client_order_id: str
