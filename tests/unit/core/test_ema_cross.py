@@ -38,3 +38,14 @@ def test_no_lookahead(closes: list[float], k: int) -> None:
     sa = [a.on_candle(candle(i, c)).action for i, c in enumerate(closes)]
     sb = [b.on_candle(candle(i, c)).action for i, c in enumerate(closes[: k + 1] + future)]
     assert sa[: k + 1] == sb[: k + 1]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(min_value=1e-6, max_value=1e9), min_size=1, max_size=60),
+       st.integers(min_value=1, max_value=20), st.integers(min_value=1, max_value=20))
+def test_inline_emas_are_the_indicator_emas(closes: list[float], fast: int, more: int) -> None:
+    """EmaCross updates its EMAs inline for speed; they stay indicators.EMA, bit for bit."""
+    s, ef, es = EmaCross(fast, fast + more), EMA(fast), EMA(fast + more)
+    for i, c in enumerate(closes):
+        s.on_candle(Bar(i, c, c, c, c, 0.0))
+        assert s.values == (ef.update(c), es.update(c))

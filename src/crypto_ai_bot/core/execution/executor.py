@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from crypto_ai_bot.core.brokers.base import Broker
 from crypto_ai_bot.core.domain import (
@@ -44,8 +45,7 @@ class ExecutionConfig:
     exit_retry_ms: int = 5_000
 
 
-@dataclass(frozen=True, slots=True)
-class PlaceResult:
+class PlaceResult(NamedTuple):
     """What happened to a request to place an order."""
 
     outcome: str  # sent | duplicate | rejected | unknown | skipped

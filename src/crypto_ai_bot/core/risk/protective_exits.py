@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from crypto_ai_bot.core.domain import ZERO, Position
 
@@ -21,8 +22,7 @@ class ExitsConfig:
     trailing_pct: Decimal = Decimal(0)  # 0 = off
 
 
-@dataclass(frozen=True, slots=True)
-class StopLevel:
+class StopLevel(NamedTuple):
     price: Decimal
     reason: str  # hard_stop | trailing_stop
 
