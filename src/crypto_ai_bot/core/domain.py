@@ -220,7 +220,7 @@ class Signal:
 
 
 class Decision(NamedTuple):
-    """A signal placed in time and context, as the evaluate step publishes it (every candle)."""
+    """A buy or sell signal placed in time and context: what the pipeline acts on."""
 
     symbol: str
     action: Action

@@ -278,8 +278,6 @@ class BacktestEngine:
 
     def _times(self) -> list[int]:
         """Every candle time of any symbol, once, in order."""
-        if len(self._lanes) == 1:
-            return [b.ts_ms for b in self._lanes[0].series.bars]
         return sorted({b.ts_ms for lane in self._lanes for b in lane.series.bars})
 
     async def _loop(self) -> tuple[list[int], list[float], int]:
