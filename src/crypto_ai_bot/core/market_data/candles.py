@@ -25,12 +25,18 @@ class CandleFileError(ValueError):
     """A candle file that cannot be read; the message names the file and the problem."""
 
 
+def exact_decimal(x: float) -> Decimal:
+    """The shortest decimal that reads back as x (92792.05, and 92792 rather than 92792.0)."""
+    text = repr(x)
+    return Decimal(text[:-2] if text.endswith(".0") else text)
+
+
 class CandleSeries:
     """A series for backtests: float Bars for the strategy, statistics and cheap comparisons,
     and the exact Decimal of any price, made when money needs it.
 
     Read from a file of floats (freqtrade's feather files), a price's Decimal is the shortest
-    decimal that reads back as that float (`Decimal(repr(x))`): the exchange's own number, as
+    decimal that reads back as that float (exact_decimal): the exchange's own number, as
     the exchange's JSON carried it. Made from Decimal candles (CSV, the database), the series
     keeps those candles and answers with them.
     """
@@ -56,13 +62,13 @@ class CandleSeries:
             value = self._candles[i][position]
             assert isinstance(value, Decimal)
             return value
-        return Decimal(repr(self.bars[i][position]))
+        return exact_decimal(self.bars[i][position])
 
     def candle(self, i: int) -> Candle:
         if self._candles is not None:
             return self._candles[i]
         b = self.bars[i]
-        return Candle(b.ts_ms, *(Decimal(repr(x)) for x in b[1:]))
+        return Candle(b.ts_ms, *map(exact_decimal, b[1:]))
 
     def candles(self) -> list[Candle]:
         if self._candles is not None:

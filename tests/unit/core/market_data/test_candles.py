@@ -8,12 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from crypto_ai_bot.core.domain import Candle
+from crypto_ai_bot.core.domain import Bar, Candle
 from crypto_ai_bot.core.market_data.candles import (
+    CLOSE,
+    OPEN,
     CandleFileError,
+    CandleSeries,
     check_series,
     clean_series,
     load_candles,
+    load_series,
     write_csv,
 )
 
@@ -60,7 +64,7 @@ def test_write_csv_round_trips(tmp_path: Path) -> None:
         assert load_candles(tmp_path / name) == series
 
 
-def _write_feather(path: Path, dates: object, **cols: list[float]) -> None:
+def _write_feather(path: Path, dates: object, **cols: list[float] | list[str]) -> None:
     import pyarrow as pa
     import pyarrow.feather as feather
 
@@ -85,6 +89,39 @@ def test_feather_with_integer_dates(tmp_path: Path) -> None:
     p = tmp_path / "x.feather"
     _write_feather(p, [T0], open=[1.0], high=[1.0], low=[1.0], close=[1.0], volume=[1.0])
     assert load_candles(p)[0].ts_ms == T0
+
+
+def test_a_feather_series_stays_floats_until_a_price_is_asked(tmp_path: Path) -> None:
+    p = tmp_path / "x.feather"
+    _write_feather(p, [T0, T0 + STEP, T0 + 2 * STEP], open=[92792.0, 0.1, 3.0],
+                   high=[92800.5, 0.3, 3.0], low=[92790.0, 0.05, 3.0],
+                   close=[92792.05, 0.2, 3.0], volume=[1.0, 2.0, 3.0])
+    series = load_series(p)
+    assert series.bars[0] == Bar(T0, 92792.0, 92800.5, 92790.0, 92792.05, 1.0)
+    assert str(series.price(0, OPEN)) == "92792" and series.price(0, CLOSE) == Decimal("92792.05")
+    assert series.candle(1) == load_candles(p)[1] == Candle(
+        T0 + STEP, Decimal("0.1"), Decimal("0.3"), Decimal("0.05"), Decimal("0.2"), Decimal(2))
+    later = series.span(T0 + STEP, None)
+    assert [b.ts_ms for b in later.bars] == [T0 + STEP, T0 + 2 * STEP]
+    assert later.price(0, CLOSE) == Decimal("0.2")
+
+
+def test_a_series_of_decimal_candles_answers_with_its_own_decimals() -> None:
+    exact = Decimal("0.12345678901234567890123")  # more digits than a float holds
+    series = CandleSeries.of([Candle(T0, exact, exact, exact, exact, Decimal(1))])
+    assert series.bars[0].close == float(exact) and series.price(0, CLOSE) == exact
+
+
+def test_feather_non_finite_prices_and_text_columns(tmp_path: Path) -> None:
+    nan = tmp_path / "nan.feather"
+    _write_feather(nan, [T0], open=[1.0], high=[float("nan")], low=[1.0], close=[1.0],
+                   volume=[1.0])
+    with pytest.raises(CandleFileError, match=r"nan\.feather: column high .* not a finite"):
+        load_series(nan)
+    text = tmp_path / "text.feather"
+    _write_feather(text, [T0], open=["0.1"], high=["0.3"], low=["0.05"], close=["0.2"],
+                   volume=["7"])
+    assert load_series(text).price(0, CLOSE) == Decimal("0.2")
 
 
 @pytest.mark.parametrize(
