@@ -18,6 +18,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from crypto_ai_bot.core.backtest import stats
@@ -29,7 +30,7 @@ from crypto_ai_bot.core.backtest.engine import (
     Progress,
 )
 from crypto_ai_bot.core.domain import ZERO, Bar, Candle
-from crypto_ai_bot.core.market_data.candles import CandleSeries
+from crypto_ai_bot.core.market_data.candles import CLOSE, CandleSeries
 from crypto_ai_bot.core.risk.manager import RiskConfig
 
 Number = Decimal | int | str | float
@@ -169,8 +170,8 @@ def _buy_hold_curve(raw: EngineResult, series: Mapping[str, CandleSeries]) -> li
     timeline = np.asarray(raw.equity_ts_ms, dtype=np.int64)
     total = np.zeros(len(timeline))
     for s, bars in candles.items():
-        closed = np.fromiter((b.ts_ms + step for b in bars), np.int64, len(bars))
-        close = np.fromiter((b.close for b in bars), np.float64, len(bars))
+        closed = np.fromiter(map(itemgetter(0), bars), np.int64, len(bars)) + step
+        close = np.fromiter(map(itemgetter(CLOSE), bars), np.float64, len(bars))
         last = np.searchsorted(closed, timeline, side="right") - 1  # latest close so far
         total += np.where(last >= 0, units.get(s, 0.0) * close[np.maximum(last, 0)], share)
     out: list[float] = total.tolist()
