@@ -28,7 +28,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from crypto_ai_bot.core.brokers.paper import PaperBroker, PaperMarketRules
 from crypto_ai_bot.core.domain import (
@@ -82,8 +82,7 @@ class BacktestConfig:
     close_at_end: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class BacktestTrade:
+class BacktestTrade(NamedTuple):
     """One round trip: entry fill to exit fill. amount is the base bought (before its fee)."""
 
     symbol: str

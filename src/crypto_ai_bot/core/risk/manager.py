@@ -14,6 +14,7 @@ from crypto_ai_bot.core.storage.repositories import Repositories
 from crypto_ai_bot.utils.time import day_start_ms
 
 HOUR_MS = 3_600_000
+_BASIS_POINT = Decimal("0.0001")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +39,20 @@ class RiskResult:
 
 class RiskManager:
     def __init__(self, config: RiskConfig, repos: Repositories) -> None:
-        self.config = config
+        self._config = config
         self._repos = repos
+        self._configured = {  # the configured half of every answer's limits
+            "cooldown_sec": config.cooldown_sec,
+            "max_spread_pct": str(config.max_spread_pct),
+            "max_position_base": str(config.max_position_base),
+            "max_orders_per_hour": config.max_orders_per_hour,
+            "daily_loss_limit_quote": str(config.daily_loss_limit_quote),
+        }
+
+    @property
+    def config(self) -> RiskConfig:
+        """Fixed for the manager's life (its answers' limits are prepared from it)."""
+        return self._config
 
     def check(
         self,
@@ -99,12 +112,8 @@ class RiskManager:
             deny("balance", f"free quote {quote_free} cannot pay {order_cost}")
 
         limits = {
-            "cooldown_sec": cfg.cooldown_sec,
-            "max_spread_pct": str(cfg.max_spread_pct),
-            "max_position_base": str(cfg.max_position_base),
-            "max_orders_per_hour": cfg.max_orders_per_hour,
-            "daily_loss_limit_quote": str(cfg.daily_loss_limit_quote),
-            "spread_pct": str(spread.quantize(Decimal("0.0001"))),
+            **self._configured,
+            "spread_pct": str(spread.quantize(_BASIS_POINT)),
             "position_base": str(position),
             "daily_realized_pnl_quote": None if day_pnl is None else str(day_pnl),
             "intent": Intent.ENTRY.value,
