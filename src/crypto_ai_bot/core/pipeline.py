@@ -231,9 +231,14 @@ class SymbolPipeline:
             if result.outcome == "sent":
                 await self._sync_stop()
             return result
-        if self._exits.raise_peak(position, peak_price):
-            self._repos.positions.save(position)
+        self.raise_peak(position, peak_price)
         return None
+
+    def raise_peak(self, position: Position, price: Decimal) -> None:
+        """Let the peak rise to price, and save it when it does (check_stops' second half,
+        for a caller that knows the stop is out of reach)."""
+        if self._exits.raise_peak(position, price):
+            self._repos.positions.save(position)
 
     def stop_level(self) -> StopLevel | None:
         return self._exits.stop_level(self._repos.positions.get(self.symbol))

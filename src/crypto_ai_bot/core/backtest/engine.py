@@ -350,9 +350,7 @@ class BacktestEngine:
             if result is not None:
                 self._after_order(lane, result, bar.ts_ms, stop.reason)
         elif bar.high >= lane.peak_f and (high := series.price(i, HIGH)) > position.peak:
-            await lane.pipeline.check_stops(
-                position, trigger_price=series.price(i, LOW), peak_price=high
-            )
+            lane.pipeline.raise_peak(position, high)  # the low did not reach the stop (above)
             self._follow(lane, position)
 
     def _decide(self, lane: _Lane, i: int, bar: Bar, step: int) -> None:

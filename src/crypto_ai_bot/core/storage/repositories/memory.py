@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 from decimal import Decimal
+from typing import TypeVar
 
 from crypto_ai_bot.core.domain import (
     Balance,
@@ -42,6 +43,20 @@ from crypto_ai_bot.core.storage.repositories.state import (
 from crypto_ai_bot.core.storage.repositories.trades import TradeRecord, TradesRepository
 
 _REJECTED = OrderStatus.REJECTED
+
+
+K = TypeVar("K", tuple[int, int], tuple[int, int, str])  # (time, recording #[, id])
+
+
+def _place(keys: list[K], key: K) -> int:
+    """Put key into the sorted list keys; its index. Records come in time order, so the
+    usual place is the end, found without a search."""
+    if not keys or keys[-1] <= key:
+        keys.append(key)
+        return len(keys) - 1
+    i = bisect.bisect(keys, key)
+    keys.insert(i, key)
+    return i
 
 
 class MemoryOrdersRepository(OrdersRepository):
@@ -81,8 +96,8 @@ class MemoryOrdersRepository(OrdersRepository):
         self._by_cid[client_order_id] = self._open[client_order_id] = rec
         self._key_uses[idempotency_key] = self._key_uses.get(idempotency_key, 0) + 1
         at = (now_ms, len(self._all), client_order_id)
-        bisect.insort(self._all, at)
-        bisect.insort(self._by_symbol.setdefault(symbol, []), at)
+        _place(self._all, at)
+        _place(self._by_symbol.setdefault(symbol, []), at)
 
     def get(self, client_order_id: str) -> OrderRecord | None:
         return self._by_cid.get(client_order_id)
@@ -175,10 +190,7 @@ class MemoryTradesRepository(TradesRepository):
             fill.side, fill.price, fill.amount, fill.fee, fill.fee_currency, realized_pnl,
             fill.ts_ms,
         )
-        at = (fill.ts_ms, len(self._order))
-        i = bisect.bisect(self._order, at)
-        self._order.insert(i, at)
-        self._trades.insert(i, rec)
+        self._trades.insert(_place(self._order, (fill.ts_ms, len(self._order))), rec)
         return True
 
     def _span(self, start_ms: int, end_ms: int) -> list[TradeRecord]:
