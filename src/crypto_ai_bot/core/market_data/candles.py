@@ -5,6 +5,7 @@ feather files. Problems in a series (gaps, duplicates, rows out of order) are fo
 from __future__ import annotations
 
 import csv
+import functools
 import gc
 import gzip
 import io
@@ -25,6 +26,7 @@ class CandleFileError(ValueError):
     """A candle file that cannot be read; the message names the file and the problem."""
 
 
+@functools.lru_cache(maxsize=1 << 16)  # prices come back to the same levels again and again
 def exact_decimal(x: float) -> Decimal:
     """The shortest decimal that reads back as x (92792.05, and 92792 rather than 92792.0)."""
     text = repr(x)
