@@ -199,19 +199,21 @@ def _run(args: argparse.Namespace) -> int:
     # A run makes no cyclic garbage to speak of (bench/backtest_speed.py --all peaks at the same
     # memory either way), and the collector's passes over its short-lived records cost ~5 %.
     gc.disable()
-    with Progress(TextColumn("backtest"), BarColumn(), TaskProgressColumn(),
-                  TimeElapsedColumn(), console=err, transient=True,
-                  disable=args.no_progress) as bar:
-        task = bar.add_task("candles", total=total)
-        result = run_backtest(
-            series, strategy=args.strategy, params=params, timeframe_ms=step,
-            risk=RiskConfig(cooldown_sec=args.cooldown_sec),
-            progress=lambda done, _all: bar.update(task, completed=done),
-            stop_pct=money["stop_pct"], trailing_pct=money["trailing_pct"],
-            fee_pct=money["fee_pct"], stake=money["stake"], start_quote=money["start_quote"],
-            record=args.record,
-        )
-    gc.enable()
+    try:
+        with Progress(TextColumn("backtest"), BarColumn(), TaskProgressColumn(),
+                      TimeElapsedColumn(), console=err, transient=True,
+                      disable=args.no_progress) as bar:
+            task = bar.add_task("candles", total=total)
+            result = run_backtest(
+                series, strategy=args.strategy, params=params, timeframe_ms=step,
+                risk=RiskConfig(cooldown_sec=args.cooldown_sec),
+                progress=lambda done, _all: bar.update(task, completed=done),
+                stop_pct=money["stop_pct"], trailing_pct=money["trailing_pct"],
+                fee_pct=money["fee_pct"], stake=money["stake"],
+                start_quote=money["start_quote"], record=args.record,
+            )
+    finally:
+        gc.enable()
     elapsed = time.perf_counter() - began
     _print_summary(out, result, elapsed, total)
     if args.out:

@@ -126,8 +126,8 @@ class EngineResult:
 
 
 class BacktestFeed:
-    """PriceFeed over the price board. The engine hands candles to SymbolPipeline.decide
-    itself, so a poll brings none: only the board's price."""
+    """PriceFeed over the price board. The engine hands the candles to the pipeline itself
+    (SymbolPipeline.scan), so a poll brings none: only the board's price."""
 
     def __init__(self, board: PriceBoard) -> None:
         self._board = board

@@ -90,21 +90,29 @@ class CandleSeries:
 
 def load_candles(path: str | Path) -> list[Candle]:
     """Read a candle file by its extension (.csv, .csv.gz, .feather)."""
-    return load_series(path).candles()
+    p = _candle_file(path)
+    return _load_feather(p).candles() if _is_feather(p) else _load_csv(p)
 
 
 def load_series(path: str | Path) -> CandleSeries:
     """Read a candle file by its extension; a feather file of floats stays floats until a
     price is asked for (see CandleSeries)."""
+    p = _candle_file(path)
+    return _load_feather(p) if _is_feather(p) else CandleSeries.of(_load_csv(p))
+
+
+def _candle_file(path: str | Path) -> Path:
     p = Path(path)
     if not p.exists():
         raise CandleFileError(f"{p}: no such file")
     name = p.name.lower()
-    if name.endswith(".feather"):
-        return _load_feather(p)
-    if name.endswith(".csv") or name.endswith(".csv.gz"):
-        return CandleSeries.of(_load_csv(p))
-    raise CandleFileError(f"{p}: unknown format (use .csv, .csv.gz or .feather)")
+    if not name.endswith((".feather", ".csv", ".csv.gz")):
+        raise CandleFileError(f"{p}: unknown format (use .csv, .csv.gz or .feather)")
+    return p
+
+
+def _is_feather(p: Path) -> bool:
+    return p.name.lower().endswith(".feather")
 
 
 def _load_csv(p: Path) -> list[Candle]:
@@ -146,7 +154,7 @@ def _load_feather(p: Path) -> CandleSeries:
     missing = {"date", "open", "high", "low", "close", "volume"} - set(table.column_names)
     if missing:
         raise CandleFileError(f"{p}: missing column(s) {', '.join(sorted(missing))}")
-    import numpy as np  # pyarrow's own dependency
+    import numpy as np
 
     date = table.column("date")
     if pa.types.is_timestamp(date.type):
