@@ -24,10 +24,13 @@ force-exit does, so that every entry appears as a finished trade.
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from crypto_ai_bot.core.brokers.paper import PaperBroker, PaperMarketRules
@@ -160,6 +163,8 @@ class _Lane:
     pipeline: SymbolPipeline
     market: MarketInfo
     run: SymbolRun
+    n: int = 0  # candles in the series
+    at: int = 0  # the next candle to handle
     signal_at: int = 0  # the next candle whose close brings a buy or sell (see scan)
     signal: Signal | None = None  # ... and that signal
     pending: Decision | None = None
@@ -256,7 +261,7 @@ class BacktestEngine:
             )
             run = SymbolRun(symbol, len(series), series.bars[0].ts_ms, series.bars[-1].ts_ms,
                             series.price(0, OPEN), series.price(-1, CLOSE))
-            lane = _Lane(symbol, series, pipeline, self.broker.market(symbol), run)
+            lane = _Lane(symbol, series, pipeline, self.broker.market(symbol), run, len(series))
             lane.signal_at, lane.signal = pipeline.scan(series.bars, 0)
             self._lanes.append(lane)
         equity_ts, equity, in_any = await self._loop()
@@ -275,24 +280,43 @@ class BacktestEngine:
 
     # the loop -------------------------------------------------------------------------
 
-    def _times(self) -> list[int]:
-        """Every candle time of any symbol, once, in order."""
-        return sorted({b.ts_ms for lane in self._lanes for b in lane.series.bars})
-
     async def _loop(self) -> tuple[list[int], list[float], int]:
         """Time step by time step; at each, the symbols' candles in the order given. A
-        candle at or before the step is never skipped, even in a series out of order."""
+        candle at or before the step is never skipped, even in a series out of order.
+
+        A lane with neither a decision waiting nor a position has nothing to do until the
+        close of its next buy or sell (its signal_at): it sleeps until the step that reaches
+        that candle and then skips to it. Only the lanes awake are visited.
+        """
+        import numpy as np
+
         step = self.config.timeframe_ms
-        lanes = [(lane, lane.series.bars, len(lane.series)) for lane in self._lanes]
-        at = [0] * len(lanes)  # each lane's next candle
-        total = sum(n for _, _, n in lanes)
+        lanes = self._lanes
+        stamps = [np.fromiter(map(itemgetter(0), lane.series.bars), np.int64, len(lane.series))
+                  for lane in lanes]
+        # reach[i]: the step at which candle i is handled (the latest time up to it)
+        reach = [np.maximum.accumulate(ts) for ts in stamps]
+        times: list[int] = np.unique(np.concatenate(stamps)).tolist()
+        total = sum(len(lane.series) for lane in lanes)
+        sleeping: list[tuple[int, int]] = []  # (wake step, lane index), a heap
+        awake: list[int] = []  # lane indexes, in the order given
+        for k, lane in enumerate(lanes):
+            self._sleep_or_wake(k, lane, reach[k], sleeping, awake)
+        active = [lanes[k] for k in awake]
         progress = self._progress
         equity_ts: list[int] = []
         equity: list[float] = []
         in_any = 0
-        for t, ts in enumerate(self._times(), start=1):
-            for k, (lane, bars, n) in enumerate(lanes):
-                i = at[k]
+        for t, ts in enumerate(times, start=1):
+            if sleeping and sleeping[0][0] <= ts:
+                while sleeping and sleeping[0][0] <= ts:
+                    k = heapq.heappop(sleeping)[1]
+                    lanes[k].at = lanes[k].signal_at  # the candles before need nothing
+                    bisect.insort(awake, k)
+                active = [lanes[k] for k in awake]
+            changed = False
+            for lane in active:
+                bars, i, n = lane.series.bars, lane.at, lane.n
                 while i < n and (bar := bars[i]).ts_ms <= ts:
                     # most candles neither act nor come near the stop or the peak
                     if lane.pending is not None or (lane.position is not None and (
@@ -304,13 +328,31 @@ class BacktestEngine:
                         lane.close_f = bar.close
                         lane.run.candles_in_position += 1
                     i += 1
-                at[k] = i
+                lane.at = i
+                if lane.pending is None and lane.position is None:
+                    changed = True
+            if changed:
+                for k in [k for k in awake if lanes[k].pending is None
+                          and lanes[k].position is None]:
+                    awake.remove(k)
+                    self._sleep_or_wake(k, lanes[k], reach[k], sleeping, awake)
+                active = [lanes[k] for k in awake]
             in_any += self._mark(ts + step, equity_ts, equity)
             if progress is not None and t % _PROGRESS_EVERY == 0:
-                progress(sum(at), total)
+                progress(sum(int(np.searchsorted(r, ts, "right")) for r in reach), total)
         if progress is not None:
             progress(total, total)
         return equity_ts, equity, in_any
+
+    @staticmethod
+    def _sleep_or_wake(k: int, lane: _Lane, reach: Any, sleeping: list[tuple[int, int]],
+                       awake: list[int]) -> None:
+        """Put a lane with nothing to do to sleep until the step that reaches its next
+        signal (for ever when none comes); a lane with something to do stays awake."""
+        if lane.pending is not None or lane.position is not None:
+            bisect.insort(awake, k)
+        elif lane.signal_at < lane.n:
+            heapq.heappush(sleeping, (int(reach[lane.signal_at]), k))
 
     def _mark(self, close_ts: int, equity_ts: list[int], equity: list[float]) -> int:
         """Record equity at a close; 1 when some position is open."""
