@@ -146,11 +146,11 @@ class SymbolPipeline:
     async def act(self, decision: Decision, ticker: Ticker) -> PlaceResult | None:
         """Turn a decision into an order, through risk for entries."""
         if decision.action is not Action.HOLD:
-            log.info("decision", symbol=self.symbol, action=decision.action.value,
-                     reason=decision.reason, price=str(decision.price))
+            log.info("decision", symbol=self.symbol, action=decision.action,
+                     reason=decision.reason, price=decision.price)
             self._bus.emit(topics.DECISION_MADE, decision.ts_ms, self.symbol,
-                           action=decision.action.value, reason=decision.reason,
-                           price=str(decision.price), candle_ts_ms=decision.candle_ts_ms)
+                           action=decision.action, reason=decision.reason,
+                           price=decision.price, candle_ts_ms=decision.candle_ts_ms)
         result: PlaceResult | None = None
         market = self._broker.market(self.symbol)
         position = self._repos.positions.get(self.symbol)
@@ -162,7 +162,7 @@ class SymbolPipeline:
             if result.outcome == "sent":
                 await self._sync_stop()  # closed: the exchange-side stop goes too
         if result is not None:
-            self.stats.last_result = f"{decision.action.value}: {result.outcome}"
+            self.stats.last_result = f"{decision.action}: {result.outcome}"
         return result
 
     async def _enter(self, decision: Decision, ticker: Ticker) -> PlaceResult | None:
@@ -223,10 +223,9 @@ class SymbolPipeline:
             if self._executor.exit_in_flight(self.symbol) is None:
                 self._metrics.exits.labels(symbol=self.symbol, reason=level.reason).inc()
                 log.info("exit_triggered", symbol=self.symbol, reason=level.reason,
-                         stop=str(level.price), price=str(trigger_price))
+                         stop=level.price, price=trigger_price)
                 self._bus.emit(topics.EXIT_TRIGGERED, self._clock.now_ms(), self.symbol,
-                               reason=level.reason, stop=str(level.price),
-                               price=str(trigger_price))
+                               reason=level.reason, stop=level.price, price=trigger_price)
             result = await self._executor.exit(self.symbol, level.reason)
             if result.outcome == "sent":
                 await self._sync_stop()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
 import sys
-from collections.abc import Mapping, MutableMapping
+import weakref
+from collections.abc import MutableMapping
+from decimal import Decimal
+from enum import Enum
 from typing import Any, TextIO
 
 import structlog
@@ -17,6 +21,17 @@ def _scrub(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapp
     for key in list(event_dict):
         if _SECRET_KEYS.search(key):
             event_dict[key] = "***"
+    return event_dict
+
+
+def _plain(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Decimals as their digits and enum members as their values: callers pass them as they
+    are, and a line filtered out by its level never pays for the conversion."""
+    for key, value in event_dict.items():
+        if isinstance(value, Decimal):
+            event_dict[key] = str(value)
+        elif isinstance(value, Enum):
+            event_dict[key] = value.value
     return event_dict
 
 
@@ -42,14 +57,19 @@ def configure_logging(
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True, key="ts"),
         _scrub,
+        _plain,
         structlog.processors.format_exc_info,
     ]
+    global _final
+    _final = once
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(lvl),
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=once,
     )
+    for logger in _LOGGERS:  # a new configuration: what an earlier one made goes
+        logger._forget()
     handler = logging.StreamHandler(out)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(processors=[
@@ -64,24 +84,64 @@ def configure_logging(
         std.propagate = False
 
 
+class _Logger:
+    """structlog's lazy logger carrying `component=name`. Once a command has configured
+    logging for good (configure_logging(once=True)), the methods it hands out are kept:
+    `log.info(...)` is then an attribute lookup, and a filtered-out level costs one call."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._proxy = structlog.get_logger(component=name)
+        _LOGGERS.add(self)
+
+    def _forget(self) -> None:
+        """Drop what an earlier configuration made (structlog's proxy keeps it too)."""
+        self.__dict__ = {"_name": self._name, "_proxy": structlog.get_logger(component=self._name)}
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._proxy, name)
+        if _final:
+            setattr(self, name, attr)
+        return attr
+
+
+_LOGGERS: weakref.WeakSet[_Logger] = weakref.WeakSet()
+_final = False  # configured with once=True
+
+
 def get_logger(name: str) -> Any:
     """A structlog logger carrying `component=name`."""
-    return structlog.get_logger(component=name)
+    return _Logger(name)
+
+
+_VARS: dict[str, contextvars.ContextVar[Any]] = {}  # structlog's context variables, by field
+
+
+def _var(field: str) -> contextvars.ContextVar[Any]:
+    """The ContextVar behind a structlog context field, learnt from its own first bind."""
+    var = _VARS.get(field)
+    if var is None:
+        token = structlog.contextvars.bind_contextvars(**{field: Ellipsis})[field]
+        var = _VARS[field] = token.var
+        var.reset(token)
+    return var
 
 
 class bind:  # lower case: used as a function, `with bind(symbol=...):`
     """Bind correlation fields (cycle_id, symbol, client_order_id) for the current task, and
     restore what they were on leaving. Tokens, unlike structlog's bound_contextvars, do not
-    copy the whole context each time: every order passes through here."""
+    copy the whole context each time, and the variables are looked up once: every order
+    passes through here."""
 
     __slots__ = ("_fields", "_tokens")
 
     def __init__(self, **fields: Any) -> None:
         self._fields = fields
-        self._tokens: Mapping[str, Any] = {}
+        self._tokens: list[contextvars.Token[Any]] = []
 
     def __enter__(self) -> None:
-        self._tokens = structlog.contextvars.bind_contextvars(**self._fields)
+        self._tokens = [_var(k).set(v) for k, v in self._fields.items()]
 
     def __exit__(self, *_exc: object) -> None:
-        structlog.contextvars.reset_contextvars(**self._tokens)
+        for token in reversed(self._tokens):
+            token.var.reset(token)

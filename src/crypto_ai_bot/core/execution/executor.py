@@ -173,8 +173,8 @@ class OrderExecutor:
             )
         request = OrderRequest(symbol, side, OrderType.MARKET, cid, amount=amount, cost=cost)
         with bind(symbol=symbol, client_order_id=cid):
-            log.info("order_sending", side=side.value, intent=intent.value, amount=str(amount),
-                     cost=str(cost), reason=reason)
+            log.info("order_sending", side=side, intent=intent, amount=amount, cost=cost,
+                     reason=reason)
             async with self.sending:  # reconcile never compares balances mid-order
                 try:
                     report = await self._broker.create_order(request)
@@ -184,7 +184,7 @@ class OrderExecutor:
                     return self._unknown(cid, symbol, side, exc)
                 record = self.apply_report(report, cid)  # recorded first, then announced
             self._bus.emit(topics.ORDER_PLACED, self._clock.now_ms(), symbol,
-                           client_order_id=cid, side=side.value, intent=intent.value,
+                           client_order_id=cid, side=side, intent=intent,
                            exchange_order_id=report.exchange_order_id)
             return PlaceResult("sent", cid, record)
 
@@ -236,7 +236,7 @@ class OrderExecutor:
                     continue
                 position = after
                 new_fills += 1
-                metrics.labelled(metrics.fills, report.symbol, fill.side.value).inc()
+                metrics.labelled(metrics.fills, report.symbol, fill.side).inc()
             if new_fills:
                 repos.positions.save(position)
             status = report.status
@@ -259,13 +259,12 @@ class OrderExecutor:
                 self._bump_exit_attempt(report.symbol)
         metrics.labelled(metrics.position_base, report.symbol).set(float(position.base_amount))
         if status.is_final and not current.status.is_final:
-            metrics.labelled(metrics.orders, report.symbol, report.side.value, status.value).inc()
+            metrics.labelled(metrics.orders, report.symbol, report.side, status).inc()
         if new_fills and status is OrderStatus.FILLED:
             self._bus.emit(
-                topics.ORDER_FILLED, now, report.symbol, client_order_id=cid,
-                side=report.side.value, filled=str(report.filled),
-                avg_price=str(report.avg_price), fee=str(report.fee),
-                fee_currency=report.fee_currency, position_base=str(position.base_amount),
+                topics.ORDER_FILLED, now, report.symbol, client_order_id=cid, side=report.side,
+                filled=report.filled, avg_price=report.avg_price, fee=report.fee,
+                fee_currency=report.fee_currency, position_base=position.base_amount,
             )
         return record
 
