@@ -136,7 +136,7 @@ def _load(args: argparse.Namespace, step: int, start: int | None, end: int | Non
     for s, candles in series.items():
         if not len(candles):
             raise BadInput(f"{s}: no candles in the requested span")
-        rep = check_series(candles.bars, step)
+        rep = check_series(candles, step)
         if rep.duplicates or rep.out_of_order or rep.bad_rows:
             first = (rep.duplicates or rep.out_of_order or rep.bad_rows)[0]
             raise BadInput(f"{s}: {rep.describe()} (first at {iso_utc(first)});"

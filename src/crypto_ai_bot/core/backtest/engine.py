@@ -30,7 +30,6 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from operator import itemgetter
 from typing import Any, NamedTuple
 
 from crypto_ai_bot.core.brokers.paper import PaperBroker, PaperMarketRules
@@ -292,8 +291,7 @@ class BacktestEngine:
 
         step = self.config.timeframe_ms
         lanes = self._lanes
-        stamps = [np.fromiter(map(itemgetter(0), lane.series.bars), np.int64, len(lane.series))
-                  for lane in lanes]
+        stamps = [lane.series.stamps() for lane in lanes]
         # reach[i]: the step at which candle i is handled (the latest time up to it)
         reach = [np.maximum.accumulate(ts) for ts in stamps]
         times: list[int] = np.unique(np.concatenate(stamps)).tolist()

@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from crypto_ai_bot.core.domain import Bar, Candle
 
 CSV_HEADER = ("timestamp_ms", "open", "high", "low", "close", "volume")
 OPEN, HIGH, LOW, CLOSE, VOLUME = 1, 2, 3, 4, 5  # field positions in a Candle and a Bar
+Columns = tuple[Any, Any, Any, Any, Any]  # numpy arrays: time (int64 ms), open, high, low, close
 
 
 class CandleFileError(ValueError):
@@ -41,15 +43,30 @@ class CandleSeries:
     decimal that reads back as that float (exact_decimal): the exchange's own number, as
     the exchange's JSON carried it. Made from Decimal candles (CSV, the database), the series
     keeps those candles and answers with them.
+
+    A series read from a feather file also keeps the file's columns as numpy arrays
+    (`columns`: time, open, high, low, close), for checks and timelines over the whole series.
     """
 
-    __slots__ = ("_candles", "bars")
+    __slots__ = ("_candles", "bars", "columns")
 
-    def __init__(self, bars: list[Bar], candles: Sequence[Candle] | None = None) -> None:
+    def __init__(self, bars: list[Bar], candles: Sequence[Candle] | None = None,
+                 columns: Columns | None = None) -> None:
         if candles is not None and len(candles) != len(bars):
             raise ValueError("bars and candles differ in length")
+        if columns is not None and any(len(col) != len(bars) for col in columns):
+            raise ValueError("bars and columns differ in length")
         self.bars = bars
         self._candles = candles
+        self.columns = columns
+
+    def stamps(self) -> Any:
+        """The candles' times as a numpy int64 array."""
+        import numpy as np
+
+        if self.columns is not None:
+            return self.columns[0]
+        return np.fromiter(map(itemgetter(0), self.bars), np.int64, len(self.bars))
 
     @classmethod
     def of(cls, candles: Sequence[Candle]) -> CandleSeries:
@@ -85,7 +102,8 @@ class CandleSeries:
         hi = end if end is not None else 2**62
         keep = [i for i, b in enumerate(self.bars) if lo <= b.ts_ms < hi]
         candles = None if self._candles is None else [self._candles[i] for i in keep]
-        return CandleSeries([self.bars[i] for i in keep], candles)
+        columns = None if self.columns is None else tuple(col[keep] for col in self.columns)
+        return CandleSeries([self.bars[i] for i in keep], candles, columns)
 
 
 def load_candles(path: str | Path) -> list[Candle]:
@@ -158,31 +176,32 @@ def _load_feather(p: Path) -> CandleSeries:
 
     date = table.column("date")
     if pa.types.is_timestamp(date.type):
-        ts = date.to_numpy().astype("datetime64[ms]").astype(np.int64).tolist()
+        ts = date.to_numpy().astype("datetime64[ms]").astype(np.int64)
     elif pa.types.is_integer(date.type):
-        ts = date.to_numpy().astype(np.int64).tolist()
+        ts = date.to_numpy().astype(np.int64)
     else:
         raise CandleFileError(f"{p}: column date is {date.type}, not a time")
     names = ("open", "high", "low", "close", "volume")
     if not all(pa.types.is_floating(table.column(n).type) for n in names):
-        return CandleSeries.of(_feather_decimals(p, table, ts))
-    columns: list[Any] = []
+        return CandleSeries.of(_feather_decimals(p, table, ts.tolist()))
+    arrays: list[Any] = []
     for n in names:
-        values = table.column(n).to_numpy()
+        values = table.column(n).to_numpy().astype(np.float64)
         if not np.isfinite(values).all():
             raise CandleFileError(f"{p}: column {n} holds a value that is not a finite number")
-        columns.append(values.astype(np.float64).tolist())
+        arrays.append(values)
     # Built in C with the cyclic GC paused: GC passes over 100k-row lists cost more than
     # building them. tuple.__new__(Bar, row) is what Bar._make does, without its Python frame
     # (zip(strict=True) already guarantees six fields a row).
     paused = gc.isenabled()
     gc.disable()
     try:
-        rows = zip(ts, *columns, strict=True)
-        return CandleSeries(list(map(tuple.__new__, itertools.repeat(Bar), rows)))
+        rows = zip(ts.tolist(), *(a.tolist() for a in arrays), strict=True)
+        bars = list(map(tuple.__new__, itertools.repeat(Bar), rows))
     finally:
         if paused:
             gc.enable()
+    return CandleSeries(bars, columns=(ts, *arrays[:4]))
 
 
 def _feather_decimals(p: Path, table: Any, ts: list[int]) -> list[Candle]:
@@ -245,9 +264,16 @@ class SeriesReport:
         return ", ".join(parts)
 
 
-def check_series(candles: Sequence[Candle] | Sequence[Bar], step_ms: int) -> SeriesReport:
+def check_series(
+    candles: Sequence[Candle] | Sequence[Bar] | CandleSeries, step_ms: int
+) -> SeriesReport:
     """Find gaps, duplicates, rows out of order and inconsistent OHLC rows (of Candles, or of
-    a CandleSeries's bars: a float compares as its Decimal does)."""
+    Bars: a float compares as its Decimal does). A series read from a feather file is checked
+    on its columns, with the same answers."""
+    if isinstance(candles, CandleSeries):
+        if candles.columns is not None:
+            return _check_columns(candles.columns, step_ms)
+        candles = candles.bars
     rep = SeriesReport(count=len(candles))
     prev: int | None = None
     for ts, open_, high, low, close, _volume in candles:
@@ -261,6 +287,23 @@ def check_series(candles: Sequence[Candle] | Sequence[Bar], step_ms: int) -> Ser
             rep.duplicates.append(ts)
         else:
             rep.out_of_order.append(ts)
+    return rep
+
+
+def _check_columns(columns: Columns, step_ms: int) -> SeriesReport:
+    """check_series over numpy columns: a row compares with the latest time before it."""
+    import numpy as np
+
+    ts, open_, high, low, close = columns
+    rep = SeriesReport(count=len(ts))
+    bad = ~((low <= open_) & (open_ <= high) & (low <= close) & (close <= high))
+    rep.bad_rows = ts[bad].tolist()
+    if len(ts) > 1:
+        prev, now = np.maximum.accumulate(ts)[:-1], ts[1:]
+        gap = (now > prev) & (now - prev > step_ms)
+        rep.gaps = list(zip(prev[gap].tolist(), now[gap].tolist(), strict=True))
+        rep.duplicates = now[now == prev].tolist()
+        rep.out_of_order = now[now < prev].tolist()
     return rep
 
 

@@ -7,6 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crypto_ai_bot.core.domain import Bar, Candle
 from crypto_ai_bot.core.market_data.candles import (
@@ -195,3 +197,38 @@ def test_real_csv_and_feather_hold_the_same_btc_series() -> None:
     assert len(from_csv) > 100_000
     assert from_csv == from_feather
     assert check_series(from_csv, STEP).ok
+
+
+_ROWS = st.lists(
+    st.tuples(st.integers(-2, 6), st.sampled_from([99.5, 100.0, 100.25, 101.0]),
+              st.sampled_from([99.5, 100.0, 101.0]), st.sampled_from([99.0, 99.5, 100.0]),
+              st.sampled_from([99.5, 100.0, 100.75, 101.5])),
+    max_size=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=_ROWS, start=st.one_of(st.none(), st.integers(0, 20)))
+def test_a_feather_series_is_checked_on_its_columns_as_on_its_rows(
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: list[tuple[int, float, float, float, float]], start: int | None,
+) -> None:
+    """Rows step back, repeat, skip ahead and break their ranges; the columns' answers (and a
+    span's columns) are those of the rows one by one."""
+    p = tmp_path_factory.mktemp("f") / "x.feather"
+    ts, t = [], T0
+    for step, *_ in rows:
+        t += step * STEP
+        ts.append(t)
+    prices = list(zip(*(r[1:] for r in rows), strict=True)) or [(), (), (), ()]
+    _write_feather(p, ts or [T0], open=list(prices[0]) or [1.0], high=list(prices[1]) or [1.0],
+                   low=list(prices[2]) or [1.0], close=list(prices[3]) or [1.0],
+                   volume=[1.0] * (len(rows) or 1))
+    series = load_series(p)
+    if start is not None:
+        series = series.span(T0 + start * STEP, None)
+    assert series.columns is not None
+    assert check_series(series, STEP) == check_series(series.bars, STEP)
+    assert series.stamps().tolist() == [b.ts_ms for b in series.bars]
+    for k in range(1, 5):
+        assert series.columns[k].tolist() == [b[k] for b in series.bars]
