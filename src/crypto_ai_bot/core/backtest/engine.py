@@ -294,7 +294,13 @@ class BacktestEngine:
         stamps = [lane.series.stamps() for lane in lanes]
         # reach[i]: the step at which candle i is handled (the latest time up to it)
         reach = [np.maximum.accumulate(ts) for ts in stamps]
-        times: list[int] = np.unique(np.concatenate(stamps)).tolist()
+        # every distinct time, in order (np.unique hashes integers, slowly for these: numpy
+        # 2.4 takes 2 s over ten pairs where sorting takes 50 ms)
+        every = np.sort(np.concatenate(stamps))
+        new = np.empty(len(every), dtype=bool)
+        new[:1] = True
+        np.not_equal(every[1:], every[:-1], out=new[1:])
+        times: list[int] = every[new].tolist()
         total = sum(len(lane.series) for lane in lanes)
         sleeping: list[tuple[int, int]] = []  # (wake step, lane index), a heap
         awake: list[int] = []  # lane indexes, in the order given
