@@ -301,6 +301,7 @@ class BacktestEngine:
         new[:1] = True
         np.not_equal(every[1:], every[:-1], out=new[1:])
         times: list[int] = every[new].tolist()
+        equity_ts: list[int] = (every[new] + step).tolist()  # each step is marked at its close
         total = sum(len(lane.series) for lane in lanes)
         sleeping: list[tuple[int, int]] = []  # (wake step, lane index), a heap
         awake: list[int] = []  # lane indexes, in the order given
@@ -308,7 +309,7 @@ class BacktestEngine:
             self._sleep_or_wake(k, lane, reach[k], sleeping, awake)
         active = [lanes[k] for k in awake]
         progress = self._progress
-        equity_ts: list[int] = []
+        holding = self._holding
         equity: list[float] = []
         in_any = 0
         for t, ts in enumerate(times, start=1):
@@ -341,7 +342,14 @@ class BacktestEngine:
                     awake.remove(k)
                     self._sleep_or_wake(k, lanes[k], reach[k], sleeping, awake)
                 active = [lanes[k] for k in awake]
-            in_any += self._mark(ts + step, equity_ts, equity)
+            if holding:  # the close marks what is held; the rest is cash
+                value = self._cash_f
+                for held in holding.values():
+                    value += held.base_f * held.close_f
+                equity.append(value)
+                in_any += 1
+            else:
+                equity.append(self._cash_f)
             if progress is not None and t % _PROGRESS_EVERY == 0:
                 progress(sum(int(np.searchsorted(r, ts, "right")) for r in reach), total)
         if progress is not None:
@@ -357,15 +365,6 @@ class BacktestEngine:
             bisect.insort(awake, k)
         elif lane.signal_at < lane.n:
             heapq.heappush(sleeping, (int(reach[lane.signal_at]), k))
-
-    def _mark(self, close_ts: int, equity_ts: list[int], equity: list[float]) -> int:
-        """Record equity at a close; 1 when some position is open."""
-        value = self._cash_f
-        for lane in self._holding.values():
-            value += lane.base_f * lane.close_f
-        equity_ts.append(close_ts)
-        equity.append(value)
-        return 1 if self._holding else 0
 
     async def _open_and_inside(self, lane: _Lane, i: int, bar: Bar) -> None:
         """Steps 1 and 2 of the module's conventions: act at the open, then the stop against
