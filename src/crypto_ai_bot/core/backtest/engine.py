@@ -248,6 +248,7 @@ class BacktestEngine:
         self._trades: list[BacktestTrade] = []
         self._cash_f = float(config.start_quote)
         self._holding: dict[str, _Lane] = {}  # the lanes with an open position
+        self._trails = config.trailing_pct > 0
 
     async def run(self) -> EngineResult:
         await self.broker.load_markets(list(self.series))
@@ -323,10 +324,14 @@ class BacktestEngine:
             for lane in active:
                 bars, i, n = lane.series.bars, lane.at, lane.n
                 while i < n and (bar := bars[i]).ts_ms <= ts:
-                    # most candles neither act nor come near the stop or the peak
-                    if lane.pending is not None or (lane.position is not None and (
-                            bar.low <= lane.stop_f or bar.high >= lane.peak_f)):
-                        await self._open_and_inside(lane, i, bar)
+                    if lane.pending is not None:
+                        await self._act(lane, i, bar)
+                    if lane.position is not None:
+                        # most candles come near neither the stop nor the peak
+                        if bar.low <= lane.stop_f:
+                            await self._stop(lane, i, bar)
+                        elif bar.high >= lane.peak_f:
+                            self._peak(lane, i)
                     if i == lane.signal_at:
                         self._decide(lane, i, bar, step)
                     if lane.position is not None:  # the close marks what is held
@@ -366,37 +371,47 @@ class BacktestEngine:
         elif lane.signal_at < lane.n:
             heapq.heappush(sleeping, (int(reach[lane.signal_at]), k))
 
-    async def _open_and_inside(self, lane: _Lane, i: int, bar: Bar) -> None:
-        """Steps 1 and 2 of the module's conventions: act at the open, then the stop against
-        the low and the peak up to the high."""
-        clock, board, symbol, series = self.clock, self.board, lane.symbol, lane.series
+    async def _act(self, lane: _Lane, i: int, bar: Bar) -> None:
+        """Step 1 of the module's conventions: the decision waiting is acted on at the open."""
         decision = lane.pending
-        if decision is not None:
-            lane.pending = None
-            clock.set(bar.ts_ms)
-            board.set_price(symbol, series.price(i, OPEN), bar.ts_ms)
-            ticker = board.get(symbol)
-            assert ticker is not None
-            result = await lane.pipeline.act(decision, ticker)
-            if result is not None:
-                self._after_order(lane, result, bar.ts_ms, SIGNAL)
-        position = lane.position
-        if position is None:
+        assert decision is not None
+        lane.pending = None
+        self.clock.set(bar.ts_ms)
+        self.board.set_price(lane.symbol, lane.series.price(i, OPEN), bar.ts_ms)
+        ticker = self.board.get(lane.symbol)
+        assert ticker is not None
+        result = await lane.pipeline.act(decision, ticker)
+        if result is not None:
+            self._after_order(lane, result, bar.ts_ms, SIGNAL)
+
+    async def _stop(self, lane: _Lane, i: int, bar: Bar) -> None:
+        """Step 2, for a candle whose low may reach the stop: a breached stop sells at its
+        level, or at the open below it; otherwise the peak may still rise."""
+        position, stop, series = lane.position, lane.stop, lane.series
+        assert position is not None
+        if stop is None or (low := series.price(i, LOW)) > stop.price:
+            self._peak(lane, i)
             return
-        stop = lane.stop
-        if (stop is not None and bar.low <= lane.stop_f
-                and (low := series.price(i, LOW)) <= stop.price):
-            clock.set(bar.ts_ms)
-            open_ = series.price(i, OPEN)
-            board.set_price(symbol, open_ if open_ < stop.price else stop.price, bar.ts_ms)
-            result = await lane.pipeline.check_stops(
-                position, trigger_price=low, peak_price=series.price(i, HIGH)
-            )
-            if result is not None:
-                self._after_order(lane, result, bar.ts_ms, stop.reason)
-        elif bar.high >= lane.peak_f and (high := series.price(i, HIGH)) > position.peak:
-            lane.pipeline.raise_peak(position, high)  # the low did not reach the stop (above)
-            self._follow(lane, position)
+        self.clock.set(bar.ts_ms)
+        open_ = series.price(i, OPEN)
+        self.board.set_price(lane.symbol, open_ if open_ < stop.price else stop.price, bar.ts_ms)
+        result = await lane.pipeline.check_stops(
+            position, trigger_price=low, peak_price=series.price(i, HIGH)
+        )
+        if result is not None:
+            self._after_order(lane, result, bar.ts_ms, stop.reason)
+
+    def _peak(self, lane: _Lane, i: int) -> None:
+        """Step 2 when the low is above the stop: the peak rises to the high."""
+        position = lane.position
+        assert position is not None
+        high = lane.series.price(i, HIGH)
+        if high > position.peak:
+            lane.pipeline.raise_peak(position, high)
+            if self._trails:
+                lane.follow(position, self.exits.stop_level(position))
+            else:  # the hard stop hangs on the entry: only a trailing stop follows the peak
+                lane.peak_f = float(high)
 
     def _decide(self, lane: _Lane, i: int, bar: Bar, step: int) -> None:
         """Step 3 at a close that brings a buy or sell: the decision is made at the close and

@@ -47,7 +47,8 @@ def lanes(draw: st.DrawFn) -> Plan:
 
 
 class EveryCandle(BacktestEngine):
-    """The plain loop: every step visits every symbol and each of its candles up to the step."""
+    """The plain loop: every step visits every symbol and each of its candles up to the step,
+    and every candle of a held position goes to the Decimal stop and peak checks."""
 
     async def _loop(self) -> tuple[list[int], list[float], int]:
         step = self.config.timeframe_ms
@@ -61,7 +62,10 @@ class EveryCandle(BacktestEngine):
                 bars = lane.series.bars
                 while at[k] < len(bars) and bars[at[k]].ts_ms <= ts:
                     i, bar = at[k], bars[at[k]]
-                    await self._open_and_inside(lane, i, bar)
+                    if lane.pending is not None:
+                        await self._act(lane, i, bar)
+                    if lane.position is not None:  # no float pre-checks: Decimal decides
+                        await self._stop(lane, i, bar)
                     if i == lane.signal_at:
                         self._decide(lane, i, bar, step)
                     if lane.position is not None:
