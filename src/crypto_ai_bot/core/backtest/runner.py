@@ -18,8 +18,9 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from operator import itemgetter
 from typing import Any
+
+import numpy as np
 
 from crypto_ai_bot.core.backtest import stats
 from crypto_ai_bot.core.backtest.engine import (
@@ -30,7 +31,7 @@ from crypto_ai_bot.core.backtest.engine import (
     Progress,
 )
 from crypto_ai_bot.core.domain import ZERO, Bar, Candle
-from crypto_ai_bot.core.market_data.candles import CLOSE, CandleSeries
+from crypto_ai_bot.core.market_data.candles import CandleSeries
 from crypto_ai_bot.core.risk.manager import RiskConfig
 
 Number = Decimal | int | str | float
@@ -114,7 +115,8 @@ def result_of(raw: EngineResult, candles: Mapping[str, CandleSeries]) -> Backtes
     """Add the buy-and-hold curve and the summary to an engine's output."""
     cfg = raw.config
     bh = _buy_hold_curve(raw, candles)
-    rets = stats.returns(raw.equity)
+    equity = np.asarray(raw.equity, dtype=np.float64)
+    rets = stats.returns(equity)
     per_year = stats.YEAR_MS / cfg.timeframe_ms
     pnls = [t.pnl_quote for t in raw.trades]
     per_symbol: dict[str, stats.SymbolSummary] = {}
@@ -138,7 +140,7 @@ def result_of(raw: EngineResult, candles: Mapping[str, CandleSeries]) -> Backtes
         trades=len(pnls), wins=sum(1 for p in pnls if p > 0),
         losses=sum(1 for p in pnls if p <= 0), win_rate_pct=stats.win_rate(pnls),
         profit_factor=stats.profit_factor(pnls),
-        max_drawdown_pct=stats.max_drawdown_pct(raw.equity),
+        max_drawdown_pct=stats.max_drawdown_pct(equity),
         sharpe=stats.sharpe(rets, per_year), sortino=stats.sortino(rets, per_year),
         exposure_pct=stats.pct(raw.candles_in_any_position, len(raw.equity)),
         fees_quote=sum((t.fees_quote for t in raw.trades), ZERO),
@@ -158,21 +160,16 @@ def _buy_hold_curve(raw: EngineResult, series: Mapping[str, CandleSeries]) -> li
     keep = 1.0 - float(raw.config.fee_pct) / 100.0
     step = raw.config.timeframe_ms
     share = start / len(series)
-    candles = {s: cs.bars for s, cs in series.items()}
-    units = {s: share * keep / cs[0].open for s, cs in candles.items() if cs[0].open > 0}
-    if len(candles) == 1:  # one symbol: the timeline is its own closes
-        [(sym, only)] = candles.items()
-        if [c.ts_ms + step for c in only] == raw.equity_ts_ms:
-            u = units.get(sym, 0.0)
-            return [u * c.close for c in only]
-    import numpy as np
-
+    units = {s: share * keep / cs.bars[0].open for s, cs in series.items()
+             if cs.bars[0].open > 0}
     timeline = np.asarray(raw.equity_ts_ms, dtype=np.int64)
     total = np.zeros(len(timeline))
-    for s, bars in candles.items():
-        closed = np.fromiter(map(itemgetter(0), bars), np.int64, len(bars)) + step
-        close = np.fromiter(map(itemgetter(CLOSE), bars), np.float64, len(bars))
+    for s, cs in series.items():
+        closed, close, u = cs.stamps() + step, cs.closes(), units.get(s, 0.0)
+        if len(series) == 1 and np.array_equal(closed, timeline):
+            own: list[float] = (u * close).tolist()
+            return own
         last = np.searchsorted(closed, timeline, side="right") - 1  # latest close so far
-        total += np.where(last >= 0, units.get(s, 0.0) * close[np.maximum(last, 0)], share)
+        total += np.where(last >= 0, u * close[np.maximum(last, 0)], share)
     out: list[float] = total.tolist()
     return out

@@ -68,6 +68,14 @@ class CandleSeries:
             return self.columns[0]
         return np.fromiter(map(itemgetter(0), self.bars), np.int64, len(self.bars))
 
+    def closes(self) -> Any:
+        """The candles' closes as a numpy float64 array."""
+        import numpy as np
+
+        if self.columns is not None:
+            return self.columns[CLOSE]
+        return np.fromiter(map(itemgetter(CLOSE), self.bars), np.float64, len(self.bars))
+
     @classmethod
     def of(cls, candles: Sequence[Candle]) -> CandleSeries:
         return cls([c.bar() for c in candles], candles)
