@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     exchange: str = "gateio"
     exchange_api_url: str = ""
     http_timeout_ms: int = Field(default=10_000, ge=100)
+    exchange_orders_per_sec: int = Field(default=8, ge=0)  # per market; Gate allows 10
+    exchange_requests_per_sec: int = Field(default=20, ge=0)
     symbol: str = "BTC/USDT"
     symbols: str = ""
 

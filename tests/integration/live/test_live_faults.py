@@ -9,7 +9,14 @@ from decimal import Decimal
 import pytest
 
 from cab_exchange_sim.testing import SimServer
-from crypto_ai_bot.core.domain import Action, MarketInfo, OrderStatus
+from crypto_ai_bot.core.domain import (
+    Action,
+    MarketInfo,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+)
 from crypto_ai_bot.utils.exceptions import CircuitOpen
 
 from .conftest import SYMBOL, ContainerFactory, decision, sim_balance, ticker
@@ -139,3 +146,20 @@ async def test_partial_fill_position_is_filled_minus_base_fee(
     assert pos.base_amount == filled - fee == sim_balance(sim, "BTC")
     report = await c.orchestrator.reconcile_once()
     assert report.ok, report.as_dict()
+
+
+async def test_the_pace_keeps_orders_under_the_exchange_limit(
+    sim: SimServer, make_container: ContainerFactory
+) -> None:
+    """The emulator refuses a third order placement within a sliding second, as Gate does past
+    its own limit; a bot told that limit (EXCHANGE_ORDERS_PER_SEC) spaces five buys so that
+    none is refused."""
+    c = await make_container(exchange_orders_per_sec=2)
+    await c.broker.fetch_ticker(SYMBOL)
+    sim.set_faults(order_rate_limit=2)
+    for n in range(5):
+        request = OrderRequest(SYMBOL, Side.BUY, OrderType.MARKET, f"t-cabpace{n}",
+                               cost=Decimal(10))
+        report = await c.broker.create_order(request)
+        assert report.status is OrderStatus.FILLED
+    assert len(sim.state()["orders"]) == 5

@@ -9,9 +9,7 @@ retried with backoff behind a circuit breaker; order requests never.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -51,6 +49,7 @@ from crypto_ai_bot.utils.exceptions import (
     OrderNotFound,
     OrderOutcomeUnknown,
 )
+from crypto_ai_bot.utils.rate_limit import SlidingWindowLimiter
 from crypto_ai_bot.utils.retry import retry_async
 from crypto_ai_bot.utils.time import Clock
 
@@ -58,35 +57,12 @@ T = TypeVar("T")
 STOP_TEXT_PREFIX = "t-cabs"  # our stops' client ids; order ids are "t-cab" + hex, never "s"
 
 
-class TokenBucket:
-    """A client-side rate limiter: `rate` requests per second, bursts up to `rate`."""
-
-    def __init__(self, rate: float) -> None:
-        self._rate = rate
-        self._tokens = rate
-        self._at = time.monotonic()
-        self._lock = asyncio.Lock()
-
-    async def acquire(self) -> None:
-        if self._rate <= 0:
-            return
-        async with self._lock:
-            while True:
-                now = time.monotonic()
-                self._tokens = min(self._rate, self._tokens + (now - self._at) * self._rate)
-                self._at = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                await asyncio.sleep((1 - self._tokens) / self._rate)
-
-
 class CcxtBroker:
     supports_exchange_stops = True
 
     def __init__(
-        self, exchange: Any, clock: Clock, *, name: str = "gate", order_rate: float = 8.0,
-        request_rate: float = 20.0, retry_attempts: int = 4, retry_initial_s: float = 0.2,
+        self, exchange: Any, clock: Clock, *, name: str = "gate", orders_per_sec: int = 8,
+        requests_per_sec: int = 20, retry_attempts: int = 4, retry_initial_s: float = 0.2,
         breaker: CircuitBreaker | None = None, dialect: ExchangeDialect | None = None,
     ) -> None:
         self.name = name
@@ -94,9 +70,10 @@ class CcxtBroker:
         self._dialect = dialect or dialect_for(str(getattr(exchange, "id", name)))
         self._dialect.prepare(exchange)
         self._clock = clock
-        self._order_rate = order_rate
-        self._order_buckets: dict[str, TokenBucket] = {}
-        self._requests = TokenBucket(request_rate)
+        # client-side pace (0 = none): order placements per market, and all requests
+        self._orders_per_sec = orders_per_sec
+        self._order_limits: dict[str, SlidingWindowLimiter] = {}
+        self._requests = SlidingWindowLimiter(requests_per_sec)
         self._attempts = retry_attempts
         self._initial_s = retry_initial_s
         self._breaker = breaker or CircuitBreaker(clock, failure_threshold=8, reset_after_ms=10_000)
@@ -114,7 +91,9 @@ class CcxtBroker:
             api_key=key.get_secret_value(), secret=secret.get_secret_value(),
             timeout_ms=settings.http_timeout_ms, enable_rate_limit=False,
         )
-        return cls(ex, clock, name="gate" if gate else exchange_id)
+        return cls(ex, clock, name="gate" if gate else exchange_id,
+                   orders_per_sec=settings.exchange_orders_per_sec,
+                   requests_per_sec=settings.exchange_requests_per_sec)
 
     # plumbing -------------------------------------------------------------------------
 
@@ -138,8 +117,10 @@ class CcxtBroker:
 
     async def _send(self, symbol: str, fn: Callable[[], Awaitable[T]]) -> T:
         """An order request: rate limited per market, never retried."""
-        bucket = self._order_buckets.setdefault(symbol, TokenBucket(self._order_rate))
-        await bucket.acquire()
+        limiter = self._order_limits.get(symbol)
+        if limiter is None:
+            limiter = self._order_limits[symbol] = SlidingWindowLimiter(self._orders_per_sec)
+        await limiter.acquire()
         try:
             return await self._call(fn, creating=True)
         except CircuitOpen as exc:  # refused before sending: surely not executed
