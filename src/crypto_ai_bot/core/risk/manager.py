@@ -5,9 +5,9 @@ Protective exits never pass through it: no risk rule may block a position's way 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from crypto_ai_bot.core.domain import Intent, Ticker, TradingState
 from crypto_ai_bot.core.storage.repositories import Repositories
@@ -26,12 +26,11 @@ class RiskConfig:
     daily_loss_limit_quote: Decimal = Decimal(0)  # 0 = no limit
 
 
-@dataclass(frozen=True, slots=True)
-class RiskResult:
+class RiskResult(NamedTuple):
     ok: bool
-    reasons: list[str] = field(default_factory=list)
-    limits: dict[str, Any] = field(default_factory=dict)
-    rules: list[str] = field(default_factory=list)  # machine names of the rules that denied
+    reasons: list[str]
+    limits: dict[str, Any]
+    rules: list[str]  # machine names of the rules that denied
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "reasons": list(self.reasons), "limits": dict(self.limits)}

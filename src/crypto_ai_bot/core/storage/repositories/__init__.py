@@ -15,6 +15,8 @@ from crypto_ai_bot.core.storage.repositories.positions import PositionsRepositor
 from crypto_ai_bot.core.storage.repositories.state import StateRepository
 from crypto_ai_bot.core.storage.repositories.trades import TradesRepository
 
+_NOTHING: AbstractContextManager[None] = nullcontext()  # reusable: it keeps no state
+
 
 @dataclass(frozen=True, slots=True)
 class Repositories:
@@ -31,7 +33,7 @@ class Repositories:
     def transaction(self) -> AbstractContextManager[None]:
         """A unit of work over the repositories: one SQL transaction, committed together or
         not at all. In memory there is nothing to commit, and nothing is rolled back."""
-        return nullcontext() if self.memory else self.db.transaction()
+        return _NOTHING if self.memory else self.db.transaction()
 
     @classmethod
     def over(cls, db: Database) -> Repositories:
