@@ -32,7 +32,7 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 layers: $(VENV)/.installed-dev
-	$(BIN)/lint-imports --config importlinter.ini
+	$(BIN)/lint-imports importlinter.ini
 
 pytest: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
