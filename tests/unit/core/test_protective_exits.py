@@ -30,3 +30,15 @@ def test_trailing_stop_follows_the_peak() -> None:
 def test_disabled_or_flat_never_triggers() -> None:
     assert ProtectiveExits(ExitsConfig(enabled=False)).triggered(pos(), D("1")) is None
     assert ProtectiveExits(ExitsConfig()).triggered(Position("BTC/USDT"), D("1")) is None
+
+
+def test_only_a_trailing_stop_follows_the_peak() -> None:
+    """follows_peak says whether a higher peak can move the stop (backtests skip the stop's
+    recomputation when it cannot): the hard stop hangs on the entry alone."""
+    hard = ProtectiveExits(ExitsConfig(hard_stop_pct=D("2")))
+    trailing = ProtectiveExits(ExitsConfig(hard_stop_pct=D("2"), trailing_pct=D("1")))
+    off = ProtectiveExits(ExitsConfig(enabled=False, trailing_pct=D("1")))
+    assert (hard.follows_peak, trailing.follows_peak, off.follows_peak) == (False, True, False)
+    p = pos()
+    before = hard.stop_level(p)
+    assert hard.raise_peak(p, D("150")) and hard.stop_level(p) == before

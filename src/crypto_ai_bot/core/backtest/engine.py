@@ -248,7 +248,6 @@ class BacktestEngine:
         self._trades: list[BacktestTrade] = []
         self._cash_f = float(config.start_quote)
         self._holding: dict[str, _Lane] = {}  # the lanes with an open position
-        self._trails = config.trailing_pct > 0
 
     async def run(self) -> EngineResult:
         await self.broker.load_markets(list(self.series))
@@ -408,9 +407,9 @@ class BacktestEngine:
         high = lane.series.price(i, HIGH)
         if high > position.peak:
             lane.pipeline.raise_peak(position, high)
-            if self._trails:
+            if self.exits.follows_peak:
                 lane.follow(position, self.exits.stop_level(position))
-            else:  # the hard stop hangs on the entry: only a trailing stop follows the peak
+            else:  # the stop stays where it is
                 lane.peak_f = float(high)
 
     def _decide(self, lane: _Lane, i: int, bar: Bar, step: int) -> None:

@@ -33,6 +33,12 @@ class ProtectiveExits:
         self._hard = 1 - config.hard_stop_pct / _HUNDRED
         self._trail = 1 - config.trailing_pct / _HUNDRED
 
+    @property
+    def follows_peak(self) -> bool:
+        """Whether a rising peak can move the stop (a trailing stop): the hard stop hangs on
+        the entry price alone."""
+        return self.config.enabled and self.config.trailing_pct > 0
+
     def stop_level(self, position: Position) -> StopLevel | None:
         """The highest active stop for an open position, or None."""
         if not self.config.enabled or position.base_amount <= 0:
