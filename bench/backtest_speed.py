@@ -2,7 +2,7 @@
 
     python bench/backtest_speed.py             # BTC/USDT 5m, EMA 12/26, 2 % stop, 0.1 % fee
     python bench/backtest_speed.py --all       # all ten 5m pairs in one run
-    python bench/backtest_speed.py --runs 9    # more runs (default 5; --all: 1)
+    python bench/backtest_speed.py --runs 9    # more runs (default 5; --all: 3)
 
 Prints candles per second, wall time of the whole process (interpreter start, imports, loading
 and exit included) and its peak resident memory. Targets: one pair <= 1.5 s and <= 250 MB;
@@ -60,7 +60,7 @@ def _run(files: list[Path], out: str) -> tuple[float, float, subprocess.Complete
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--all", action="store_true", help="all 5m pairs in one run")
-    p.add_argument("--runs", type=int, help="fresh processes to time (default 5, --all 1)")
+    p.add_argument("--runs", type=int, help="fresh processes to time (default 5, --all 3)")
     p.add_argument("--data-dir", default=str(DATA))
     args = p.parse_args()
     data = Path(args.data_dir)
@@ -69,7 +69,7 @@ def main() -> int:
     if not files:
         print(f"no 5m feather files in {data}", file=sys.stderr)
         return 2
-    runs = args.runs or (1 if args.all else 5)
+    runs = args.runs or (3 if args.all else 5)
     compileall.compile_dir(REPO / "src", quiet=1)
     walls: list[float] = []
     loops: list[float] = []
