@@ -93,21 +93,23 @@ def returns(equity: Floats) -> npt.NDArray[np.float64]:
     return np.divide(after, before, out=np.ones_like(after), where=before != 0) - 1.0
 
 
-def max_drawdown_pct(equity: Floats) -> float:
-    """Largest peak-to-trough fall, in percent of the peak (0 for a curve that never falls)."""
+def _drawdowns(equity: Floats) -> npt.NDArray[np.float64]:
+    """Each point's fall below the running peak, a fraction of the peak (<= 0; 0 where the
+    peak is not positive)."""
     e = np.asarray(equity, dtype=np.float64)
     peak = np.maximum.accumulate(e) if len(e) else e
-    up = peak > 0
-    falls = (peak[up] - e[up]) / peak[up]
-    return max(float(falls.max()), 0.0) * 100.0 if len(falls) else 0.0
+    return np.divide(e - peak, peak, out=np.zeros_like(e), where=peak > 0)
+
+
+def max_drawdown_pct(equity: Floats) -> float:
+    """Largest peak-to-trough fall, in percent of the peak (0 for a curve that never falls)."""
+    falls = _drawdowns(equity)
+    return max(0.0, -float(falls.min())) * 100.0 if len(falls) else 0.0
 
 
 def drawdown_series(equity: Floats) -> list[float]:
     """Drawdown in percent at each point, for the picture."""
-    e = np.asarray(equity, dtype=np.float64)
-    peak = np.maximum.accumulate(e) if len(e) else e
-    fall = np.divide(e - peak, peak, out=np.zeros_like(e), where=peak > 0) * 100.0
-    out: list[float] = fall.tolist()
+    out: list[float] = (_drawdowns(equity) * 100.0).tolist()
     return out
 
 

@@ -62,19 +62,18 @@ class CandleSeries:
 
     def stamps(self) -> Any:
         """The candles' times as a numpy int64 array."""
-        import numpy as np
-
-        if self.columns is not None:
-            return self.columns[0]
-        return np.fromiter(map(itemgetter(0), self.bars), np.int64, len(self.bars))
+        return self._column(0, "int64")
 
     def closes(self) -> Any:
         """The candles' closes as a numpy float64 array."""
+        return self._column(CLOSE, "float64")
+
+    def _column(self, position: int, dtype: str) -> Any:
+        if self.columns is not None:
+            return self.columns[position]
         import numpy as np
 
-        if self.columns is not None:
-            return self.columns[CLOSE]
-        return np.fromiter(map(itemgetter(CLOSE), self.bars), np.float64, len(self.bars))
+        return np.fromiter(map(itemgetter(position), self.bars), dtype, len(self.bars))
 
     @classmethod
     def of(cls, candles: Sequence[Candle]) -> CandleSeries:

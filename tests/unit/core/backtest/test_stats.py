@@ -15,6 +15,7 @@ D = Decimal
 def test_max_drawdown_is_the_deepest_fall_from_a_running_peak() -> None:
     assert stats.max_drawdown_pct([100, 120, 90, 130, 65, 140]) == pytest.approx(50.0)
     assert stats.max_drawdown_pct([1, 2, 3]) == 0.0
+    assert math.copysign(1.0, stats.max_drawdown_pct([1, 2, 3])) == 1.0  # not -0.0 in JSON
     assert stats.drawdown_series([100, 50, 100, 200, 150]) == pytest.approx(
         [0.0, -50.0, 0.0, 0.0, -25.0]
     )
