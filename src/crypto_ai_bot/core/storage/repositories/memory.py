@@ -247,17 +247,11 @@ class MemoryStateRepository(StateRepository):
         super().__init__(db)
         self._kv: dict[str, str] = {}
         self._balances: dict[str, Balance] = {}
-        self._state = TradingState.ACTIVE  # the trading state's value, as a member
-
-    def trading_state(self) -> TradingState:
-        return self._state
 
     def get(self, key: str, default: str = "") -> str:
         return self._kv.get(key, default)
 
     def set(self, key: str, value: str, now_ms: int) -> None:
-        if key == TRADING_STATE_KEY:
-            self._state = TradingState(value)
         self._kv[key] = value
 
     def set_trading_state(self, state: TradingState, reason: str, now_ms: int) -> None:
