@@ -23,7 +23,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: $(VENV)/.installed
-	AUTOSTART=$${AUTOSTART:-1} $(BIN)/uvicorn crypto_ai_bot.app.server:app --host $(HOST) --port $(PORT)
+	AUTOSTART=$${AUTOSTART:-1} $(BIN)/uvicorn crypto_ai_bot.api.server:app --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench

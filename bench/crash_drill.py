@@ -32,9 +32,9 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 sys.path.insert(0, str(SRC))
 
 from cab_exchange_sim.testing import SimProcess, start_sim_process  # noqa: E402
-from crypto_ai_bot.app.compose import build_container  # noqa: E402
-from crypto_ai_bot.core.domain import Action, Decision  # noqa: E402
-from crypto_ai_bot.core.settings import Settings, load_settings  # noqa: E402
+from crypto_ai_bot.bootstrap import build_container  # noqa: E402
+from crypto_ai_bot.config import Settings, load_settings  # noqa: E402
+from crypto_ai_bot.domain.model import Action, Decision  # noqa: E402
 
 KEY, SECRET, SYMBOL = "drill-key", "drill-secret", "BTC/USDT"
 

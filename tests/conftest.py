@@ -31,7 +31,7 @@ def need_shared_data(path: Path = BTC_5M_FEATHER) -> Path:
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Any]:
     """Settings on a temporary DB, no .env, with overrides as keyword arguments."""
-    from crypto_ai_bot.core.settings import load_settings
+    from crypto_ai_bot.config import load_settings
 
     def make(**overrides: Any) -> Any:
         overrides.setdefault("db_path", str(tmp_path / "bot.sqlite3"))
@@ -70,7 +70,7 @@ def running_server(cwd: Path, env: dict[str, str], timeout_s: float = 30) -> Ite
     log_path = cwd / "server.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [PYTHON, "-m", "uvicorn", "crypto_ai_bot.app.server:app", "--host", "127.0.0.1",
+            [PYTHON, "-m", "uvicorn", "crypto_ai_bot.api.server:app", "--host", "127.0.0.1",
              "--port", str(port)],
             cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
         )

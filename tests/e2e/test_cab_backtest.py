@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from tests.conftest import PYTHON, need_shared_data, subprocess_env
 
-from crypto_ai_bot.core.domain import Candle
-from crypto_ai_bot.core.market_data.candles import write_csv
+from crypto_ai_bot.adapters.candle_files import write_csv
+from crypto_ai_bot.domain.model import Candle
 
 HEADER = "symbol,entry_time_ms,exit_time_ms,entry_price,exit_price,amount,pnl_quote,exit_reason"
 T0 = 1_767_225_600_000
@@ -60,8 +60,8 @@ def test_csv_run_writes_trades_summary_and_picture(tmp_path: Path) -> None:
 
 
 def test_candles_from_the_database(tmp_path: Path) -> None:
-    from crypto_ai_bot.core.storage.facade import open_database
-    from crypto_ai_bot.core.storage.repositories.market_data import MarketDataRepository
+    from crypto_ai_bot.adapters.storage.sqlite.database import open_database
+    from crypto_ai_bot.adapters.storage.sqlite.market_data import MarketDataRepository
 
     db_path = tmp_path / "bot.sqlite3"
     db = open_database(str(db_path))

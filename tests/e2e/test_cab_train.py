@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from crypto_ai_bot.core.strategy import build_strategy
+from crypto_ai_bot.application.strategies import build_strategy
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / ".." / "shared" / "data" / "ohlcv"

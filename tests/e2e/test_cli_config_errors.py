@@ -17,7 +17,7 @@ COMMANDS = [
     ("crypto_ai_bot.cli.health_monitor", ["--oneshot", "--url", "http://127.0.0.1:9/health"]),
     ("crypto_ai_bot.cli.performance", []),
     ("crypto_ai_bot.cli.smoke", []),
-    ("crypto_ai_bot.app.e2e_smoke", []),
+    ("crypto_ai_bot.cli.e2e_smoke", []),
 ]
 
 

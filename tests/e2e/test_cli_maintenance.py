@@ -26,9 +26,9 @@ def run(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 def seed_db(path: Path) -> None:
     """A migrated database holding one position, written through the repository."""
-    from crypto_ai_bot.core.domain import Position
-    from crypto_ai_bot.core.storage.facade import open_database
-    from crypto_ai_bot.core.storage.repositories import Repositories
+    from crypto_ai_bot.adapters.storage.repositories import Repositories
+    from crypto_ai_bot.adapters.storage.sqlite.database import open_database
+    from crypto_ai_bot.domain.model import Position
 
     db = open_database(str(path))
     try:

@@ -24,9 +24,9 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def seed(db_path: Path) -> None:
     """Three fills today (BTC buy+sell, ETH buy) and one BTC sell three days ago."""
-    from crypto_ai_bot.core.domain import FillReport, Side
-    from crypto_ai_bot.core.storage.facade import open_database
-    from crypto_ai_bot.core.storage.repositories import Repositories
+    from crypto_ai_bot.adapters.storage.repositories import Repositories
+    from crypto_ai_bot.adapters.storage.sqlite.database import open_database
+    from crypto_ai_bot.domain.model import FillReport, Side
     from crypto_ai_bot.utils.time import day_start_ms, now_ms
 
     now = now_ms()
@@ -86,7 +86,7 @@ def test_empty_period_and_missing_database(tmp_path: Path) -> None:
     r = run(tmp_path, "--json")
     assert r.returncode == 1
     assert "no database" in r.stderr and not (tmp_path / "bot.sqlite3").exists()
-    from crypto_ai_bot.core.storage.facade import open_database
+    from crypto_ai_bot.adapters.storage.sqlite.database import open_database
 
     open_database(str(tmp_path / "bot.sqlite3")).close()
     r = run(tmp_path, "--json")

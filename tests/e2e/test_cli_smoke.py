@@ -12,7 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("module", ["crypto_ai_bot.cli.smoke", "crypto_ai_bot.app.e2e_smoke"])
+@pytest.mark.parametrize("module", ["crypto_ai_bot.cli.smoke", "crypto_ai_bot.cli.e2e_smoke"])
 def test_smoke_passes(tmp_path: Path, module: str) -> None:
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO / "src"),
            "LANG": "C.UTF-8", "DB_PATH": str(tmp_path / "must-not-be-used.sqlite3"),

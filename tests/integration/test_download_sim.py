@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
-from crypto_ai_bot.core.brokers.ccxt_client import build_ccxt_exchange
-from crypto_ai_bot.core.market_data.download import CcxtOhlcvSource, download_candles
-from crypto_ai_bot.core.storage.facade import open_database
-from crypto_ai_bot.core.storage.repositories.market_data import MarketDataRepository
-from crypto_ai_bot.utils.time import SystemClock, iso_utc
+from crypto_ai_bot.adapters.exchange.ccxt.client import build_ccxt_exchange
+from crypto_ai_bot.adapters.exchange.ccxt.download import CcxtOhlcvSource, download_candles
+from crypto_ai_bot.adapters.storage.sqlite.database import open_database
+from crypto_ai_bot.adapters.storage.sqlite.market_data import MarketDataRepository
+from crypto_ai_bot.ports.clock import SystemClock
+from crypto_ai_bot.utils.time import iso_utc
 
 testing = pytest.importorskip("cab_exchange_sim.testing")
 

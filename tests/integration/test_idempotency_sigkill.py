@@ -17,9 +17,9 @@ T0 = 1_767_225_600_000  # bucket start (60 s buckets)
 CHILD = textwrap.dedent(
     """
     import asyncio, sys, time
-    from crypto_ai_bot.app.compose import build_container
-    from crypto_ai_bot.core.settings import load_settings
-    from crypto_ai_bot.utils.time import ManualClock
+    from crypto_ai_bot.bootstrap import build_container
+    from crypto_ai_bot.config import load_settings
+    from crypto_ai_bot.ports.clock import ManualClock
 
     db, now, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     settings = load_settings(None, db_path=db, price_feed="fixed", fixed_price="100",

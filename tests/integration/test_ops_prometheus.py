@@ -58,8 +58,8 @@ def test_rules_cover_the_alerts_operators_need() -> None:
 
 
 async def test_every_metric_in_the_rules_is_exported(make_settings: Any) -> None:
-    from crypto_ai_bot.app.compose import build_container
-    from crypto_ai_bot.app.server import create_app
+    from crypto_ai_bot.api.server import create_app
+    from crypto_ai_bot.bootstrap import build_container
 
     settings = make_settings(price_feed="fixed", autostart=False)
     c = build_container(settings)

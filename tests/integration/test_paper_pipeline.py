@@ -9,10 +9,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from crypto_ai_bot.app.compose import build_container
-from crypto_ai_bot.core.domain import TradingState
-from crypto_ai_bot.core.market_data.feeds import FeedUpdate
-from crypto_ai_bot.utils.time import ManualClock
+from crypto_ai_bot.bootstrap import build_container
+from crypto_ai_bot.domain.model import TradingState
+from crypto_ai_bot.ports.clock import ManualClock
+from crypto_ai_bot.ports.feed import FeedUpdate
 
 T0 = 1_767_225_600_000
 

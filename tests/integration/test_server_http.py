@@ -74,7 +74,7 @@ def test_start_stop_idempotent_and_paper_trades(server: tuple[str, Path]) -> Non
 
 def test_bad_setting_exits_2_naming_it(tmp_path: Path) -> None:
     out = subprocess.run(
-        [PYTHON, "-m", "uvicorn", "crypto_ai_bot.app.server:app", "--port", str(free_port())],
+        [PYTHON, "-m", "uvicorn", "crypto_ai_bot.api.server:app", "--port", str(free_port())],
         cwd=tmp_path, env=subprocess_env(RISK_COOLDOWN_SEC="soon"), capture_output=True,
         text=True, timeout=60,
     )
@@ -84,7 +84,7 @@ def test_bad_setting_exits_2_naming_it(tmp_path: Path) -> None:
 
 def test_live_without_token_refuses_to_start(tmp_path: Path) -> None:
     out = subprocess.run(
-        [PYTHON, "-m", "uvicorn", "crypto_ai_bot.app.server:app", "--port", str(free_port())],
+        [PYTHON, "-m", "uvicorn", "crypto_ai_bot.api.server:app", "--port", str(free_port())],
         cwd=tmp_path, env=subprocess_env(MODE="live", API_KEY="k", API_SECRET="s"),
         capture_output=True, text=True,
         timeout=60,

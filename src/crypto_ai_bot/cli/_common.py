@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from rich.console import Console
 from rich.table import Table
 
-from crypto_ai_bot.core.market_data.candles import CandleFileError
-from crypto_ai_bot.utils.exceptions import BrokerError, ConfigError, StorageError
+from crypto_ai_bot.adapters.candle_files import CandleFileError
+from crypto_ai_bot.domain.errors import BrokerError, ConfigError, StorageError
 from crypto_ai_bot.utils.logging import configure_logging
 
 if TYPE_CHECKING:  # pydantic-settings costs ~0.13 s to import: commands that need no
-    from crypto_ai_bot.core.settings import Settings  # settings (a backtest on a file) skip it
+    from crypto_ai_bot.config import Settings
 
 T = TypeVar("T")
 
@@ -68,7 +68,7 @@ def settings_or_exit(*, verbose: bool = False, **overrides: Any) -> Settings:
     A bad variable prints `config error: <VAR>: ...` and exits 2. Logs below WARNING are shown
     only with `verbose`, so that a command's own output is what the user reads.
     """
-    from crypto_ai_bot.core.settings import load_settings
+    from crypto_ai_bot.config import load_settings
 
     try:
         settings = load_settings(**overrides)

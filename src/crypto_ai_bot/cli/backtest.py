@@ -30,15 +30,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from crypto_ai_bot.adapters.candle_files import load_series
+from crypto_ai_bot.adapters.plot import write_equity_png, write_summary_json, write_trades_csv
+from crypto_ai_bot.application.risk import RiskConfig
 from crypto_ai_bot.cli._common import BadInput, guarded
-from crypto_ai_bot.core.backtest.report import (
-    write_equity_png,
-    write_summary_json,
-    write_trades_csv,
-)
-from crypto_ai_bot.core.backtest.runner import BacktestResult, run_backtest
-from crypto_ai_bot.core.market_data.candles import CandleSeries, check_series, load_series
-from crypto_ai_bot.core.risk.manager import RiskConfig
+from crypto_ai_bot.domain.candles import CandleSeries, check_series
+from crypto_ai_bot.drivers.backtest.runner import BacktestResult, run_backtest
 from crypto_ai_bot.utils.logging import configure_logging
 from crypto_ai_bot.utils.time import iso_utc, parse_date_ms, timeframe_ms
 
@@ -150,11 +147,11 @@ def _load(args: argparse.Namespace, step: int, start: int | None, end: int | Non
 
 def _from_db(db: str | None, symbols: list[str], timeframe: str, start: int | None,
              end: int | None) -> dict[str, CandleSeries]:
-    from crypto_ai_bot.core.storage.facade import open_database
-    from crypto_ai_bot.core.storage.repositories import Repositories
+    from crypto_ai_bot.adapters.storage.repositories import Repositories
+    from crypto_ai_bot.adapters.storage.sqlite.database import open_database
 
     if db is None:
-        from crypto_ai_bot.core.settings import load_settings
+        from crypto_ai_bot.config import load_settings
 
         db = load_settings().db_path
     if db != ":memory:" and not Path(db).exists():

@@ -19,21 +19,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from crypto_ai_bot.adapters.candle_files import load_candles, write_csv
+from crypto_ai_bot.adapters.storage.sqlite.database import open_database
+from crypto_ai_bot.adapters.storage.sqlite.market_data import MarketDataRepository
 from crypto_ai_bot.cli._common import BadInput, guarded
-from crypto_ai_bot.core.market_data.candles import (
-    SeriesReport,
-    check_series,
-    clean_series,
-    load_candles,
-    write_csv,
-)
-from crypto_ai_bot.core.storage.facade import open_database
-from crypto_ai_bot.core.storage.repositories.market_data import MarketDataRepository
-from crypto_ai_bot.utils.time import SystemClock, iso_utc, parse_date_ms, timeframe_ms
+from crypto_ai_bot.domain.candles import SeriesReport, check_series, clean_series
+from crypto_ai_bot.ports.clock import SystemClock
+from crypto_ai_bot.utils.time import iso_utc, parse_date_ms, timeframe_ms
 
 if TYPE_CHECKING:
-    from crypto_ai_bot.core.market_data.download import DownloadResult
-    from crypto_ai_bot.core.settings import Settings
+    from crypto_ai_bot.adapters.exchange.ccxt.download import DownloadResult
+    from crypto_ai_bot.config import Settings
 
 PROG = "cab-data"
 # freqtrade names its files PAIR-TIMEFRAME[-CANDLETYPE].ext, e.g. BTC_USDT-5m.feather
@@ -94,7 +90,7 @@ def _db_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_download(args: argparse.Namespace) -> int:
-    from crypto_ai_bot.core.settings import load_settings
+    from crypto_ai_bot.config import load_settings
 
     symbol, tf = _symbol(args.symbol), _timeframe(args.timeframe)
     since = _date("--since", args.since)
@@ -184,7 +180,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _repo(db: str | None, *, create: bool) -> MarketDataRepository:
     if db is None:
-        from crypto_ai_bot.core.settings import load_settings
+        from crypto_ai_bot.config import load_settings
 
         db = load_settings().db_path
     if not create and not Path(db).exists():
@@ -260,8 +256,8 @@ async def _download(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from crypto_ai_bot.core.brokers.ccxt_client import build_ccxt_exchange
-    from crypto_ai_bot.core.market_data.download import CcxtOhlcvSource, download_candles
+    from crypto_ai_bot.adapters.exchange.ccxt.client import build_ccxt_exchange
+    from crypto_ai_bot.adapters.exchange.ccxt.download import CcxtOhlcvSource, download_candles
 
     ex = build_ccxt_exchange(
         settings.exchange, api_url=settings.exchange_api_url, sandbox=settings.sandbox,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from crypto_ai_bot.adapters.storage.sqlite import maintenance as m
 from crypto_ai_bot.cli._common import (
     EXIT_FAIL,
     EXIT_OK,
@@ -17,7 +18,6 @@ from crypto_ai_bot.cli._common import (
     print_table,
     settings_or_exit,
 )
-from crypto_ai_bot.core.storage import maintenance as m
 from crypto_ai_bot.utils.time import iso_utc, now_ms
 
 

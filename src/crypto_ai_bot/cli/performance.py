@@ -11,11 +11,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from crypto_ai_bot.adapters.storage.sqlite.database import open_database
+from crypto_ai_bot.adapters.storage.sqlite.trades import TradesRepository
+from crypto_ai_bot.application.performance import PerformanceReport, performance, period_ms
 from crypto_ai_bot.cli._common import EXIT_OK, fail, print_table, settings_or_exit
-from crypto_ai_bot.core.monitoring.performance import PerformanceReport, performance, period_ms
-from crypto_ai_bot.core.storage.facade import open_database
-from crypto_ai_bot.core.storage.repositories.trades import TradesRepository
-from crypto_ai_bot.utils.exceptions import StorageError
+from crypto_ai_bot.domain.errors import StorageError
 from crypto_ai_bot.utils.time import iso_utc, now_ms
 
 

@@ -12,7 +12,8 @@ import json
 import sys
 from typing import Any
 
-from crypto_ai_bot.app.compose import build_container
+from crypto_ai_bot.application.reconcile.service import ReconcileReport
+from crypto_ai_bot.bootstrap import build_container
 from crypto_ai_bot.cli._common import (
     EXIT_FAIL,
     EXIT_OK,
@@ -22,9 +23,8 @@ from crypto_ai_bot.cli._common import (
     run_async,
     settings_or_exit,
 )
-from crypto_ai_bot.core.reconciliation.service import ReconcileReport
-from crypto_ai_bot.core.settings import Settings
-from crypto_ai_bot.utils.exceptions import BotError, ConfigError
+from crypto_ai_bot.config import Settings
+from crypto_ai_bot.domain.errors import BotError, ConfigError
 
 
 def _parser() -> argparse.ArgumentParser:

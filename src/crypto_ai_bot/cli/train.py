@@ -17,10 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from crypto_ai_bot.cli._common import BadInput, guarded
-from crypto_ai_bot.core.domain import Candle
-from crypto_ai_bot.core.market_data.candles import check_series, load_candles
-from crypto_ai_bot.core.strategy.training import (
+from crypto_ai_bot.adapters.candle_files import load_candles
+from crypto_ai_bot.adapters.ml.training import (
     Metrics,
     TrainConfig,
     TrainResult,
@@ -28,7 +26,11 @@ from crypto_ai_bot.core.strategy.training import (
     save_model_dir,
     walk_forward,
 )
-from crypto_ai_bot.utils.time import SystemClock, iso_utc, parse_date_ms, timeframe_ms
+from crypto_ai_bot.cli._common import BadInput, guarded
+from crypto_ai_bot.domain.candles import check_series
+from crypto_ai_bot.domain.model import Candle
+from crypto_ai_bot.ports.clock import SystemClock
+from crypto_ai_bot.utils.time import iso_utc, parse_date_ms, timeframe_ms
 
 PROG = "cab-train"
 BT_STAKE = 1000  # the backtest runner's defaults: 1000 quote a trade out of 10000
@@ -110,14 +112,14 @@ def _load(args: argparse.Namespace, symbol: str, step: int) -> list[Candle]:
         source = args.data
         candles = load_candles(args.data)
     else:
-        from crypto_ai_bot.core.storage.facade import open_database
-        from crypto_ai_bot.core.storage.repositories.market_data import MarketDataRepository
+        from crypto_ai_bot.adapters.storage.sqlite.database import open_database
+        from crypto_ai_bot.adapters.storage.sqlite.market_data import MarketDataRepository
 
         start = _date("--from", args.start)
         end = _date("--to", args.end) if args.end else None
         db = args.db
         if db is None:
-            from crypto_ai_bot.core.settings import load_settings
+            from crypto_ai_bot.config import load_settings
 
             db = load_settings().db_path
         if not Path(db).exists():
@@ -209,9 +211,9 @@ def _backtest_folds(
 
     The AI runs on the fold's own model (trained before the span), the baseline on its defaults.
     Each gets just enough earlier candles to warm up, so neither can act before the span starts.
-    None when crypto_ai_bot.core.backtest.runner is not there.
+    None when crypto_ai_bot.drivers.backtest.runner is not there.
     """
-    if importlib.util.find_spec("crypto_ai_bot.core.backtest.runner") is None:
+    if importlib.util.find_spec("crypto_ai_bot.drivers.backtest.runner") is None:
         return None
     import copy
     import tempfile
@@ -219,10 +221,10 @@ def _backtest_folds(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
-    from crypto_ai_bot.core.backtest.runner import run_backtest
-    from crypto_ai_bot.core.strategy.ema_cross import EmaCross
-    from crypto_ai_bot.core.strategy.features import WARMUP_CANDLES
-    from crypto_ai_bot.core.strategy.training import save_predictor
+    from crypto_ai_bot.adapters.ml.training import save_predictor
+    from crypto_ai_bot.application.strategies.ema_cross import EmaCross
+    from crypto_ai_bot.application.strategies.features import WARMUP_CANDLES
+    from crypto_ai_bot.drivers.backtest.runner import run_backtest
     from crypto_ai_bot.utils.logging import configure_logging
 
     configure_logging("WARNING", "console", stream=sys.stderr)  # the pipeline logs every order

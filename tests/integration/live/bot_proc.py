@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import SYMBOL, live_settings_for
-from crypto_ai_bot.app.compose import build_container
+from crypto_ai_bot.bootstrap import build_container
 
 
 async def main(api_url: str, db_path: str, bucket_ms: int) -> None:

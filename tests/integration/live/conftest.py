@@ -12,9 +12,9 @@ import pytest
 import pytest_asyncio
 
 from cab_exchange_sim.testing import SimServer
-from crypto_ai_bot.app.compose import Container, build_container
-from crypto_ai_bot.core.domain import Action, Decision, Ticker
-from crypto_ai_bot.core.settings import Settings, load_settings
+from crypto_ai_bot.bootstrap import Container, build_container
+from crypto_ai_bot.config import Settings, load_settings
+from crypto_ai_bot.domain.model import Action, Decision, Ticker
 
 KEY, SECRET = "live-test-key", "live-test-secret"
 SYMBOL = "BTC/USDT"

@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 
 from cab_exchange_sim.testing import SimServer
-from crypto_ai_bot.core.domain import (
+from crypto_ai_bot.domain.errors import CircuitOpen
+from crypto_ai_bot.domain.model import (
     Action,
     MarketInfo,
     OrderRequest,
@@ -17,7 +18,6 @@ from crypto_ai_bot.core.domain import (
     OrderType,
     Side,
 )
-from crypto_ai_bot.utils.exceptions import CircuitOpen
 
 from .conftest import SYMBOL, ContainerFactory, decision, sim_balance, ticker
 

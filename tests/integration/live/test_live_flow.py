@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from cab_exchange_sim.testing import SimServer
-from crypto_ai_bot.core.domain import Action, OrderStatus
+from crypto_ai_bot.domain.model import Action, OrderStatus
 
 from .conftest import SYMBOL, ContainerFactory, decision, sim_balance, ticker
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from cab_exchange_sim.testing import SimServer
-from crypto_ai_bot.core.domain import Action, Intent, OrderStatus
+from crypto_ai_bot.domain.model import Action, Intent, OrderStatus
 
 from .conftest import SYMBOL, ContainerFactory, decision, sim_balance, ticker
 

@@ -15,7 +15,7 @@ from tests.integration.live.conftest import (
 )
 
 from cab_exchange_sim.testing import SimServer
-from crypto_ai_bot.core.domain import Action, OrderStatus
+from crypto_ai_bot.domain.model import Action, OrderStatus
 
 DUST = Decimal("0.00001")
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from tests.integration.live.conftest import SYMBOL, decision, live_settings
 
 from cab_exchange_sim.testing import SimServer
-from crypto_ai_bot.app.compose import build_container
-from crypto_ai_bot.core.domain import Action, OrderStatus
+from crypto_ai_bot.bootstrap import build_container
+from crypto_ai_bot.domain.model import Action, OrderStatus
 
 
 async def test_paper_trades_at_live_prices_and_sends_nothing(

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from crypto_ai_bot.core.domain import Side
+from crypto_ai_bot.domain.model import Side
 from crypto_ai_bot.utils.logging import configure_logging, get_logger
 
 

@@ -1,0 +1,152 @@
+"""Candle files: CSV (`timestamp_ms,open,high,low,close,volume`, optionally .gz) and freqtrade's
+feather files. Problems in a series (gaps, duplicates, rows out of order) are found and reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import gzip
+import io
+import itertools
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from crypto_ai_bot.domain.candles import CandleSeries
+from crypto_ai_bot.domain.model import Bar, Candle
+
+CSV_HEADER = ("timestamp_ms", "open", "high", "low", "close", "volume")
+
+
+class CandleFileError(ValueError):
+    """A candle file that cannot be read; the message names the file and the problem."""
+
+
+def load_candles(path: str | Path) -> list[Candle]:
+    """Read a candle file by its extension (.csv, .csv.gz, .feather)."""
+    p = _candle_file(path)
+    return _load_feather(p).candles() if _is_feather(p) else _load_csv(p)
+
+
+def load_series(path: str | Path) -> CandleSeries:
+    """Read a candle file by its extension; a feather file of floats stays floats until a
+    price is asked for (see CandleSeries)."""
+    p = _candle_file(path)
+    return _load_feather(p) if _is_feather(p) else CandleSeries.of(_load_csv(p))
+
+
+def _candle_file(path: str | Path) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise CandleFileError(f"{p}: no such file")
+    name = p.name.lower()
+    if not name.endswith((".feather", ".csv", ".csv.gz")):
+        raise CandleFileError(f"{p}: unknown format (use .csv, .csv.gz or .feather)")
+    return p
+
+
+def _is_feather(p: Path) -> bool:
+    return p.name.lower().endswith(".feather")
+
+
+def _load_csv(p: Path) -> list[Candle]:
+    opener = gzip.open if p.name.lower().endswith(".gz") else open
+    out: list[Candle] = []
+    try:
+        with opener(p, "rt", encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh)
+            for lineno, row in enumerate(reader, start=1):
+                if not row or not row[0].strip():
+                    continue
+                if lineno == 1 and not row[0].strip().lstrip("-").isdigit():
+                    continue  # header
+                if len(row) < 6:
+                    raise CandleFileError(f"{p}:{lineno}: expected 6 columns, got {len(row)}")
+                try:
+                    ts = int(row[0])
+                    o, h, lo, c, v = (Decimal(x.strip()) for x in row[1:6])
+                except (ValueError, InvalidOperation):
+                    raise CandleFileError(f"{p}:{lineno}: not a number in {row!r}") from None
+                if not (o.is_finite() and h.is_finite() and lo.is_finite() and c.is_finite()):
+                    raise CandleFileError(f"{p}:{lineno}: non-finite price")
+                out.append(Candle(ts, o, h, lo, c, v))
+    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
+        raise CandleFileError(f"{p}: cannot read: {exc}") from None
+    return out
+
+
+def _load_feather(p: Path) -> CandleSeries:
+    try:
+        import pyarrow as pa
+        import pyarrow.feather as feather
+    except ImportError:  # pragma: no cover - pyarrow is a core dependency
+        raise CandleFileError("reading .feather files needs pyarrow") from None
+    try:
+        table = feather.read_table(p)
+    except Exception as exc:
+        raise CandleFileError(f"{p}: not a readable feather file: {exc}") from None
+    missing = {"date", "open", "high", "low", "close", "volume"} - set(table.column_names)
+    if missing:
+        raise CandleFileError(f"{p}: missing column(s) {', '.join(sorted(missing))}")
+    import numpy as np
+
+    date = table.column("date")
+    if pa.types.is_timestamp(date.type):
+        ts = date.to_numpy().astype("datetime64[ms]").astype(np.int64)
+    elif pa.types.is_integer(date.type):
+        ts = date.to_numpy().astype(np.int64)
+    else:
+        raise CandleFileError(f"{p}: column date is {date.type}, not a time")
+    names = ("open", "high", "low", "close", "volume")
+    if not all(pa.types.is_floating(table.column(n).type) for n in names):
+        return CandleSeries.of(_feather_decimals(p, table, ts.tolist()))
+    arrays: list[Any] = []
+    for n in names:
+        values = table.column(n).to_numpy().astype(np.float64)
+        if not np.isfinite(values).all():
+            raise CandleFileError(f"{p}: column {n} holds a value that is not a finite number")
+        arrays.append(values)
+    # Built in C with the cyclic GC paused: GC passes over 100k-row lists cost more than
+    # building them. tuple.__new__(Bar, row) is what Bar._make does, without its Python frame
+    # (zip(strict=True) already guarantees six fields a row).
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        rows = zip(ts.tolist(), *(a.tolist() for a in arrays), strict=True)
+        bars = list(map(tuple.__new__, itertools.repeat(Bar), rows))
+    finally:
+        if paused:
+            gc.enable()
+    return CandleSeries(bars, columns=(ts, *arrays[:4]))
+
+
+def _feather_decimals(p: Path, table: Any, ts: list[int]) -> list[Candle]:
+    """Columns that are not floats (decimals, integers, text) are read as exact Decimals."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out: list[list[Decimal]] = []
+    for n in ("open", "high", "low", "close", "volume"):
+        try:
+            out.append(list(map(Decimal, pc.cast(table.column(n), pa.string()).to_pylist())))
+        except (InvalidOperation, TypeError, pa.ArrowInvalid):
+            raise CandleFileError(f"{p}: column {n} holds a value that is not a number") from None
+    for n, col in zip(("open", "high", "low", "close"), out, strict=False):
+        if not all(v.is_finite() for v in col):
+            raise CandleFileError(f"{p}: column {n} holds a value that is not a finite number")
+    return list(map(Candle._make, zip(ts, *out, strict=True)))
+
+
+def write_csv(path: str | Path, candles: list[Candle]) -> None:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_HEADER)
+    for c in candles:
+        w.writerow((c.ts_ms, c.open, c.high, c.low, c.close, c.volume))
+    data = buf.getvalue().encode()
+    if p.name.endswith(".gz"):
+        data = gzip.compress(data)
+    p.write_bytes(data)

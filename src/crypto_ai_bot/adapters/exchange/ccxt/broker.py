@@ -1,0 +1,324 @@
+"""CcxtBroker: the live broker, through ccxt's unified API (Gate.io API v4 spot first).
+
+Orders, trades and stops go through ccxt's unified methods (create_order, fetch_order,
+fetch_order_trades, fetch_closed_orders, cancel_order, with params["trigger"] for stops); what
+they cannot express is in one exchange dialect (ccxt_dialects.py). ccxt's floats become Decimal
+with `Decimal(str(x))`; every ccxt exception becomes a bot error (ccxt_errors.py). Reads are
+retried with backoff behind a circuit breaker; order requests never.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import ccxt.async_support as ccxt
+
+from crypto_ai_bot.adapters.exchange.ccxt.client import build_ccxt_exchange
+from crypto_ai_bot.adapters.exchange.ccxt.dialects import (
+    ExchangeDialect,
+    d,
+    dialect_for,
+    parse_order,
+    parse_stop,
+    parse_trade,
+)
+from crypto_ai_bot.adapters.exchange.ccxt.errors import is_retryable, map_ccxt_error
+from crypto_ai_bot.adapters.exchange.circuit_breaker import CircuitBreaker
+from crypto_ai_bot.config import Settings
+from crypto_ai_bot.domain.errors import (
+    BrokerError,
+    CircuitOpen,
+    ExchangeUnavailable,
+    InvalidOrder,
+    OrderNotFound,
+    OrderOutcomeUnknown,
+)
+from crypto_ai_bot.domain.model import (
+    ZERO,
+    Balance,
+    FillReport,
+    MarketInfo,
+    OrderReport,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+    StopOrderReport,
+    Ticker,
+)
+from crypto_ai_bot.ports.clock import Clock
+from crypto_ai_bot.utils.rate_limit import SlidingWindowLimiter
+from crypto_ai_bot.utils.retry import retry_async
+
+T = TypeVar("T")
+STOP_TEXT_PREFIX = "t-cabs"  # our stops' client ids; order ids are "t-cab" + hex, never "s"
+
+
+class CcxtBroker:
+    supports_exchange_stops = True
+
+    def __init__(
+        self, exchange: Any, clock: Clock, *, name: str = "gate", orders_per_sec: int = 8,
+        requests_per_sec: int = 20, retry_attempts: int = 4, retry_initial_s: float = 0.2,
+        breaker: CircuitBreaker | None = None, dialect: ExchangeDialect | None = None,
+    ) -> None:
+        self.name = name
+        self.exchange = exchange  # shared with LiveFeed
+        self._dialect = dialect or dialect_for(str(getattr(exchange, "id", name)))
+        self._dialect.prepare(exchange)
+        self._clock = clock
+        # client-side pace (0 = none): order placements per market, and all requests
+        self._orders_per_sec = orders_per_sec
+        self._order_limits: dict[str, SlidingWindowLimiter] = {}
+        self._requests = SlidingWindowLimiter(requests_per_sec)
+        self._attempts = retry_attempts
+        self._initial_s = retry_initial_s
+        self._breaker = breaker or CircuitBreaker(clock, failure_threshold=8, reset_after_ms=10_000)
+        self._markets: dict[str, MarketInfo] = {}
+        self._last: dict[str, Decimal] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Clock) -> CcxtBroker:
+        key, secret = settings.credentials()
+        exchange_id = settings.exchange.strip().lower()
+        gate = exchange_id in ("gate", "gateio")
+        url = api_url(exchange_id, settings.exchange_api_url)
+        ex = build_ccxt_exchange(
+            exchange_id, api_url=url, sandbox=settings.sandbox,
+            api_key=key.get_secret_value(), secret=secret.get_secret_value(),
+            timeout_ms=settings.http_timeout_ms, enable_rate_limit=False,
+        )
+        return cls(ex, clock, name="gate" if gate else exchange_id,
+                   orders_per_sec=settings.exchange_orders_per_sec,
+                   requests_per_sec=settings.exchange_requests_per_sec)
+
+    # plumbing -------------------------------------------------------------------------
+
+    async def _call(self, fn: Callable[[], Awaitable[T]], *, creating: bool = False) -> T:
+        """One attempt behind the breaker; ccxt errors become bot errors."""
+        async def attempt() -> T:
+            await self._requests.acquire()
+            try:
+                return await fn()
+            except ccxt.BaseError as exc:
+                raise map_ccxt_error(exc, creating=creating) from exc
+
+        return await self._breaker.call(
+            attempt, lambda e: isinstance(e, ExchangeUnavailable | OrderOutcomeUnknown)
+        )
+
+    async def _read(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """An idempotent request: retried with backoff on retryable errors."""
+        return await retry_async(lambda: self._call(fn), should_retry=is_retryable,
+                                 attempts=self._attempts, initial_s=self._initial_s)
+
+    async def _send(self, symbol: str, fn: Callable[[], Awaitable[T]]) -> T:
+        """An order request: rate limited per market, never retried."""
+        limiter = self._order_limits.get(symbol)
+        if limiter is None:
+            limiter = self._order_limits[symbol] = SlidingWindowLimiter(self._orders_per_sec)
+        await limiter.acquire()
+        try:
+            return await self._call(fn, creating=True)
+        except CircuitOpen as exc:  # refused before sending: surely not executed
+            raise ExchangeUnavailable(str(exc)) from exc
+
+    # markets, prices, balances --------------------------------------------------------
+
+    async def load_markets(self, symbols: list[str]) -> dict[str, MarketInfo]:
+        await self._read(lambda: self.exchange.load_markets())
+        tick = self.exchange.precisionMode == ccxt.TICK_SIZE
+        for s in symbols:
+            try:
+                m = self.exchange.market(s)
+            except ccxt.BaseError as exc:
+                raise map_ccxt_error(exc) from exc
+            prec, limits = m["precision"], m["limits"]
+            self._markets[s] = MarketInfo(
+                s, m["base"], m["quote"], _step(prec["amount"], tick), _step(prec["price"], tick),
+                d(limits["amount"]["min"]), d(limits["cost"]["min"]),
+            )
+        return dict(self._markets)
+
+    def market(self, symbol: str) -> MarketInfo:
+        try:
+            return self._markets[symbol]
+        except KeyError:
+            raise InvalidOrder(f"unknown market {symbol} (markets not loaded?)") from None
+
+    async def fetch_ticker(self, symbol: str) -> Ticker:
+        t = await self._read(lambda: self.exchange.fetch_ticker(symbol))
+        last = d(t.get("last"))
+        self._last[symbol] = last
+        return Ticker(symbol, self._clock.now_ms(), last, d(t.get("bid")) or last,
+                      d(t.get("ask")) or last)
+
+    async def fetch_balance(self) -> dict[str, Balance]:
+        bal = await self._read(lambda: self.exchange.fetch_balance())
+        free, used = bal.get("free") or {}, bal.get("used") or {}
+        return {c: Balance(c, d(free[c]), d(used.get(c))) for c in free}
+
+    # orders ---------------------------------------------------------------------------
+
+    def _checked(self, req: OrderRequest) -> Decimal:
+        """The order's size (quote cost for a buy, base amount for a sell), rounded and checked."""
+        m = self.market(req.symbol)
+        if req.type is not OrderType.MARKET:
+            raise InvalidOrder("only market orders are placed by the bot")
+        if req.side is Side.BUY:
+            if req.cost is None:
+                raise InvalidOrder("a market buy needs a cost in quote")
+            cost = m.round_cost(req.cost)
+            if cost <= 0 or cost < m.min_cost:
+                raise InvalidOrder(f"cost {cost} below minimum {m.min_cost} for {m.symbol}")
+            return cost
+        if req.amount is None:
+            raise InvalidOrder("a market sell needs an amount in base")
+        amount = m.round_amount(req.amount)
+        if amount <= 0 or amount < m.min_amount:
+            raise InvalidOrder(f"amount {amount} below minimum {m.min_amount} for {m.symbol}")
+        last = self._last.get(req.symbol, ZERO)
+        if last > 0 and amount * last < m.min_cost:
+            raise InvalidOrder(f"value {amount * last} below minimum {m.min_cost} for {m.symbol}")
+        return amount
+
+    async def create_order(self, request: OrderRequest) -> OrderReport:
+        size = float(self._checked(request))  # already on the market's precision
+        params: dict[str, Any] = {"clientOrderId": request.client_order_id, "timeInForce": "IOC"}
+        if request.side is Side.BUY:
+            params["cost"] = size  # a market buy spends a quote amount
+        order = await self._send(request.symbol, lambda: self.exchange.create_order(
+            request.symbol, "market", request.side.value, size, None, params))
+        return await self._report(request.symbol, order)
+
+    async def _report(self, symbol: str, order: dict[str, Any]) -> OrderReport:
+        """An OrderReport with every known trade of the order.
+
+        While the trades do not yet add up to the filled amount (lag, or the read failed), a
+        final order is reported as still open so that reconcile looks again.
+        """
+        fills: tuple[FillReport, ...] = ()
+        report = parse_order(symbol, order, self._dialect)
+        if report.filled > 0:
+            try:
+                fills = await self._order_fills(symbol, report.exchange_order_id)
+            except (BrokerError, CircuitOpen):  # the order is known; its fills come later
+                fills = ()
+        status = report.status
+        if status.is_final and sum((f.amount for f in fills), ZERO) < report.filled:
+            status = OrderStatus.OPEN
+        return report._replace(status=status, fills=fills)
+
+    async def _order_fills(self, symbol: str, order_id: str) -> tuple[FillReport, ...]:
+        rows = await self._read(
+            lambda: self.exchange.fetch_order_trades(order_id, symbol, None, 1000))
+        return tuple(sorted((parse_trade(symbol, r, self._dialect) for r in rows),
+                            key=lambda f: f.trade_id))
+
+    async def fetch_order(
+        self, symbol: str, *, exchange_order_id: str = "", client_order_id: str = ""
+    ) -> OrderReport | None:
+        """By exchange id; else by client id: open, then finished orders, then my trades."""
+        order = None
+        if exchange_order_id:
+            order = await self._get_order(symbol, exchange_order_id)
+        if order is None and client_order_id:
+            order = await self._find_by_client_id(symbol, client_order_id)
+        return None if order is None else await self._report(symbol, order)
+
+    async def _get_order(self, symbol: str, order_id: str,
+                         params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        try:
+            order: dict[str, Any] = await self._read(
+                lambda: self.exchange.fetch_order(order_id, symbol, params or {}))
+        except OrderNotFound:
+            return None
+        return order
+
+    async def _find_by_client_id(self, symbol: str, cid: str) -> dict[str, Any] | None:
+        # Gate finds a client id directly only while the order is open
+        found = await self._get_order(symbol, cid, {"clientOrderId": cid})
+        if found is not None:
+            return found
+        for page in range(1, self._dialect.closed_pages + 1):
+            rows = await self._read(self._closed_page(symbol, page))
+            for row in rows:
+                if row.get("clientOrderId") == cid:
+                    return dict(row)
+            if len(rows) < 100:
+                break
+        trades = await self._read(lambda: self.exchange.fetch_my_trades(symbol, None, 1000))
+        for t in trades:
+            if self._dialect.trade_client_id(t) == cid and t.get("order"):
+                return await self._get_order(symbol, str(t["order"]))
+        return None
+
+    def _closed_page(self, symbol: str, page: int) -> Callable[[], Awaitable[Any]]:
+        params = self._dialect.page_params(page)
+        return lambda: self.exchange.fetch_closed_orders(symbol, None, 100, params)
+
+    async def fetch_open_orders(self, symbol: str) -> list[OrderReport]:
+        rows = await self._read(lambda: self.exchange.fetch_open_orders(symbol, None, 100))
+        return [parse_order(symbol, r, self._dialect) for r in rows]
+
+    async def cancel_order(self, symbol: str, exchange_order_id: str) -> None:
+        await self._read(lambda: self.exchange.cancel_order(exchange_order_id, symbol))
+
+    async def fetch_my_trades(self, symbol: str, since_ms: int) -> list[FillReport]:
+        rows = await self._read(lambda: self.exchange.fetch_my_trades(symbol, since_ms, 1000))
+        fills = (parse_trade(symbol, r, self._dialect) for r in rows)
+        return sorted(fills, key=lambda f: f.ts_ms)
+
+    # exchange-side stops (a price-triggered limit sell) -----------------------------------
+
+    async def place_stop(
+        self, symbol: str, amount: Decimal, trigger_price: Decimal, limit_price: Decimal
+    ) -> StopOrderReport:
+        m = self.market(symbol)
+        amount, trigger, limit = (m.round_amount(amount), m.round_price(trigger_price),
+                                  m.round_price(limit_price))
+        if amount <= 0 or amount < m.min_amount or amount * limit < m.min_cost:
+            raise InvalidOrder(f"stop of {amount} {m.base} at {limit} is below the minimums")
+        params = {"stopLossPrice": float(trigger),  # our tag makes our stops recognisable
+                  "clientOrderId": STOP_TEXT_PREFIX + secrets.token_hex(6)}
+        order = await self._send(symbol, lambda: self.exchange.create_order(
+            symbol, "limit", "sell", float(amount), float(limit), params))
+        return StopOrderReport(str(order["id"]), symbol, trigger, amount, "open")
+
+    async def fetch_stop(self, symbol: str, stop_id: str) -> StopOrderReport | None:
+        order = await self._get_order(symbol, stop_id, {"trigger": True})
+        return None if order is None else parse_stop(symbol, order, self._dialect)
+
+    async def fetch_open_stops(self, symbol: str) -> list[StopOrderReport]:
+        """Open stops that this bot placed (their client id carries our prefix)."""
+        rows = await self._read(lambda: self.exchange.fetch_open_orders(
+            symbol, None, 100, {"trigger": True}))
+        return [parse_stop(symbol, r, self._dialect) for r in rows
+                if str(r.get("clientOrderId") or "").startswith(STOP_TEXT_PREFIX)]
+
+    async def cancel_stop(self, symbol: str, stop_id: str) -> None:
+        await self._read(lambda: self.exchange.cancel_order(stop_id, symbol, {"trigger": True}))
+
+    async def arm_countdown(self, symbol: str, timeout_sec: int) -> None:
+        await self._read(lambda: self._dialect.arm_countdown(self.exchange, symbol, timeout_sec))
+
+    async def close(self) -> None:
+        await self.exchange.close()
+
+
+def api_url(exchange_id: str, url: str) -> str:
+    """EXCHANGE_API_URL as ccxt wants it: for Gate, `<url>/api/v4` (given with or without)."""
+    url = url.strip().rstrip("/")
+    if url and exchange_id.strip().lower() in ("gate", "gateio") and not url.endswith("/api/v4"):
+        url += "/api/v4"
+    return url
+
+
+def _step(precision: Any, tick: bool) -> Decimal:
+    if precision is None:
+        return ZERO
+    return d(precision) if tick else Decimal(1).scaleb(-int(precision))
+

@@ -1,0 +1,286 @@
+"""PaperBroker: a simulated exchange with balances, fees, precision and minimum cost.
+
+Market orders fill at once at the price board's ask (buys) or bid (sells). Like Gate, a market
+buy is sized by its cost in quote and its fee is charged in base; a sell's fee is charged in
+quote. With a Database the paper exchange's book and balances persist across restarts (the
+bot's own tables never double as the exchange's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from crypto_ai_bot.adapters.storage.sqlite.database import Database, Row
+from crypto_ai_bot.domain.board import PriceBoard
+from crypto_ai_bot.domain.errors import ExchangeUnavailable, InsufficientFunds, InvalidOrder
+from crypto_ai_bot.domain.model import (
+    ZERO,
+    Balance,
+    FillReport,
+    MarketInfo,
+    OrderReport,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+    StopOrderReport,
+    Ticker,
+    split_symbol,
+)
+from crypto_ai_bot.ports.clock import Clock
+
+
+@dataclass(frozen=True, slots=True)
+class PaperMarketRules:
+    amount_step: Decimal = Decimal("0.00000001")
+    price_step: Decimal = Decimal("0.01")
+    min_amount: Decimal = Decimal("0.00000001")
+    min_cost: Decimal = Decimal("1")
+
+
+class PaperBroker:
+    name = "paper"
+    supports_exchange_stops = False
+
+    def __init__(
+        self,
+        board: PriceBoard,
+        clock: Clock,
+        *,
+        fee_pct: Decimal,
+        start_balances: dict[str, Decimal],
+        db: Database | None = None,
+        rules: PaperMarketRules | None = None,
+    ) -> None:
+        self._board = board
+        self._clock = clock
+        self._fee = fee_pct / 100
+        self._db = db
+        self._rules = rules or PaperMarketRules()
+        self._markets: dict[str, MarketInfo] = {}
+        self._orders: list[OrderReport] = []
+        self._balances: dict[str, Decimal] = {}
+        self._load(start_balances)
+
+    # persistence ----------------------------------------------------------------------
+
+    def _load(self, start: dict[str, Decimal]) -> None:
+        if self._db is None:
+            self._balances = dict(start)
+            return
+        rows = self._db.all("SELECT currency, free FROM paper_balances")
+        if rows:
+            self._balances = {r["currency"]: Decimal(r["free"]) for r in rows}
+        else:
+            self._balances = dict(start)
+            self._save_balances()
+        for r in self._db.all("SELECT * FROM paper_orders ORDER BY id"):
+            self._orders.append(self._report_from_row(r))
+
+    def _save_balances(self) -> None:
+        if self._db is None:
+            return
+        with self._db.transaction():
+            for cur, free in self._balances.items():
+                self._db.execute(
+                    "INSERT INTO paper_balances (currency, free, used) VALUES (?,?,'0')"
+                    " ON CONFLICT(currency) DO UPDATE SET free=excluded.free",
+                    (cur, str(free)),
+                )
+
+    @staticmethod
+    def _report_from_row(row: Row) -> OrderReport:
+        side = Side(row["side"])
+        fill = FillReport(
+            trade_id=f"paper-{row['id']}",
+            symbol=row["symbol"],
+            side=side,
+            price=Decimal(row["price"]),
+            amount=Decimal(row["filled"]),
+            fee=Decimal(row["fee"]),
+            fee_currency=row["fee_currency"],
+            ts_ms=row["ts_ms"],
+            exchange_order_id=str(row["id"]),
+            client_order_id=row["client_order_id"],
+        )
+        return OrderReport(
+            exchange_order_id=str(row["id"]),
+            client_order_id=row["client_order_id"],
+            symbol=row["symbol"],
+            side=side,
+            type=OrderType(row["type"]),
+            status=OrderStatus(row["status"]),
+            amount=Decimal(row["amount"]),
+            filled=Decimal(row["filled"]),
+            cost=Decimal(row["cost"]),
+            avg_price=Decimal(row["price"]),
+            fee=fill.fee,
+            fee_currency=fill.fee_currency,
+            ts_ms=fill.ts_ms,
+            fills=(fill,),
+        )
+
+    # Broker ---------------------------------------------------------------------------
+
+    async def load_markets(self, symbols: list[str]) -> dict[str, MarketInfo]:
+        for s in symbols:
+            base, quote = split_symbol(s)
+            r = self._rules
+            self._markets[s] = MarketInfo(
+                s, base, quote, r.amount_step, r.price_step, r.min_amount, r.min_cost
+            )
+        return dict(self._markets)
+
+    def market(self, symbol: str) -> MarketInfo:
+        try:
+            return self._markets[symbol]
+        except KeyError:
+            raise InvalidOrder(f"unknown market {symbol}") from None
+
+    async def fetch_ticker(self, symbol: str) -> Ticker:
+        return self._ticker(symbol)
+
+    def _ticker(self, symbol: str) -> Ticker:
+        t = self._board.get(symbol)
+        if t is None:
+            raise ExchangeUnavailable(f"no price yet for {symbol}")
+        return t
+
+    async def fetch_balance(self) -> dict[str, Balance]:
+        return {c: Balance(c, v, ZERO) for c, v in self._balances.items()}
+
+    def balance(self, currency: str) -> Decimal:
+        return self._balances.get(currency, ZERO)
+
+    async def create_order(self, request: OrderRequest) -> OrderReport:
+        if request.type is not OrderType.MARKET:
+            raise InvalidOrder("paper broker fills market orders only")
+        m = self.market(request.symbol)
+        t = self._ticker(request.symbol)
+        buy = request.side is Side.BUY
+        report = self._buy(m, t, request) if buy else self._sell(m, t, request)
+        self._record(report)
+        return report
+
+    def _buy(self, m: MarketInfo, t: Ticker, req: OrderRequest) -> OrderReport:
+        price = t.ask
+        if req.cost is not None:
+            amount = m.round_amount(req.cost / price)
+        elif req.amount is not None:
+            amount = m.round_amount(req.amount)
+        else:
+            raise InvalidOrder("a buy needs a cost or an amount")
+        cost = amount * price
+        self._check_minimums(m, amount, cost)
+        if cost > self.balance(m.quote):
+            raise InsufficientFunds(
+                f"paper balance {self.balance(m.quote)} {m.quote} cannot pay {cost}"
+            )
+        fee = amount * self._fee
+        self._balances[m.quote] = self.balance(m.quote) - cost
+        self._balances[m.base] = self.balance(m.base) + amount - fee
+        return self._report(req, m.base, price, amount, cost, fee)
+
+    def _sell(self, m: MarketInfo, t: Ticker, req: OrderRequest) -> OrderReport:
+        if req.amount is None:
+            raise InvalidOrder("a sell needs an amount")
+        price = t.bid
+        amount = m.round_amount(req.amount)
+        cost = amount * price
+        self._check_minimums(m, amount, cost)
+        if amount > self.balance(m.base):
+            raise InsufficientFunds(
+                f"paper balance {self.balance(m.base)} {m.base} cannot sell {amount}"
+            )
+        fee = cost * self._fee
+        self._balances[m.base] = self.balance(m.base) - amount
+        self._balances[m.quote] = self.balance(m.quote) + cost - fee
+        return self._report(req, m.quote, price, amount, cost, fee)
+
+    @staticmethod
+    def _check_minimums(m: MarketInfo, amount: Decimal, cost: Decimal) -> None:
+        if amount <= 0 or amount < m.min_amount:
+            raise InvalidOrder(f"amount {amount} below minimum {m.min_amount} for {m.symbol}")
+        if cost < m.min_cost:
+            raise InvalidOrder(f"cost {cost} below minimum {m.min_cost} for {m.symbol}")
+
+    def _report(
+        self, req: OrderRequest, fee_ccy: str, price: Decimal, amount: Decimal, cost: Decimal,
+        fee: Decimal,
+    ) -> OrderReport:
+        order_id = str(len(self._orders) + 1)
+        now = self._clock.now_ms()
+        fill = FillReport(
+            trade_id=f"paper-{order_id}", symbol=req.symbol, side=req.side, price=price,
+            amount=amount, fee=fee, fee_currency=fee_ccy, ts_ms=now,
+            exchange_order_id=order_id, client_order_id=req.client_order_id,
+        )
+        return OrderReport(
+            exchange_order_id=order_id, client_order_id=req.client_order_id, symbol=req.symbol,
+            side=req.side, type=req.type, status=OrderStatus.FILLED, amount=amount,
+            filled=amount, cost=cost, avg_price=price, fee=fee, fee_currency=fee_ccy, ts_ms=now,
+            fills=(fill,),
+        )
+
+    def _record(self, report: OrderReport) -> None:
+        self._orders.append(report)
+        if self._db is None:
+            return
+        with self._db.transaction():
+            self._db.execute(
+                "INSERT INTO paper_orders (id, client_order_id, symbol, side, type, status,"
+                " amount, filled, cost, price, fee, fee_currency, ts_ms)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    int(report.exchange_order_id), report.client_order_id, report.symbol,
+                    report.side.value, report.type.value, report.status.value,
+                    str(report.amount), str(report.filled), str(report.cost),
+                    str(report.avg_price), str(report.fee), report.fee_currency, report.ts_ms,
+                ),
+            )
+            self._save_balances()
+
+    @property
+    def orders(self) -> list[OrderReport]:
+        """Every order the paper exchange executed, in order: what tests count."""
+        return list(self._orders)
+
+    async def fetch_order(
+        self, symbol: str, *, exchange_order_id: str = "", client_order_id: str = ""
+    ) -> OrderReport | None:
+        for o in reversed(self._orders):
+            if o.symbol != symbol:
+                continue
+            if exchange_order_id and o.exchange_order_id == exchange_order_id:
+                return o
+            if client_order_id and o.client_order_id == client_order_id:
+                return o
+        return None
+
+    async def fetch_open_orders(self, symbol: str) -> list[OrderReport]:
+        return []  # market orders fill at once
+
+    async def cancel_order(self, symbol: str, exchange_order_id: str) -> None:
+        return None
+
+    async def fetch_my_trades(self, symbol: str, since_ms: int) -> list[FillReport]:
+        return [f for o in self._orders if o.symbol == symbol for f in o.fills
+                if f.ts_ms >= since_ms]
+
+    async def place_stop(
+        self, symbol: str, amount: Decimal, trigger_price: Decimal, limit_price: Decimal
+    ) -> StopOrderReport:
+        raise InvalidOrder("paper broker keeps no exchange-side stops")
+
+    async def fetch_stop(self, symbol: str, stop_id: str) -> StopOrderReport | None:
+        return None
+
+    async def cancel_stop(self, symbol: str, stop_id: str) -> None:
+        return None
+
+    async def arm_countdown(self, symbol: str, timeout_sec: int) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,45 @@
+"""The audit log: every event worth explaining later, as JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from crypto_ai_bot.adapters.storage.sqlite.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    ts_ms: int
+    topic: str
+    symbol: str
+    payload: dict[str, Any]
+
+
+class AuditRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def record(self, ts_ms: int, topic: str, payload: dict[str, Any], symbol: str = "") -> None:
+        self._db.execute(
+            "INSERT INTO audit (ts_ms, topic, symbol, payload) VALUES (?,?,?,?)",
+            (ts_ms, topic, symbol, json.dumps(payload, default=str, sort_keys=True)),
+        )
+
+    def recent(self, limit: int = 100, topic: str | None = None) -> list[AuditRecord]:
+        if topic:
+            rows = self._db.all(
+                "SELECT * FROM audit WHERE topic=? ORDER BY id DESC LIMIT ?", (topic, limit)
+            )
+        else:
+            rows = self._db.all("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+        return [AuditRecord(r["ts_ms"], r["topic"], r["symbol"], json.loads(r["payload"]))
+                for r in rows]
+
+    def count(self, topic: str | None = None) -> int:
+        if topic:
+            row = self._db.one("SELECT COUNT(*) FROM audit WHERE topic=?", (topic,))
+        else:
+            row = self._db.one("SELECT COUNT(*) FROM audit")
+        return int(row[0]) if row else 0

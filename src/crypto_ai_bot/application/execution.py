@@ -1,0 +1,275 @@
+"""place_order: write ahead, then send; apply what the exchange reports, exactly once.
+
+1. The idempotency key is claimed and the order recorded as PENDING_SUBMIT in one committed
+   transaction before the request leaves.
+2. A definite answer moves the order on; a definite rejection releases the key; an unknown
+   outcome leaves it UNKNOWN for reconcile to settle by client order id. Never resent.
+3. Fills are stored UNIQUE per (exchange, trade_id) and applied to the position once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import NamedTuple
+
+from crypto_ai_bot.adapters.metrics import Metrics
+from crypto_ai_bot.adapters.storage.repositories import Repositories
+from crypto_ai_bot.adapters.storage.sqlite.orders import OrderRecord
+from crypto_ai_bot.application.bus import EventBus
+from crypto_ai_bot.domain import topics
+from crypto_ai_bot.domain.accounting import apply_fill
+from crypto_ai_bot.domain.errors import BrokerError, OrderOutcomeUnknown, OrderRejected
+from crypto_ai_bot.domain.ids import client_order_id, idempotency_key
+from crypto_ai_bot.domain.model import (
+    Intent,
+    OrderReport,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+)
+from crypto_ai_bot.ports.broker import Broker
+from crypto_ai_bot.ports.clock import Clock
+from crypto_ai_bot.utils.logging import bind, get_logger
+
+log = get_logger("execution")
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionConfig:
+    fixed_amount_quote: Decimal
+    idempotency_bucket_ms: int = 60_000
+    idempotency_ttl_ms: int = 3_600_000
+    exit_retry_ms: int = 5_000
+
+
+class PlaceResult(NamedTuple):
+    """What happened to a request to place an order."""
+
+    outcome: str  # sent | duplicate | rejected | unknown | skipped
+    client_order_id: str = ""
+    order: OrderRecord | None = None
+    detail: str = ""
+
+
+class OrderExecutor:
+    def __init__(
+        self,
+        broker: Broker,
+        repos: Repositories,
+        bus: EventBus,
+        metrics: Metrics,
+        clock: Clock,
+        config: ExecutionConfig,
+    ) -> None:
+        self._broker = broker
+        self._repos = repos
+        self._bus = bus
+        self._metrics = metrics
+        self._clock = clock
+        self.config = config
+        # Held from sending an order until its answer is applied; reconcile takes it to read
+        # balances, so that it never sees a fill on one side and not yet on the other.
+        self.sending = asyncio.Lock()
+
+    # entries and exits ----------------------------------------------------------------
+
+    async def enter(self, symbol: str, reason: str) -> PlaceResult:
+        """A market buy for FIXED_AMOUNT quote, at most once per symbol and time bucket."""
+        market = self._broker.market(symbol)
+        now = self._clock.now_ms()
+        key = idempotency_key(symbol, Side.BUY.value, now, self.config.idempotency_bucket_ms)
+        cost = market.round_cost(self.config.fixed_amount_quote)
+        return await self._submit(
+            key, symbol, Side.BUY, Intent.ENTRY, reason, amount=None, cost=cost
+        )
+
+    def in_flight(self, symbol: str, intent: Intent) -> OrderRecord | None:
+        """The oldest order of this intent not yet final, if any."""
+        for rec in self._repos.orders.not_final(symbol):
+            if rec.intent is intent:
+                return rec
+        return None
+
+    def exit_in_flight(self, symbol: str) -> OrderRecord | None:
+        return self.in_flight(symbol, Intent.EXIT)
+
+    async def _release_stale_exit(self, rec: OrderRecord) -> bool:
+        """Cancel an exit that rests on the book (a fired stop's limit the price fell through)
+        so that a market exit can replace it; True once it is final. Unknown outcomes are left
+        to reconcile."""
+        resting = rec.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
+        if not (resting and rec.exchange_order_id
+                and self._clock.now_ms() - rec.updated_ms >= self.config.exit_retry_ms):
+            return False
+        with bind(symbol=rec.symbol, client_order_id=rec.client_order_id):
+            log.warning("exit_resting_cancelled", exchange_order_id=rec.exchange_order_id)
+            try:
+                await self._broker.cancel_order(rec.symbol, rec.exchange_order_id)
+            except BrokerError as exc:  # filled or gone meanwhile: the fetch below tells
+                log.info("exit_cancel_failed", error=str(exc))
+            report = await self._broker.fetch_order(
+                rec.symbol, exchange_order_id=rec.exchange_order_id,
+                client_order_id=rec.client_order_id,
+            )
+        if report is None:
+            return False
+        return self.apply_report(report, rec.client_order_id).status.is_final
+
+    async def exit(self, symbol: str, reason: str) -> PlaceResult:
+        """Sell the whole position at market; keyed by position and attempt, one in flight."""
+        market = self._broker.market(symbol)
+        position = self._repos.positions.get(symbol)
+        if not position.is_open(market.min_amount):
+            return PlaceResult("skipped", detail="no open position")
+        pending = self.exit_in_flight(symbol)
+        if pending is not None:
+            if not await self._release_stale_exit(pending):
+                return PlaceResult("skipped", pending.client_order_id, pending, "exit in flight")
+            position = self._repos.positions.get(symbol)
+            if not position.is_open(market.min_amount):
+                return PlaceResult("skipped", detail="the resting exit closed the position")
+        if position.exit_attempt:  # a previous exit failed: do not hammer the exchange
+            last_exit = self._repos.orders.last_created_ms(
+                symbol, Intent.EXIT, include_rejected=True
+            )
+            if last_exit and self._clock.now_ms() - last_exit < self.config.exit_retry_ms:
+                return PlaceResult("skipped", detail="waiting before the next exit attempt")
+        amount = market.round_amount(position.base_amount)
+        if amount < market.min_amount or amount <= 0:
+            return PlaceResult("skipped", detail=f"position {position.base_amount} is dust")
+        key = f"{symbol}:exit:{position.opened_ms}:{position.exit_attempt}"
+        return await self._submit(
+            key, symbol, Side.SELL, Intent.EXIT, reason, amount=amount, cost=None
+        )
+
+    async def _submit(
+        self,
+        key: str,
+        symbol: str,
+        side: Side,
+        intent: Intent,
+        reason: str,
+        *,
+        amount: Decimal | None,
+        cost: Decimal | None,
+    ) -> PlaceResult:
+        repos = self._repos
+        now = self._clock.now_ms()
+        with repos.transaction():
+            # a key released by a rejection may act again, under a fresh client order id
+            cid = client_order_id(f"{key}#{repos.orders.count_with_key(key)}")
+            if not repos.idempotency.claim(key, cid, now, self.config.idempotency_ttl_ms):
+                held = repos.idempotency.client_order_id(key) or cid
+                log.info("order_duplicate_suppressed", symbol=symbol, key=key,
+                         client_order_id=held)
+                return PlaceResult("duplicate", held, repos.orders.get(held), "key already used")
+            repos.orders.insert_pending(
+                client_order_id=cid, symbol=symbol, side=side, type=OrderType.MARKET,
+                intent=intent, amount=amount, cost=cost, price=None, idempotency_key=key,
+                reason=reason, now_ms=now,
+            )
+        request = OrderRequest(symbol, side, OrderType.MARKET, cid, amount=amount, cost=cost)
+        with bind(symbol=symbol, client_order_id=cid):
+            log.info("order_sending", side=side, intent=intent, amount=amount, cost=cost,
+                     reason=reason)
+            async with self.sending:  # reconcile never compares balances mid-order
+                try:
+                    report = await self._broker.create_order(request)
+                except OrderRejected as exc:
+                    return self._rejected(cid, key, symbol, side, intent, exc)
+                except Exception as exc:  # outcome unknown: never resend with a new id
+                    return self._unknown(cid, symbol, side, exc)
+                record = self.apply_report(report, cid)  # recorded first, then announced
+            self._bus.emit(topics.ORDER_PLACED, self._clock.now_ms(), symbol,
+                           client_order_id=cid, side=side, intent=intent,
+                           exchange_order_id=report.exchange_order_id)
+            return PlaceResult("sent", cid, record)
+
+    def _rejected(
+        self, cid: str, key: str, symbol: str, side: Side, intent: Intent, exc: OrderRejected
+    ) -> PlaceResult:
+        now = self._clock.now_ms()
+        with self._repos.transaction():
+            rec = self._repos.orders.update(cid, OrderStatus.REJECTED, now, error=str(exc))
+            self._repos.idempotency.release(key)
+            if intent is Intent.EXIT:
+                self._bump_exit_attempt(symbol)
+        self._metrics.orders.labels(symbol=symbol, side=side.value, status="REJECTED").inc()
+        self._metrics.order_errors.labels(symbol=symbol, kind=type(exc).__name__).inc()
+        log.warning("order_rejected", error=str(exc), error_type=type(exc).__name__)
+        self._bus.emit(topics.ORDER_REJECTED, now, symbol, client_order_id=cid,
+                       side=side.value, error=str(exc), error_type=type(exc).__name__)
+        return PlaceResult("rejected", cid, rec, str(exc))
+
+    def _unknown(self, cid: str, symbol: str, side: Side, exc: Exception) -> PlaceResult:
+        now = self._clock.now_ms()
+        rec = self._repos.orders.update(cid, OrderStatus.UNKNOWN, now, error=str(exc))
+        kind = "OrderOutcomeUnknown" if isinstance(exc, OrderOutcomeUnknown) else type(exc).__name__
+        self._metrics.order_errors.labels(symbol=symbol, kind=kind).inc()
+        log.warning("order_outcome_unknown", error=str(exc), error_type=type(exc).__name__)
+        self._bus.emit(topics.ORDER_UNKNOWN, now, symbol, client_order_id=cid, side=side.value,
+                       error=str(exc))
+        return PlaceResult("unknown", cid, rec, str(exc))
+
+    # applying exchange reports ---------------------------------------------------------
+
+    def apply_report(self, report: OrderReport, cid: str | None = None) -> OrderRecord:
+        """Record an exchange report on our order: status, new fills, the position."""
+        repos, metrics = self._repos, self._metrics
+        cid = cid or report.client_order_id
+        market = self._broker.market(report.symbol)
+        now = self._clock.now_ms()
+        with repos.transaction():
+            current = repos.orders.get(cid)
+            if current is None:
+                raise KeyError(f"no local order {cid}")
+            position = repos.positions.get(report.symbol)
+            new_fills = 0
+            for fill in report.fills:
+                # applied to a copy, kept only if the fill is new: UNIQUE(exchange, trade_id)
+                after = position.copy()
+                pnl = apply_fill(after, fill, market)
+                if not repos.trades.add(self._broker.name, fill, pnl):
+                    continue
+                position = after
+                new_fills += 1
+                metrics.labelled(metrics.fills, report.symbol, fill.side).inc()
+            if new_fills:
+                repos.positions.save(position)
+            status = report.status
+            if status is OrderStatus.OPEN and report.filled > 0:
+                status = OrderStatus.PARTIALLY_FILLED
+            if current.status.is_final and status is not current.status:
+                # a final order keeps its state (an older answer arriving after reconcile
+                # settled it, or an order found late); its new fills still count
+                metrics.labelled(metrics.position_base, report.symbol).set(
+                    float(position.base_amount))
+                return current
+            record = repos.orders.update(
+                cid, status, now, exchange_order_id=report.exchange_order_id,
+                filled=report.filled, avg_price=report.avg_price, fee=report.fee,
+                fee_currency=report.fee_currency, current=current,
+            )
+            if (record.intent is Intent.EXIT and status.is_final
+                    and not current.status.is_final
+                    and position.is_open(market.min_amount)):
+                self._bump_exit_attempt(report.symbol)
+        metrics.labelled(metrics.position_base, report.symbol).set(float(position.base_amount))
+        if status.is_final and not current.status.is_final:
+            metrics.labelled(metrics.orders, report.symbol, report.side, status).inc()
+        if new_fills and status is OrderStatus.FILLED:
+            self._bus.emit(
+                topics.ORDER_FILLED, now, report.symbol, client_order_id=cid, side=report.side,
+                filled=report.filled, avg_price=report.avg_price, fee=report.fee,
+                fee_currency=report.fee_currency, position_base=position.base_amount,
+            )
+        return record
+
+    def _bump_exit_attempt(self, symbol: str) -> None:
+        position = self._repos.positions.get(symbol)
+        position.exit_attempt += 1
+        self._repos.positions.save(position)
+

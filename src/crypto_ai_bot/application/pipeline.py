@@ -1,0 +1,249 @@
+"""One symbol's pipeline: evaluate → risk → place_order → protective_exits.
+
+The orchestrator drives it on wall-clock intervals; the backtest drives the same object candle
+by candle on a simulated clock. Reconcile and the watchdog live beside it (reconciliation/,
+safety/).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from crypto_ai_bot.adapters.metrics import Metrics
+from crypto_ai_bot.adapters.storage.repositories import Repositories
+from crypto_ai_bot.application.bus import EventBus
+from crypto_ai_bot.application.execution import OrderExecutor, PlaceResult
+from crypto_ai_bot.application.exits import ProtectiveExits, StopLevel
+from crypto_ai_bot.application.risk import RiskManager
+from crypto_ai_bot.domain import topics
+from crypto_ai_bot.domain.model import Action, Bar, Decision, Intent, Position, Signal, Ticker
+from crypto_ai_bot.ports.broker import Broker
+from crypto_ai_bot.ports.clock import Clock
+from crypto_ai_bot.ports.feed import PriceFeed
+from crypto_ai_bot.ports.strategy import Strategy
+from crypto_ai_bot.utils.logging import get_logger
+
+log = get_logger("pipeline")
+_HOLD = Action.HOLD  # a module constant: an Enum class attribute costs a lookup per candle
+
+StopSync = Callable[[str, Position, StopLevel | None], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class PipelineStats:
+    candles: int = 0
+    decisions: dict[str, int] = field(default_factory=lambda: {a.value: 0 for a in Action})
+    last_signal: Signal | None = None  # the strategy's latest word, hold included
+    last_signal_candle_ts_ms: int = 0
+    last_decision: Decision | None = None  # the latest buy or sell
+    last_result: str = ""
+
+
+class SymbolPipeline:
+    def __init__(
+        self,
+        symbol: str,
+        *,
+        strategy: Strategy,
+        feed: PriceFeed,
+        broker: Broker,
+        risk: RiskManager,
+        exits: ProtectiveExits,
+        executor: OrderExecutor,
+        repos: Repositories,
+        bus: EventBus,
+        metrics: Metrics,
+        clock: Clock,
+        stop_sync: StopSync | None = None,
+    ) -> None:
+        self.symbol = symbol
+        self.strategy = strategy
+        self._feed = feed
+        self._broker = broker
+        self._risk = risk
+        self._exits = exits
+        self._executor = executor
+        self._repos = repos
+        self._bus = bus
+        self._metrics = metrics
+        self._clock = clock
+        self._stop_sync = stop_sync
+        self.stats = PipelineStats()
+        metrics.add_decision_source(
+            lambda: ((symbol, a, n) for a, n in self.stats.decisions.items())
+        )
+        self.entries_blocked_reason = ""  # set while reconcile cannot vouch for this symbol
+
+    @property
+    def executor(self) -> OrderExecutor:
+        return self._executor
+
+    # evaluate -------------------------------------------------------------------------
+
+    async def evaluate(self) -> Decision | None:
+        """Poll the feed, run the strategy on new closed candles, act on the latest signal."""
+        update = await self._feed.poll(self.symbol)
+        decision = self.decide([c.bar() for c in update.candles], update.ticker.last)
+        if decision is not None:
+            await self.act(decision, update.ticker)
+        return decision
+
+    def decide(self, bars: Sequence[Bar], price: Decimal) -> Decision | None:
+        """Feed closed candles to the strategy; only the newest candle's signal counts.
+
+        A buy or sell comes back as a Decision to act on, at `price` (the market price now);
+        a hold is counted and remembered, and None comes back.
+        """
+        if not bars:
+            return None
+        signal = None
+        for bar in bars:
+            signal = self.strategy.on_candle(bar)
+        assert signal is not None
+        stats = self.stats
+        stats.candles += len(bars)
+        stats.decisions[signal.action] += 1  # a StrEnum member is its own value as a key
+        stats.last_signal, stats.last_signal_candle_ts_ms = signal, bars[-1].ts_ms
+        return None if signal.action is _HOLD else self.decision(signal, bars[-1].ts_ms, price)
+
+    def scan(self, bars: Sequence[Bar], start: int) -> tuple[int, Signal | None]:
+        """Backtests: feed bars[start:] one by one, counted as decide() counts candles that
+        come one at a time, up to the first buy or sell; (its index, its signal), or
+        (len(bars), None) when none comes.
+
+        A strategy sees nothing but candles, so it can read ahead of the orders: the engine
+        asks for the Decision (decision()) when its clock reaches that candle's close, and
+        the candles between cost the strategy's own work and nothing more.
+        """
+        on_candle = self.strategy.on_candle
+        stats = self.stats
+        signal = None
+        for i in range(start, len(bars)):
+            signal = on_candle(bars[i])
+            if signal.action is not _HOLD:
+                stats.candles += i - start + 1
+                stats.decisions[_HOLD] += i - start
+                stats.decisions[signal.action] += 1
+                stats.last_signal, stats.last_signal_candle_ts_ms = signal, bars[i].ts_ms
+                return i, signal
+        if signal is not None:  # holds to the end
+            stats.candles += len(bars) - start
+            stats.decisions[_HOLD] += len(bars) - start
+            stats.last_signal, stats.last_signal_candle_ts_ms = signal, bars[-1].ts_ms
+        return len(bars), None
+
+    def decision(self, signal: Signal, candle_ts_ms: int, price: Decimal) -> Decision:
+        """The Decision to act on a buy or sell of the candle at candle_ts_ms: made now, at
+        `price` (the market price now)."""
+        decision = Decision(
+            self.symbol, signal.action, signal.reason, self._clock.now_ms(), price, candle_ts_ms
+        )
+        self.stats.last_decision = decision
+        return decision
+
+    async def act(self, decision: Decision, ticker: Ticker) -> PlaceResult | None:
+        """Turn a decision into an order, through risk for entries."""
+        if decision.action is not Action.HOLD:
+            log.info("decision", symbol=self.symbol, action=decision.action,
+                     reason=decision.reason, price=decision.price)
+            self._bus.emit(topics.DECISION_MADE, decision.ts_ms, self.symbol,
+                           action=decision.action, reason=decision.reason,
+                           price=decision.price, candle_ts_ms=decision.candle_ts_ms)
+        result: PlaceResult | None = None
+        market = self._broker.market(self.symbol)
+        position = self._repos.positions.get(self.symbol)
+        in_position = position.is_open(market.min_amount)
+        if decision.action is Action.BUY and not in_position:
+            result = await self._enter(decision, ticker)
+        elif decision.action is Action.SELL and in_position:
+            result = await self._executor.exit(self.symbol, f"signal: {decision.reason}")
+            if result.outcome == "sent":
+                await self._sync_stop()  # closed: the exchange-side stop goes too
+        if result is not None:
+            self.stats.last_result = f"{decision.action}: {result.outcome}"
+        return result
+
+    async def _enter(self, decision: Decision, ticker: Ticker) -> PlaceResult | None:
+        if self.entries_blocked_reason:
+            log.warning("entry_blocked", symbol=self.symbol, reason=self.entries_blocked_reason)
+            return None
+        pending = self._executor.in_flight(self.symbol, Intent.ENTRY)
+        if pending is not None:  # its outcome may still be a position: never a second one
+            return PlaceResult("skipped", pending.client_order_id, pending, "entry in flight")
+        cost = self._executor.config.fixed_amount_quote
+        price = ticker.ask if ticker.ask > 0 else ticker.last
+        quote_free = await self._quote_free()
+        verdict = self._risk.check(
+            self.symbol, ticker, cost / price, self._clock.now_ms(), quote_free, cost
+        )
+        if not verdict.ok:
+            for rule in verdict.rules:
+                self._metrics.risk_denials.labels(symbol=self.symbol, rule=rule).inc()
+            log.info("risk_denied", symbol=self.symbol, reasons=verdict.reasons)
+            self._bus.emit(topics.RISK_DENIED, self._clock.now_ms(), self.symbol,
+                           **verdict.as_dict())
+            return PlaceResult("skipped", detail="; ".join(verdict.reasons))
+        result = await self._executor.enter(self.symbol, decision.reason)
+        if result.outcome == "sent":
+            await self._sync_stop()
+        return result
+
+    async def _quote_free(self) -> Decimal | None:
+        quote = self._broker.market(self.symbol).quote
+        balances = await self._broker.fetch_balance()
+        b = balances.get(quote)
+        return b.free if b is not None else Decimal(0)
+
+    # protective exits -----------------------------------------------------------------
+
+    async def protect(self) -> PlaceResult | None:
+        """Check the stops against the current price; sell when one is breached."""
+        position = self._repos.positions.get(self.symbol)
+        if not position.is_open(self._broker.market(self.symbol).min_amount):
+            return None
+        ticker = await self._feed.ticker(self.symbol)
+        price = ticker.bid if ticker.bid > 0 else ticker.last
+        result = await self.check_stops(position, trigger_price=price, peak_price=ticker.last)
+        if result is None:
+            # every cycle, not only when the peak moves: the keeper's throttle may have put off
+            # a move, and an entry that reconcile settled later still needs its first stop
+            await self._sync_stop()
+        return result
+
+    async def check_stops(
+        self, position: Position, *, trigger_price: Decimal, peak_price: Decimal
+    ) -> PlaceResult | None:
+        """Trigger on trigger_price (checked against the stop before the peak moves), then let
+        the peak rise to peak_price. Backtests pass a candle's low and high; the exchange-side
+        stop follows in protect()."""
+        level = self._exits.triggered(position, trigger_price)
+        if level is not None:
+            if self._executor.exit_in_flight(self.symbol) is None:
+                self._metrics.exits.labels(symbol=self.symbol, reason=level.reason).inc()
+                log.info("exit_triggered", symbol=self.symbol, reason=level.reason,
+                         stop=level.price, price=trigger_price)
+                self._bus.emit(topics.EXIT_TRIGGERED, self._clock.now_ms(), self.symbol,
+                               reason=level.reason, stop=level.price, price=trigger_price)
+            result = await self._executor.exit(self.symbol, level.reason)
+            if result.outcome == "sent":
+                await self._sync_stop()
+            return result
+        self.raise_peak(position, peak_price)
+        return None
+
+    def raise_peak(self, position: Position, price: Decimal) -> None:
+        """Let the peak rise to price, and save it when it does (check_stops' second half,
+        for a caller that knows the stop is out of reach)."""
+        if self._exits.raise_peak(position, price):
+            self._repos.positions.save(position)
+
+    def stop_level(self) -> StopLevel | None:
+        return self._exits.stop_level(self._repos.positions.get(self.symbol))
+
+    async def _sync_stop(self, position: Position | None = None) -> None:
+        if self._stop_sync is None:
+            return
+        position = position or self._repos.positions.get(self.symbol)
+        await self._stop_sync(self.symbol, position, self._exits.stop_level(position))

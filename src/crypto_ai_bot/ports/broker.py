@@ -1,0 +1,62 @@
+"""The Broker port. PaperBroker and CcxtBroker implement it; the pipeline knows nothing else.
+
+Contract for create_order: a definite refusal raises OrderRejected (or a subclass); a request
+that may have reached the exchange without a definite answer raises OrderOutcomeUnknown; a
+request that surely did not leave raises ExchangeUnavailable. Never retried blindly.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Protocol
+
+from crypto_ai_bot.domain.model import (
+    Balance,
+    FillReport,
+    MarketInfo,
+    OrderReport,
+    OrderRequest,
+    StopOrderReport,
+    Ticker,
+)
+
+
+class Broker(Protocol):
+    name: str  # exchange id; fills are unique per (name, trade_id)
+    supports_exchange_stops: bool
+
+    async def load_markets(self, symbols: list[str]) -> dict[str, MarketInfo]: ...
+
+    def market(self, symbol: str) -> MarketInfo: ...
+
+    async def fetch_ticker(self, symbol: str) -> Ticker: ...
+
+    async def fetch_balance(self) -> dict[str, Balance]: ...
+
+    async def create_order(self, request: OrderRequest) -> OrderReport: ...
+
+    async def fetch_order(
+        self, symbol: str, *, exchange_order_id: str = "", client_order_id: str = ""
+    ) -> OrderReport | None:
+        """The order by exchange id, else by client id (open, finished, or via its trades)."""
+        ...
+
+    async def fetch_open_orders(self, symbol: str) -> list[OrderReport]: ...
+
+    async def cancel_order(self, symbol: str, exchange_order_id: str) -> None: ...
+
+    async def fetch_my_trades(self, symbol: str, since_ms: int) -> list[FillReport]: ...
+
+    async def place_stop(
+        self, symbol: str, amount: Decimal, trigger_price: Decimal, limit_price: Decimal
+    ) -> StopOrderReport: ...
+
+    async def fetch_stop(self, symbol: str, stop_id: str) -> StopOrderReport | None: ...
+
+    async def cancel_stop(self, symbol: str, stop_id: str) -> None: ...
+
+    async def arm_countdown(self, symbol: str, timeout_sec: int) -> None:
+        """Keep the exchange's cancel-all timer armed (0 disarms); no-op where unsupported."""
+        ...
+
+    async def close(self) -> None: ...
