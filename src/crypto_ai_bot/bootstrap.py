@@ -14,9 +14,9 @@ from crypto_ai_bot.adapters.candle_files import CandleFileError
 from crypto_ai_bot.adapters.feeds import FixedFeed, ReplayFeed, SyntheticFeed
 from crypto_ai_bot.adapters.metrics import Metrics
 from crypto_ai_bot.adapters.paper.broker import PaperBroker
-from crypto_ai_bot.adapters.storage.repositories import Repositories
 from crypto_ai_bot.adapters.storage.sqlite.database import Database, open_database
 from crypto_ai_bot.adapters.storage.sqlite.instance_lock import InstanceLock
+from crypto_ai_bot.adapters.storage.sqlite.repositories import SqliteRepositories
 from crypto_ai_bot.application.bus import Event, EventBus
 from crypto_ai_bot.application.dead_mans_switch import DeadMansSwitch, Heartbeats
 from crypto_ai_bot.application.execution import ExecutionConfig, OrderExecutor
@@ -34,6 +34,7 @@ from crypto_ai_bot.drivers.live import Orchestrator, OrchestratorConfig
 from crypto_ai_bot.ports.broker import Broker
 from crypto_ai_bot.ports.clock import Clock, SystemClock
 from crypto_ai_bot.ports.feed import PriceFeed
+from crypto_ai_bot.ports.storage import Repositories
 from crypto_ai_bot.utils.logging import get_logger
 from crypto_ai_bot.utils.time import timeframe_ms
 
@@ -134,7 +135,7 @@ def build_container(
     """Build every object the bot needs. Raises ConfigError on unusable settings."""
     clock = clock or SystemClock()
     db = db or open_database(settings.db_path)
-    repos = Repositories.over(db)
+    repos = SqliteRepositories(db)
     bus = EventBus()
     bus.subscribe_all(_audit_handler(repos), safety=True)
     metrics = Metrics()

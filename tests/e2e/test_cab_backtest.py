@@ -61,11 +61,11 @@ def test_csv_run_writes_trades_summary_and_picture(tmp_path: Path) -> None:
 
 def test_candles_from_the_database(tmp_path: Path) -> None:
     from crypto_ai_bot.adapters.storage.sqlite.database import open_database
-    from crypto_ai_bot.adapters.storage.sqlite.market_data import MarketDataRepository
+    from crypto_ai_bot.adapters.storage.sqlite.market_data import SqliteMarketData
 
     db_path = tmp_path / "bot.sqlite3"
     db = open_database(str(db_path))
-    MarketDataRepository(db).upsert("ETH/USDT", "5m", wave(400))
+    SqliteMarketData(db).upsert("ETH/USDT", "5m", wave(400))
     db.close()
     r = cab("--symbol", "ETH/USDT", "--timeframe", "5m", "--db", db_path, "--param", "fast=5",
             "--param", "slow=20", "--from", str(T0 + 50 * STEP))

@@ -26,13 +26,13 @@ def run(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 def seed_db(path: Path) -> None:
     """A migrated database holding one position, written through the repository."""
-    from crypto_ai_bot.adapters.storage.repositories import Repositories
     from crypto_ai_bot.adapters.storage.sqlite.database import open_database
+    from crypto_ai_bot.adapters.storage.sqlite.repositories import SqliteRepositories
     from crypto_ai_bot.domain.model import Position
 
     db = open_database(str(path))
     try:
-        Repositories.over(db).positions.save(
+        SqliteRepositories(db).positions.save(
             Position("BTC/USDT", base_amount=Decimal("0.25"), cost_basis=Decimal("15000"))
         )
     finally:

@@ -24,8 +24,8 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def seed(db_path: Path) -> None:
     """Three fills today (BTC buy+sell, ETH buy) and one BTC sell three days ago."""
-    from crypto_ai_bot.adapters.storage.repositories import Repositories
     from crypto_ai_bot.adapters.storage.sqlite.database import open_database
+    from crypto_ai_bot.adapters.storage.sqlite.repositories import SqliteRepositories
     from crypto_ai_bot.domain.model import FillReport, Side
     from crypto_ai_bot.utils.time import day_start_ms, now_ms
 
@@ -40,7 +40,7 @@ def seed(db_path: Path) -> None:
     ]
     db = open_database(str(db_path))
     try:
-        repos = Repositories.over(db)
+        repos = SqliteRepositories(db)
         for tid, sym, side, price, amount, fee, ccy, ts, pnl in fills:
             fill = FillReport(tid, sym, side, Decimal(price), Decimal(amount), Decimal(fee), ccy,
                               ts, exchange_order_id=tid, client_order_id=f"c-{tid}")

@@ -31,13 +31,13 @@ def run(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 def seed_position(db_path: Path, amount: str) -> None:
     """A local position the paper exchange does not hold."""
-    from crypto_ai_bot.adapters.storage.repositories import Repositories
     from crypto_ai_bot.adapters.storage.sqlite.database import open_database
+    from crypto_ai_bot.adapters.storage.sqlite.repositories import SqliteRepositories
     from crypto_ai_bot.domain.model import Position
 
     db = open_database(str(db_path))
     try:
-        Repositories.over(db).positions.save(
+        SqliteRepositories(db).positions.save(
             Position("BTC/USDT", base_amount=Decimal(amount), cost_basis=Decimal("100"))
         )
     finally:

@@ -15,7 +15,7 @@ import pytest
 from crypto_ai_bot.adapters.exchange.ccxt.client import build_ccxt_exchange
 from crypto_ai_bot.adapters.exchange.ccxt.download import CcxtOhlcvSource, download_candles
 from crypto_ai_bot.adapters.storage.sqlite.database import open_database
-from crypto_ai_bot.adapters.storage.sqlite.market_data import MarketDataRepository
+from crypto_ai_bot.adapters.storage.sqlite.market_data import SqliteMarketData
 from crypto_ai_bot.ports.clock import SystemClock
 from crypto_ai_bot.utils.time import iso_utc
 
@@ -35,7 +35,7 @@ def sim() -> Iterator[Any]:
 async def test_download_paginates_resumes_and_keeps_only_closed_candles(
     sim: Any, tmp_path: Path
 ) -> None:
-    repo = MarketDataRepository(open_database(str(tmp_path / "bot.db")))
+    repo = SqliteMarketData(open_database(str(tmp_path / "bot.db")))
     ex = build_ccxt_exchange("gate", api_url=sim.api_url, enable_rate_limit=False)
     clock = SystemClock()
     try:

@@ -12,15 +12,16 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-from crypto_ai_bot.adapters.storage.repositories import Repositories
 from crypto_ai_bot.application.bus import EventBus
 from crypto_ai_bot.application.execution import OrderExecutor
 from crypto_ai_bot.application.exits import StopLevel
 from crypto_ai_bot.domain import topics
 from crypto_ai_bot.domain.errors import BrokerError, OrderNotFound, OrderRejected
 from crypto_ai_bot.domain.model import ZERO, Intent, OrderType, Position, Side, StopOrderReport
+from crypto_ai_bot.domain.orders import OrderEvent
 from crypto_ai_bot.ports.broker import Broker
 from crypto_ai_bot.ports.clock import Clock
+from crypto_ai_bot.ports.storage import Repositories
 from crypto_ai_bot.utils.logging import get_logger
 
 log = get_logger("exchange_stops")
@@ -151,8 +152,9 @@ class ExchangeStopKeeper:
             now = self._clock.now_ms()
             if self._repos.orders.get(cid) is None:
                 with self._repos.transaction():
-                    self._repos.orders.insert_pending(
-                        client_order_id=cid, symbol=symbol, side=Side.SELL, type=OrderType.LIMIT,
+                    self._repos.orders.insert(
+                        OrderEvent.DISCOVERED, client_order_id=cid, symbol=symbol,
+                        side=Side.SELL, type=OrderType.LIMIT,
                         intent=Intent.EXIT, amount=stop.amount, cost=None,
                         price=None, idempotency_key=f"{symbol}:stop:{stop.id}",
                         reason="exchange stop fired", now_ms=now,

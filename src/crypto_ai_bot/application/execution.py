@@ -15,8 +15,6 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from crypto_ai_bot.adapters.metrics import Metrics
-from crypto_ai_bot.adapters.storage.repositories import Repositories
-from crypto_ai_bot.adapters.storage.sqlite.orders import OrderRecord
 from crypto_ai_bot.application.bus import EventBus
 from crypto_ai_bot.domain import topics
 from crypto_ai_bot.domain.accounting import apply_fill
@@ -30,8 +28,10 @@ from crypto_ai_bot.domain.model import (
     OrderType,
     Side,
 )
+from crypto_ai_bot.domain.orders import OrderEvent, OrderRecord, report_event
 from crypto_ai_bot.ports.broker import Broker
 from crypto_ai_bot.ports.clock import Clock
+from crypto_ai_bot.ports.storage import Repositories
 from crypto_ai_bot.utils.logging import bind, get_logger
 
 log = get_logger("execution")
@@ -166,8 +166,9 @@ class OrderExecutor:
                 log.info("order_duplicate_suppressed", symbol=symbol, key=key,
                          client_order_id=held)
                 return PlaceResult("duplicate", held, repos.orders.get(held), "key already used")
-            repos.orders.insert_pending(
-                client_order_id=cid, symbol=symbol, side=side, type=OrderType.MARKET,
+            repos.orders.insert(
+                OrderEvent.RECORDED, client_order_id=cid, symbol=symbol, side=side,
+                type=OrderType.MARKET,
                 intent=intent, amount=amount, cost=cost, price=None, idempotency_key=key,
                 reason=reason, now_ms=now,
             )
@@ -193,7 +194,7 @@ class OrderExecutor:
     ) -> PlaceResult:
         now = self._clock.now_ms()
         with self._repos.transaction():
-            rec = self._repos.orders.update(cid, OrderStatus.REJECTED, now, error=str(exc))
+            rec = self._repos.orders.apply(cid, OrderEvent.REJECTED, now, error=str(exc))
             self._repos.idempotency.release(key)
             if intent is Intent.EXIT:
                 self._bump_exit_attempt(symbol)
@@ -206,7 +207,7 @@ class OrderExecutor:
 
     def _unknown(self, cid: str, symbol: str, side: Side, exc: Exception) -> PlaceResult:
         now = self._clock.now_ms()
-        rec = self._repos.orders.update(cid, OrderStatus.UNKNOWN, now, error=str(exc))
+        rec = self._repos.orders.apply(cid, OrderEvent.OUTCOME_UNKNOWN, now, error=str(exc))
         kind = "OrderOutcomeUnknown" if isinstance(exc, OrderOutcomeUnknown) else type(exc).__name__
         self._metrics.order_errors.labels(symbol=symbol, kind=kind).inc()
         log.warning("order_outcome_unknown", error=str(exc), error_type=type(exc).__name__)
@@ -239,20 +240,18 @@ class OrderExecutor:
                 metrics.labelled(metrics.fills, report.symbol, fill.side).inc()
             if new_fills:
                 repos.positions.save(position)
-            status = report.status
-            if status is OrderStatus.OPEN and report.filled > 0:
-                status = OrderStatus.PARTIALLY_FILLED
-            if current.status.is_final and status is not current.status:
-                # a final order keeps its state (an older answer arriving after reconcile
-                # settled it, or an order found late); its new fills still count
-                metrics.labelled(metrics.position_base, report.symbol).set(
-                    float(position.base_amount))
-                return current
-            record = repos.orders.update(
-                cid, status, now, exchange_order_id=report.exchange_order_id,
+            # the table decides: a final order keeps its record (an older answer arriving
+            # after reconcile settled it, or an order found late); its new fills still count
+            record = repos.orders.apply(
+                cid, report_event(report), now, exchange_order_id=report.exchange_order_id,
                 filled=report.filled, avg_price=report.avg_price, fee=report.fee,
                 fee_currency=report.fee_currency, current=current,
             )
+            if record is current and current.status.is_final:
+                metrics.labelled(metrics.position_base, report.symbol).set(
+                    float(position.base_amount))
+                return current
+            status = record.status
             if (record.intent is Intent.EXIT and status.is_final
                     and not current.status.is_final
                     and position.is_open(market.min_amount)):

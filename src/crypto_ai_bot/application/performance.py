@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from crypto_ai_bot.adapters.storage.sqlite.trades import TradeRecord, TradesRepository
 from crypto_ai_bot.domain.model import ZERO, Side, split_symbol
+from crypto_ai_bot.ports.storage import TradeRecord, TradesRepository
 from crypto_ai_bot.utils.time import MS_PER_DAY, day_start_ms
 
 

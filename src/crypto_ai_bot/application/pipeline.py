@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from crypto_ai_bot.adapters.metrics import Metrics
-from crypto_ai_bot.adapters.storage.repositories import Repositories
 from crypto_ai_bot.application.bus import EventBus
 from crypto_ai_bot.application.execution import OrderExecutor, PlaceResult
 from crypto_ai_bot.application.exits import ProtectiveExits, StopLevel
@@ -22,6 +21,7 @@ from crypto_ai_bot.domain.model import Action, Bar, Decision, Intent, Position, 
 from crypto_ai_bot.ports.broker import Broker
 from crypto_ai_bot.ports.clock import Clock
 from crypto_ai_bot.ports.feed import PriceFeed
+from crypto_ai_bot.ports.storage import Repositories
 from crypto_ai_bot.ports.strategy import Strategy
 from crypto_ai_bot.utils.logging import get_logger
 

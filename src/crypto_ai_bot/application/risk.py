@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from crypto_ai_bot.adapters.storage.repositories import Repositories
 from crypto_ai_bot.domain.model import Intent, Ticker, TradingState
+from crypto_ai_bot.ports.storage import Repositories
 from crypto_ai_bot.utils.time import day_start_ms
 
 HOUR_MS = 3_600_000

@@ -147,8 +147,8 @@ def _load(args: argparse.Namespace, step: int, start: int | None, end: int | Non
 
 def _from_db(db: str | None, symbols: list[str], timeframe: str, start: int | None,
              end: int | None) -> dict[str, CandleSeries]:
-    from crypto_ai_bot.adapters.storage.repositories import Repositories
     from crypto_ai_bot.adapters.storage.sqlite.database import open_database
+    from crypto_ai_bot.adapters.storage.sqlite.repositories import SqliteRepositories
 
     if db is None:
         from crypto_ai_bot.config import load_settings
@@ -158,7 +158,7 @@ def _from_db(db: str | None, symbols: list[str], timeframe: str, start: int | No
         raise BadInput(f"database {db} does not exist; give --data or import with cab-data")
     database = open_database(db)
     try:
-        repo = Repositories.over(database).market_data
+        repo = SqliteRepositories(database).market_data
         return {s: CandleSeries.of(repo.candles(s, timeframe, start, end)) for s in symbols}
     finally:
         database.close()

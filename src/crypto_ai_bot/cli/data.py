@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from crypto_ai_bot.adapters.candle_files import load_candles, write_csv
 from crypto_ai_bot.adapters.storage.sqlite.database import open_database
-from crypto_ai_bot.adapters.storage.sqlite.market_data import MarketDataRepository
+from crypto_ai_bot.adapters.storage.sqlite.market_data import SqliteMarketData
 from crypto_ai_bot.cli._common import BadInput, guarded
 from crypto_ai_bot.domain.candles import SeriesReport, check_series, clean_series
 from crypto_ai_bot.ports.clock import SystemClock
@@ -178,14 +178,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
 # helpers -----------------------------------------------------------------------------------
 
 
-def _repo(db: str | None, *, create: bool) -> MarketDataRepository:
+def _repo(db: str | None, *, create: bool) -> SqliteMarketData:
     if db is None:
         from crypto_ai_bot.config import load_settings
 
         db = load_settings().db_path
     if not create and not Path(db).exists():
         raise BadInput(f"no database at {db}")
-    return MarketDataRepository(open_database(db))
+    return SqliteMarketData(open_database(db))
 
 
 def _symbol(text: str) -> str:
@@ -249,7 +249,7 @@ def _count_gaps(ts: list[int], timeframe: str) -> str:
 
 
 async def _download(
-    settings: Settings, repo: MarketDataRepository, symbol: str, tf: str, since: int,
+    settings: Settings, repo: SqliteMarketData, symbol: str, tf: str, since: int,
     until: int | None,
 ) -> DownloadResult:
     """Build the exchange client from the settings, check the market, download with a bar."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from crypto_ai_bot.adapters.storage.sqlite.database import open_database
-from crypto_ai_bot.adapters.storage.sqlite.trades import TradesRepository
+from crypto_ai_bot.adapters.storage.sqlite.trades import SqliteTrades
 from crypto_ai_bot.application.performance import PerformanceReport, performance, period_ms
 from crypto_ai_bot.cli._common import EXIT_OK, fail, print_table, settings_or_exit
 from crypto_ai_bot.domain.errors import StorageError
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     except StorageError as exc:
         return fail(str(exc))
     try:
-        report = performance(TradesRepository(db), start, end)
+        report = performance(SqliteTrades(db), start, end)
     finally:
         db.close()
     if args.json:

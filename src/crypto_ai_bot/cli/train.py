@@ -113,7 +113,7 @@ def _load(args: argparse.Namespace, symbol: str, step: int) -> list[Candle]:
         candles = load_candles(args.data)
     else:
         from crypto_ai_bot.adapters.storage.sqlite.database import open_database
-        from crypto_ai_bot.adapters.storage.sqlite.market_data import MarketDataRepository
+        from crypto_ai_bot.adapters.storage.sqlite.market_data import SqliteMarketData
 
         start = _date("--from", args.start)
         end = _date("--to", args.end) if args.end else None
@@ -125,7 +125,7 @@ def _load(args: argparse.Namespace, symbol: str, step: int) -> list[Candle]:
         if not Path(db).exists():
             raise BadInput(f"no database at {db}")
         source = f"{db} ({symbol} {args.timeframe})"
-        candles = MarketDataRepository(open_database(db)).candles(
+        candles = SqliteMarketData(open_database(db)).candles(
             symbol, args.timeframe, start, end
         )
     if not candles:

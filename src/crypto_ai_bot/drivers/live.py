@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 from crypto_ai_bot.adapters.metrics import Metrics
-from crypto_ai_bot.adapters.storage.repositories import Repositories
 from crypto_ai_bot.application.bus import EventBus
 from crypto_ai_bot.application.dead_mans_switch import DeadMansSwitch, Heartbeats, Watchdog
 from crypto_ai_bot.application.pipeline import SymbolPipeline
@@ -25,6 +24,7 @@ from crypto_ai_bot.domain import topics
 from crypto_ai_bot.domain.model import OrderStatus, TradingState
 from crypto_ai_bot.ports.broker import Broker
 from crypto_ai_bot.ports.clock import Clock
+from crypto_ai_bot.ports.storage import Repositories
 from crypto_ai_bot.utils.logging import bind, get_logger
 from crypto_ai_bot.utils.time import day_start_ms
 

@@ -21,11 +21,12 @@ def test_each_rule_denies_with_a_reason(paper, clock) -> None:
     cfg = RiskConfig(cooldown_sec=60, max_spread_pct=D("0.1"), max_position_base=D("0.5"),
                      max_orders_per_hour=1, daily_loss_limit_quote=D("10"))
     from crypto_ai_bot.domain.model import Intent, OrderType
+    from crypto_ai_bot.domain.orders import OrderEvent
     repos.idempotency.claim("k", "cid", now, 1000)
-    repos.orders.insert_pending(client_order_id="cid", symbol="BTC/USDT", side=Side.BUY,
-                                type=OrderType.MARKET, intent=Intent.ENTRY, amount=None,
-                                cost=D("1"), price=None, idempotency_key="k", reason="",
-                                now_ms=now - 1000)
+    repos.orders.insert(OrderEvent.RECORDED, client_order_id="cid", symbol="BTC/USDT",
+                        side=Side.BUY, type=OrderType.MARKET, intent=Intent.ENTRY, amount=None,
+                        cost=D("1"), price=None, idempotency_key="k", reason="",
+                        now_ms=now - 1000)
     repos.trades.add("paper", FillReport("t1", "BTC/USDT", Side.SELL, D("1"), D("1"), D("0"),
                                          "USDT", now), D("-12"))
     repos.state.set_trading_state(TradingState.REDUCING, "test", now)

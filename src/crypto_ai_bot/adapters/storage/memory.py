@@ -1,34 +1,27 @@
-"""Repositories held in this process's memory, for backtests only.
+"""The storage port in this process's memory, for backtests only.
 
-A backtest's database is thrown away when the run ends and nothing else reads it, so the
-orders, fills, idempotency keys, positions and small state of a run can live in dicts: the SQL
-repositories' twelve statements per order were most of a backtest's time. Each class here
-subclasses its SQL twin and overrides every method that touches the database, with the same
-meaning (tests/unit/adapters/storage runs one contract against both, and a backtest over a real
-SQLite file gives the same trades).
+A backtest's records are thrown away when the run ends and nothing else reads them, so they
+can live in dicts: the SQL repositories' twelve statements per order were most of a backtest's
+time. Each class implements its Protocol in ports/storage.py with the meaning of its SQLite
+twin and shares nothing with it (tests/unit/adapters/storage runs one contract against both,
+and a backtest over a real SQLite file gives the same trades).
 
 What memory cannot give: a transaction does not roll these back, and a crash loses them. The
-trading process therefore always writes through to SQLite (Repositories.over).
+trading process therefore always writes through to SQLite (SqliteRepositories).
 """
 
 from __future__ import annotations
 
 import bisect
+import json
+from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from crypto_ai_bot.adapters.storage.sqlite.database import Database
-from crypto_ai_bot.adapters.storage.sqlite.idempotency import IdempotencyRepository
-from crypto_ai_bot.adapters.storage.sqlite.orders import OrderRecord, OrdersRepository, advanced
-from crypto_ai_bot.adapters.storage.sqlite.positions import PositionsRepository
-from crypto_ai_bot.adapters.storage.sqlite.state import (
-    TRADING_REASON_KEY,
-    TRADING_STATE_KEY,
-    StateRepository,
-)
-from crypto_ai_bot.adapters.storage.sqlite.trades import TradeRecord, TradesRepository
 from crypto_ai_bot.domain.model import (
     Balance,
+    Candle,
     FillReport,
     Intent,
     OrderStatus,
@@ -37,6 +30,14 @@ from crypto_ai_bot.domain.model import (
     Side,
     TradingState,
 )
+from crypto_ai_bot.domain.orders import (
+    OrderEvent,
+    OrderEventRecord,
+    OrderRecord,
+    advance,
+    new_record,
+)
+from crypto_ai_bot.ports.storage import AuditRecord, SeriesSummary, TradeRecord
 
 _REJECTED = OrderStatus.REJECTED
 
@@ -55,20 +56,21 @@ def _place(keys: list[K], key: K) -> int:
     return i
 
 
-class MemoryOrdersRepository(OrdersRepository):
+class MemoryOrders:
     """Orders by client order id, and in (created_ms, recording) order overall and per symbol,
     the order of the SQL's ORDER BY created_ms, rowid: time queries look at their span only."""
 
-    def __init__(self, db: Database) -> None:
-        super().__init__(db)
+    def __init__(self) -> None:
         self._by_cid: dict[str, OrderRecord] = {}
+        self._events: dict[str, list[OrderEventRecord]] = {}
         self._open: dict[str, OrderRecord] = {}  # not final, in recording order
         self._key_uses: dict[str, int] = {}
         self._all: list[tuple[int, int, str]] = []  # (created_ms, recording #, cid), sorted
         self._by_symbol: dict[str, list[tuple[int, int, str]]] = {}
 
-    def insert_pending(
+    def insert(
         self,
+        event: OrderEvent,
         *,
         client_order_id: str,
         symbol: str,
@@ -81,27 +83,30 @@ class MemoryOrdersRepository(OrdersRepository):
         idempotency_key: str,
         reason: str,
         now_ms: int,
-    ) -> None:
+    ) -> OrderRecord:
         if client_order_id in self._by_cid:
             raise KeyError(f"order {client_order_id} already recorded")
-        rec = OrderRecord(
-            client_order_id, "", symbol, side, type, intent, amount, cost, price,
-            OrderStatus.PENDING_SUBMIT, Decimal(0), None, Decimal(0), "", idempotency_key,
-            reason, "", now_ms, now_ms,
+        rec = new_record(
+            event, client_order_id=client_order_id, symbol=symbol, side=side, type=type,
+            intent=intent, amount=amount, cost=cost, price=price,
+            idempotency_key=idempotency_key, reason=reason, now_ms=now_ms,
         )
         self._by_cid[client_order_id] = self._open[client_order_id] = rec
+        self._events[client_order_id] = [
+            OrderEventRecord(client_order_id, now_ms, event, rec.status, rec.filled)]
         self._key_uses[idempotency_key] = self._key_uses.get(idempotency_key, 0) + 1
         at = (now_ms, len(self._all), client_order_id)
         _place(self._all, at)
         _place(self._by_symbol.setdefault(symbol, []), at)
+        return rec
 
     def get(self, client_order_id: str) -> OrderRecord | None:
         return self._by_cid.get(client_order_id)
 
-    def update(
+    def apply(
         self,
         client_order_id: str,
-        status: OrderStatus,
+        event: OrderEvent,
         now_ms: int,
         *,
         exchange_order_id: str | None = None,
@@ -115,16 +120,23 @@ class MemoryOrdersRepository(OrdersRepository):
         current = self._by_cid.get(client_order_id)
         if current is None:
             raise KeyError(client_order_id)
-        updated = advanced(
-            current, status, now_ms, exchange_order_id=exchange_order_id, filled=filled,
+        updated = advance(
+            current, event, now_ms, exchange_order_id=exchange_order_id, filled=filled,
             avg_price=avg_price, fee=fee, fee_currency=fee_currency, error=error,
         )
+        self._events[client_order_id].append(OrderEventRecord(
+            client_order_id, now_ms, event, updated.status, updated.filled, error or ""))
+        if updated is current:
+            return current
         self._by_cid[client_order_id] = updated
         if updated.status.is_final:
             self._open.pop(client_order_id, None)
         else:
             self._open[client_order_id] = updated
         return updated
+
+    def events(self, client_order_id: str) -> list[OrderEventRecord]:
+        return list(self._events.get(client_order_id, ()))
 
     def not_final(self, symbol: str | None = None) -> list[OrderRecord]:
         if not self._open:
@@ -166,9 +178,8 @@ class MemoryOrdersRepository(OrdersRepository):
         return len(self._by_cid)
 
 
-class MemoryTradesRepository(TradesRepository):
-    def __init__(self, db: Database) -> None:
-        super().__init__(db)
+class MemoryTrades:
+    def __init__(self) -> None:
         self._keys: set[tuple[str, str]] = set()
         self._trades: list[TradeRecord] = []  # by (ts_ms, insertion), as the SQL orders them
         self._order: list[tuple[int, int]] = []
@@ -207,9 +218,8 @@ class MemoryTradesRepository(TradesRepository):
         return len(self._trades)
 
 
-class MemoryIdempotencyRepository(IdempotencyRepository):
-    def __init__(self, db: Database) -> None:
-        super().__init__(db)
+class MemoryIdempotency:
+    def __init__(self) -> None:
         self._keys: dict[str, tuple[str, int]] = {}  # key -> (client order id, expires_ms)
 
     def claim(self, key: str, client_order_id: str, now_ms: int, ttl_ms: int) -> bool:
@@ -236,11 +246,14 @@ class MemoryIdempotencyRepository(IdempotencyRepository):
         return key in self._keys
 
 
-class MemoryStateRepository(StateRepository):
+_TRADING_STATE_KEY = "trading_state"  # the names SqliteState stores them under
+_TRADING_REASON_KEY = "trading_state_reason"
+
+
+class MemoryState:
     """The trading state and the balance snapshot: asked for on every entry."""
 
-    def __init__(self, db: Database) -> None:
-        super().__init__(db)
+    def __init__(self) -> None:
         self._kv: dict[str, str] = {}
         self._balances: dict[str, Balance] = {}
 
@@ -250,9 +263,15 @@ class MemoryStateRepository(StateRepository):
     def set(self, key: str, value: str, now_ms: int) -> None:
         self._kv[key] = value
 
+    def trading_state(self) -> TradingState:
+        return TradingState(self._kv.get(_TRADING_STATE_KEY, TradingState.ACTIVE.value))
+
+    def trading_state_reason(self) -> str:
+        return self._kv.get(_TRADING_REASON_KEY, "")
+
     def set_trading_state(self, state: TradingState, reason: str, now_ms: int) -> None:
-        self.set(TRADING_STATE_KEY, state.value, now_ms)
-        self.set(TRADING_REASON_KEY, reason, now_ms)
+        self.set(_TRADING_STATE_KEY, state.value, now_ms)
+        self.set(_TRADING_REASON_KEY, reason, now_ms)
 
     def save_balances(self, balances: dict[str, Balance], now_ms: int) -> None:
         self._balances.update(balances)
@@ -261,11 +280,10 @@ class MemoryStateRepository(StateRepository):
         return dict(sorted(self._balances.items()))
 
 
-class MemoryPositionsRepository(PositionsRepository):
+class MemoryPositions:
     """Reads return copies, as from SQL: a change counts once it is saved."""
 
-    def __init__(self, db: Database) -> None:
-        super().__init__(db)
+    def __init__(self) -> None:
         self._positions: dict[str, Position] = {}
 
     def get(self, symbol: str) -> Position:
@@ -277,3 +295,76 @@ class MemoryPositionsRepository(PositionsRepository):
 
     def all(self) -> list[Position]:
         return [p.copy() for _, p in sorted(self._positions.items())]
+
+
+class MemoryAudit:
+    """The audit log in a list; payloads kept as their JSON round trip gives them back."""
+
+    def __init__(self) -> None:
+        self._records: list[AuditRecord] = []
+
+    def record(self, ts_ms: int, topic: str, payload: dict[str, Any], symbol: str = "") -> None:
+        kept = json.loads(json.dumps(payload, default=str, sort_keys=True))
+        self._records.append(AuditRecord(ts_ms, topic, symbol, kept))
+
+    def recent(self, limit: int = 100, topic: str | None = None) -> list[AuditRecord]:
+        found = [r for r in reversed(self._records) if topic is None or r.topic == topic]
+        return found[:limit]
+
+    def count(self, topic: str | None = None) -> int:
+        return sum(1 for r in self._records if topic is None or r.topic == topic)
+
+
+class MemoryMarketData:
+    """Candles per (symbol, timeframe), by open time; a later candle replaces an earlier one."""
+
+    def __init__(self) -> None:
+        self._series: dict[tuple[str, str], dict[int, Candle]] = {}
+
+    def upsert(self, symbol: str, timeframe: str, candles: Iterable[Candle]) -> int:
+        held = self._series.setdefault((symbol, timeframe), {})
+        n = 0
+        for c in candles:
+            held[c.ts_ms] = c
+            n += 1
+        return n
+
+    def candles(
+        self, symbol: str, timeframe: str, start_ms: int | None = None,
+        end_ms: int | None = None,
+    ) -> list[Candle]:
+        held = self._series.get((symbol, timeframe), {})
+        return [held[t] for t in sorted(held)
+                if (start_ms is None or t >= start_ms) and (end_ms is None or t < end_ms)]
+
+    def last_ts(self, symbol: str, timeframe: str) -> int | None:
+        held = self._series.get((symbol, timeframe))
+        return max(held) if held else None
+
+    def series(self) -> list[SeriesSummary]:
+        return [SeriesSummary(s, tf, min(held), max(held), len(held))
+                for (s, tf), held in sorted(self._series.items()) if held]
+
+    def timestamps(self, symbol: str, timeframe: str) -> list[int]:
+        return sorted(self._series.get((symbol, timeframe), {}))
+
+
+_NOTHING: AbstractContextManager[None] = nullcontext()  # reusable: it keeps no state
+
+
+class MemoryRepositories:
+    """The unit of work in memory: a transaction commits nothing and rolls nothing back."""
+
+    __slots__ = ("audit", "idempotency", "market_data", "orders", "positions", "state", "trades")
+
+    def __init__(self) -> None:
+        self.orders = MemoryOrders()
+        self.trades = MemoryTrades()
+        self.positions = MemoryPositions()
+        self.idempotency = MemoryIdempotency()
+        self.audit = MemoryAudit()
+        self.state = MemoryState()
+        self.market_data = MemoryMarketData()
+
+    def transaction(self) -> AbstractContextManager[None]:
+        return _NOTHING

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from crypto_ai_bot.adapters.storage.repositories import Repositories
 from crypto_ai_bot.domain.model import ZERO, Balance
 from crypto_ai_bot.ports.broker import Broker
 from crypto_ai_bot.ports.clock import Clock
+from crypto_ai_bot.ports.storage import Repositories
 
 
 class BalancesReconciler:

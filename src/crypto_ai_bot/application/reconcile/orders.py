@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from crypto_ai_bot.adapters.storage.repositories import Repositories
 from crypto_ai_bot.application.bus import EventBus
 from crypto_ai_bot.application.execution import OrderExecutor
 from crypto_ai_bot.domain import topics
 from crypto_ai_bot.domain.model import Intent, OrderStatus
+from crypto_ai_bot.domain.orders import OrderEvent
 from crypto_ai_bot.ports.broker import Broker
 from crypto_ai_bot.ports.clock import Clock
+from crypto_ai_bot.ports.storage import Repositories
 from crypto_ai_bot.utils.logging import get_logger
 
 log = get_logger("reconcile.orders")
@@ -68,9 +69,8 @@ class OrdersReconciler:
             )
             if rec.status in _UNSENT and old_enough:
                 with self._repos.transaction():
-                    self._repos.orders.update(
-                        rec.client_order_id, OrderStatus.CANCELED, now,
-                        error=NOT_FOUND,
+                    self._repos.orders.apply(
+                        rec.client_order_id, OrderEvent.NOT_FOUND, now, error=NOT_FOUND,
                     )
                     if rec.intent is Intent.EXIT:
                         pos = self._repos.positions.get(symbol)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from crypto_ai_bot.adapters.storage.repositories import Repositories
 from crypto_ai_bot.domain.model import ZERO, Balance
 from crypto_ai_bot.ports.broker import Broker
+from crypto_ai_bot.ports.storage import Repositories
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crypto_ai_bot.adapters.metrics import Metrics
-from crypto_ai_bot.adapters.storage.repositories import Repositories
 from crypto_ai_bot.application.bus import EventBus
 from crypto_ai_bot.application.reconcile.balances import BalancesReconciler
 from crypto_ai_bot.application.reconcile.orders import OrdersReconciler, OrdersResult
@@ -21,6 +20,7 @@ from crypto_ai_bot.domain import topics
 from crypto_ai_bot.domain.model import TradingState
 from crypto_ai_bot.ports.broker import Broker
 from crypto_ai_bot.ports.clock import Clock
+from crypto_ai_bot.ports.storage import Repositories
 from crypto_ai_bot.utils.logging import get_logger
 
 log = get_logger("reconcile")

@@ -2,7 +2,7 @@
 
 It wires SymbolPipeline, OrderExecutor, RiskManager, ProtectiveExits and a PaperBroker as
 app/compose.py does for paper mode. The orders, fills, idempotency keys and positions live in
-memory (storage/repositories/memory.py) unless `record` names a SQLite file to keep them in,
+memory (adapters/storage/memory.py) unless `record` names a SQLite file to keep them in,
 as the trading process does (the same trades either way, several times slower). It drives
 them with the fill conventions of DESIGN §12 (those of freqtrade-style backtesters):
 
@@ -34,8 +34,9 @@ from typing import Any, NamedTuple
 
 from crypto_ai_bot.adapters.metrics import Metrics
 from crypto_ai_bot.adapters.paper.broker import PaperBroker, PaperMarketRules
-from crypto_ai_bot.adapters.storage.repositories import Repositories
+from crypto_ai_bot.adapters.storage.memory import MemoryRepositories
 from crypto_ai_bot.adapters.storage.sqlite.database import Database
+from crypto_ai_bot.adapters.storage.sqlite.repositories import SqliteRepositories
 from crypto_ai_bot.application.bus import EventBus
 from crypto_ai_bot.application.execution import ExecutionConfig, OrderExecutor, PlaceResult
 from crypto_ai_bot.application.exits import ExitsConfig, ProtectiveExits, StopLevel
@@ -58,6 +59,7 @@ from crypto_ai_bot.domain.model import (
 )
 from crypto_ai_bot.ports.clock import ManualClock
 from crypto_ai_bot.ports.feed import FeedUpdate
+from crypto_ai_bot.ports.storage import Repositories
 from crypto_ai_bot.ports.strategy import Strategy
 
 Progress = Callable[[int, int], None]  # (candles done, candles in all)
@@ -221,9 +223,14 @@ class BacktestEngine:
             lambda _symbol: build_strategy(config.strategy, config.params)
         )
         self.clock = ManualClock(min(cs.bars[0].ts_ms for cs in series.values()))
-        self.db = Database(record or ":memory:")
-        self.db.migrate()
-        self.repos = Repositories.over(self.db) if record else Repositories.in_memory(self.db)
+        self.db: Database | None = None
+        self.repos: Repositories
+        if record:
+            self.db = Database(record)
+            self.db.migrate()
+            self.repos = SqliteRepositories(self.db)
+        else:
+            self.repos = MemoryRepositories()
         self.bus = EventBus()
         self.metrics = Metrics()
         self.board = PriceBoard()

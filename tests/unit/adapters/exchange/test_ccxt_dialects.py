@@ -19,6 +19,7 @@ from crypto_ai_bot.adapters.exchange.ccxt.dialects import (
     parse_trade,
 )
 from crypto_ai_bot.domain.model import OrderStatus, Side
+from crypto_ai_bot.domain.orders import OrderEvent, report_event
 from crypto_ai_bot.ports.clock import ManualClock
 
 # as ccxt 4.5 parses a Gate market buy for 100 USDT at 60000 (see ccxt gate.parse_order)
@@ -119,14 +120,17 @@ class _FakeGate:
         return self.trades
 
 
-@pytest.mark.parametrize(("trades", "status"), [
-    ([], OrderStatus.OPEN),  # filled, but no trade known yet: look again later
-    ([dict(TRADE, amount=0.001)], OrderStatus.OPEN),
-    ([TRADE], OrderStatus.FILLED),
+@pytest.mark.parametrize(("trades", "event"), [
+    ([], OrderEvent.PARTIALLY_FILLED),  # filled, but no trade known yet: look again later
+    ([dict(TRADE, amount=0.001)], OrderEvent.PARTIALLY_FILLED),
+    ([TRADE], OrderEvent.FILLED),
 ])
 async def test_lagging_fills_keep_a_final_order_open(trades: list[dict[str, Any]],
-                                                     status: OrderStatus) -> None:
+                                                     event: OrderEvent) -> None:
+    """The adapter reports what Gate says (filled) with the trades it found; the order's
+    transition table keeps it open while they fall short."""
     broker = CcxtBroker(_FakeGate(trades), ManualClock())
     report = await broker.fetch_order("BTC/USDT", exchange_order_id="300000000001")
-    assert report is not None and report.status is status
+    assert report is not None and report.status is OrderStatus.FILLED
+    assert report_event(report) is event
     assert [f.trade_id for f in report.fills] == [t["id"] for t in trades]

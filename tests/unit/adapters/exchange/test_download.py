@@ -10,7 +10,7 @@ import pytest
 from crypto_ai_bot.adapters.exchange.ccxt.client import build_ccxt_exchange
 from crypto_ai_bot.adapters.exchange.ccxt.download import CcxtOhlcvSource, download_candles
 from crypto_ai_bot.adapters.storage.sqlite.database import open_database
-from crypto_ai_bot.adapters.storage.sqlite.market_data import MarketDataRepository
+from crypto_ai_bot.adapters.storage.sqlite.market_data import SqliteMarketData
 from crypto_ai_bot.domain.errors import BrokerError, ConfigError, ExchangeUnavailable, RateLimited
 from crypto_ai_bot.domain.model import Candle
 from crypto_ai_bot.ports.clock import ManualClock
@@ -52,15 +52,15 @@ class FakeSource:
 
 
 @pytest.fixture
-def repo() -> MarketDataRepository:
-    return MarketDataRepository(open_database(":memory:"))
+def repo() -> SqliteMarketData:
+    return SqliteMarketData(open_database(":memory:"))
 
 
 def grid(n: int, start: int = T0) -> list[int]:
     return [start + i * STEP for i in range(n)]
 
 
-async def test_paginates_and_stores_only_closed_candles(repo: MarketDataRepository) -> None:
+async def test_paginates_and_stores_only_closed_candles(repo: SqliteMarketData) -> None:
     times = grid(2501)  # the last one is still forming at `now`
     clock = ManualClock(times[-1] + STEP // 2)
     seen: list[tuple[int, int]] = []
@@ -76,7 +76,7 @@ async def test_paginates_and_stores_only_closed_candles(repo: MarketDataReposito
     assert repo.candles(SYM, TF)[0] == candle(T0, "100")  # exact Decimal values kept
 
 
-async def test_resumes_after_the_last_stored_candle(repo: MarketDataRepository) -> None:
+async def test_resumes_after_the_last_stored_candle(repo: SqliteMarketData) -> None:
     times = grid(1200)
     clock = ManualClock(times[500])  # candles 0..499 are closed
     first = await download_candles(FakeSource(times), repo, SYM, TF, since_ms=T0, clock=clock)
@@ -96,7 +96,7 @@ async def test_resumes_after_the_last_stored_candle(repo: MarketDataRepository) 
 
 @pytest.mark.parametrize("window", [False, True])
 async def test_gaps_are_reported_and_stored_as_they_are(
-    repo: MarketDataRepository, window: bool
+    repo: SqliteMarketData, window: bool
 ) -> None:
     # a short hole, then a hole longer than a whole page (an outage)
     times = grid(300) + grid(200, T0 + 310 * STEP) + grid(400, T0 + 2000 * STEP)
@@ -110,7 +110,7 @@ async def test_gaps_are_reported_and_stored_as_they_are(
 
 
 async def test_gap_between_stored_data_and_new_data_is_reported(
-    repo: MarketDataRepository,
+    repo: SqliteMarketData,
 ) -> None:
     repo.upsert(SYM, TF, [candle(T0)])
     times = grid(10, T0 + 100 * STEP)
@@ -119,7 +119,7 @@ async def test_gap_between_stored_data_and_new_data_is_reported(
     assert res.gaps == [(T0, times[0])]
 
 
-async def test_until_is_exclusive_and_since_is_aligned(repo: MarketDataRepository) -> None:
+async def test_until_is_exclusive_and_since_is_aligned(repo: SqliteMarketData) -> None:
     times = grid(100)
     res = await download_candles(FakeSource(times), repo, SYM, TF, since_ms=T0 + 1,
                                  until_ms=times[50], clock=ManualClock(times[-1] + STEP))
@@ -128,7 +128,7 @@ async def test_until_is_exclusive_and_since_is_aligned(repo: MarketDataRepositor
 
 
 async def test_transient_errors_are_retried_others_propagate(
-    repo: MarketDataRepository,
+    repo: SqliteMarketData,
 ) -> None:
     times = grid(10)
     clock = ManualClock(times[-1] + STEP)
@@ -140,7 +140,7 @@ async def test_transient_errors_are_retried_others_propagate(
                                TF, since_ms=T0, clock=clock)
 
 
-async def test_unknown_timeframe_is_a_value_error(repo: MarketDataRepository) -> None:
+async def test_unknown_timeframe_is_a_value_error(repo: SqliteMarketData) -> None:
     with pytest.raises(ValueError, match="unknown timeframe"):
         await download_candles(FakeSource([]), repo, SYM, "7m", since_ms=T0,
                                clock=ManualClock(T0))

@@ -43,7 +43,6 @@ from crypto_ai_bot.domain.model import (
     MarketInfo,
     OrderReport,
     OrderRequest,
-    OrderStatus,
     OrderType,
     Side,
     StopOrderReport,
@@ -195,11 +194,9 @@ class CcxtBroker:
         return await self._report(request.symbol, order)
 
     async def _report(self, symbol: str, order: dict[str, Any]) -> OrderReport:
-        """An OrderReport with every known trade of the order.
-
-        While the trades do not yet add up to the filled amount (lag, or the read failed), a
-        final order is reported as still open so that reconcile looks again.
-        """
+        """An OrderReport with every known trade of the order. While the trades do not yet
+        add up to the filled amount (lag, or the read failed), the order's transition table
+        keeps it open (domain.orders.report_event), so that reconcile looks again."""
         fills: tuple[FillReport, ...] = ()
         report = parse_order(symbol, order, self._dialect)
         if report.filled > 0:
@@ -207,10 +204,7 @@ class CcxtBroker:
                 fills = await self._order_fills(symbol, report.exchange_order_id)
             except (BrokerError, CircuitOpen):  # the order is known; its fills come later
                 fills = ()
-        status = report.status
-        if status.is_final and sum((f.amount for f in fills), ZERO) < report.filled:
-            status = OrderStatus.OPEN
-        return report._replace(status=status, fills=fills)
+        return report._replace(fills=fills)
 
     async def _order_fills(self, symbol: str, order_id: str) -> tuple[FillReport, ...]:
         rows = await self._read(

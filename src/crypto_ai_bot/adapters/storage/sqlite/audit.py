@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from crypto_ai_bot.adapters.storage.sqlite.database import Database
+from crypto_ai_bot.ports.storage import AuditRecord
 
 
-@dataclass(frozen=True, slots=True)
-class AuditRecord:
-    ts_ms: int
-    topic: str
-    symbol: str
-    payload: dict[str, Any]
-
-
-class AuditRepository:
+class SqliteAudit:
     def __init__(self, db: Database) -> None:
         self._db = db
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from crypto_ai_bot.adapters.storage.sqlite.database import Database
 
 
-class IdempotencyRepository:
+class SqliteIdempotency:
     def __init__(self, db: Database) -> None:
         self._db = db
 

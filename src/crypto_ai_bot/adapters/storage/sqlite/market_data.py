@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 
 from crypto_ai_bot.adapters.storage.sqlite.database import Database
 from crypto_ai_bot.domain.model import Candle
+from crypto_ai_bot.ports.storage import SeriesSummary
 
 
-@dataclass(frozen=True, slots=True)
-class SeriesSummary:
-    symbol: str
-    timeframe: str
-    first_ms: int
-    last_ms: int
-    count: int
-
-
-class MarketDataRepository:
+class SqliteMarketData:
     def __init__(self, db: Database) -> None:
         self._db = db
 

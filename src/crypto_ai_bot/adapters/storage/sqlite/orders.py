@@ -1,71 +1,24 @@
-"""Orders as the bot recorded them, moved through the transition table."""
+"""Orders as the bot recorded them, moved through the transition table, with their events."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import NamedTuple
 
 from crypto_ai_bot.adapters.storage.sqlite.database import Database, Row
 from crypto_ai_bot.domain.model import Intent, OrderStatus, OrderType, Side
-from crypto_ai_bot.domain.order_fsm import transition
-
-
-class OrderRecord(NamedTuple):
-    """An order as the bot recorded it. Immutable; a NamedTuple, as are the exchange's reports
-    (domain.py), because a frozen dataclass of this size takes ten times longer to build."""
-
-    client_order_id: str
-    exchange_order_id: str
-    symbol: str
-    side: Side
-    type: OrderType
-    intent: Intent
-    amount: Decimal | None
-    cost: Decimal | None
-    price: Decimal | None
-    status: OrderStatus
-    filled: Decimal
-    avg_price: Decimal | None
-    fee: Decimal
-    fee_currency: str
-    idempotency_key: str
-    reason: str
-    error: str
-    created_ms: int
-    updated_ms: int
-
+from crypto_ai_bot.domain.orders import (
+    OrderEvent,
+    OrderEventRecord,
+    OrderRecord,
+    advance,
+    new_record,
+)
 
 # Literal, so that SQLite uses the partial index orders_not_final (migration 0002).
 _NOT_FINAL_SQL = "status IN ('PENDING_SUBMIT','OPEN','PARTIALLY_FILLED','UNKNOWN')"
 assert {s.value for s in OrderStatus if not s.is_final} == {
     "PENDING_SUBMIT", "OPEN", "PARTIALLY_FILLED", "UNKNOWN"
 }
-
-
-def advanced(
-    current: OrderRecord,
-    status: OrderStatus,
-    now_ms: int,
-    *,
-    exchange_order_id: str | None = None,
-    filled: Decimal | None = None,
-    avg_price: Decimal | None = None,
-    fee: Decimal | None = None,
-    fee_currency: str | None = None,
-    error: str | None = None,
-) -> OrderRecord:
-    """The record moved to `status` (through the transition table) with what changed; None
-    keeps a field. Built field by field: dataclasses.replace costs several times more."""
-    c = current
-    return OrderRecord(
-        c.client_order_id, exchange_order_id or c.exchange_order_id, c.symbol, c.side, c.type,
-        c.intent, c.amount, c.cost, c.price, transition(c.status, status),
-        c.filled if filled is None else filled,
-        c.avg_price if avg_price is None else avg_price,
-        c.fee if fee is None else fee,
-        c.fee_currency if fee_currency is None else fee_currency,
-        c.idempotency_key, c.reason, c.error if error is None else error, c.created_ms, now_ms,
-    )
 
 
 def _dec(v: str | None) -> Decimal | None:
@@ -106,12 +59,13 @@ def _record(r: Row) -> OrderRecord:
     )
 
 
-class OrdersRepository:
+class SqliteOrders:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def insert_pending(
+    def insert(
         self,
+        event: OrderEvent,
         *,
         client_order_id: str,
         symbol: str,
@@ -124,26 +78,42 @@ class OrdersRepository:
         idempotency_key: str,
         reason: str,
         now_ms: int,
-    ) -> None:
+    ) -> OrderRecord:
+        rec = new_record(
+            event, client_order_id=client_order_id, symbol=symbol, side=side, type=type,
+            intent=intent, amount=amount, cost=cost, price=price,
+            idempotency_key=idempotency_key, reason=reason, now_ms=now_ms,
+        )
+        with self._db.transaction():
+            self._db.execute(
+                "INSERT INTO orders (client_order_id, symbol, side, type, intent, amount, cost,"
+                " price, status, idempotency_key, reason, created_ms, updated_ms)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    client_order_id, symbol, side.value, type.value, intent.value, _s(amount),
+                    _s(cost), _s(price), rec.status.value, idempotency_key, reason, now_ms,
+                    now_ms,
+                ),
+            )
+            self._event(rec, event, now_ms)
+        return rec
+
+    def _event(self, rec: OrderRecord, event: OrderEvent, now_ms: int, detail: str = "") -> None:
         self._db.execute(
-            "INSERT INTO orders (client_order_id, symbol, side, type, intent, amount, cost, price,"
-            " status, idempotency_key, reason, created_ms, updated_ms)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                client_order_id, symbol, side.value, type.value, intent.value, _s(amount),
-                _s(cost), _s(price), OrderStatus.PENDING_SUBMIT.value, idempotency_key, reason,
-                now_ms, now_ms,
-            ),
+            "INSERT INTO order_events (client_order_id, ts_ms, event, status, filled, detail)"
+            " VALUES (?,?,?,?,?,?)",
+            (rec.client_order_id, now_ms, event.value, rec.status.value, str(rec.filled),
+             detail),
         )
 
     def get(self, client_order_id: str) -> OrderRecord | None:
         row = self._db.one("SELECT * FROM orders WHERE client_order_id = ?", (client_order_id,))
         return _record(row) if row else None
 
-    def update(
+    def apply(
         self,
         client_order_id: str,
-        status: OrderStatus,
+        event: OrderEvent,
         now_ms: int,
         *,
         exchange_order_id: str | None = None,
@@ -154,7 +124,7 @@ class OrdersRepository:
         error: str | None = None,
         current: OrderRecord | None = None,
     ) -> OrderRecord:
-        """Move an order to `status` (through the transition table) and store what changed.
+        """Move an order through the transition table, store what changed and the event.
 
         `current` spares a read when the caller holds the record inside its transaction.
         """
@@ -162,20 +132,32 @@ class OrdersRepository:
             current = current or self.get(client_order_id)
             if current is None:
                 raise KeyError(client_order_id)
-            updated = advanced(
-                current, status, now_ms, exchange_order_id=exchange_order_id, filled=filled,
+            updated = advance(
+                current, event, now_ms, exchange_order_id=exchange_order_id, filled=filled,
                 avg_price=avg_price, fee=fee, fee_currency=fee_currency, error=error,
             )
-            self._db.execute(
-                "UPDATE orders SET status=?, exchange_order_id=?, filled=?, avg_price=?, fee=?,"
-                " fee_currency=?, error=?, updated_ms=? WHERE client_order_id=?",
-                (
-                    updated.status.value, updated.exchange_order_id or None, str(updated.filled),
-                    _s(updated.avg_price), str(updated.fee), updated.fee_currency, updated.error,
-                    now_ms, client_order_id,
-                ),
-            )
+            if updated is not current:
+                self._db.execute(
+                    "UPDATE orders SET status=?, exchange_order_id=?, filled=?, avg_price=?,"
+                    " fee=?, fee_currency=?, error=?, updated_ms=? WHERE client_order_id=?",
+                    (
+                        updated.status.value, updated.exchange_order_id or None,
+                        str(updated.filled), _s(updated.avg_price), str(updated.fee),
+                        updated.fee_currency, updated.error, now_ms, client_order_id,
+                    ),
+                )
+            self._event(updated, event, now_ms, error or "")
             return updated
+
+    def events(self, client_order_id: str) -> list[OrderEventRecord]:
+        rows = self._db.all(
+            "SELECT * FROM order_events WHERE client_order_id=? ORDER BY id", (client_order_id,)
+        )
+        return [
+            OrderEventRecord(r["client_order_id"], r["ts_ms"], OrderEvent(r["event"]),
+                             _STATUSES[r["status"]], Decimal(r["filled"]), r["detail"])
+            for r in rows
+        ]
 
     def not_final(self, symbol: str | None = None) -> list[OrderRecord]:
         """Orders not yet in a final state, oldest first (by the status index); orders

@@ -24,7 +24,7 @@ def _position(r: Row) -> Position:
     )
 
 
-class PositionsRepository:
+class SqlitePositions:
     """Reads return copies: a change counts once it is saved."""
 
     def __init__(self, db: Database) -> None:

@@ -11,7 +11,7 @@ TRADING_STATE_KEY = "trading_state"
 TRADING_REASON_KEY = "trading_state_reason"
 
 
-class StateRepository:
+class SqliteState:
     def __init__(self, db: Database) -> None:
         self._db = db
 

@@ -3,25 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import NamedTuple
 
 from crypto_ai_bot.adapters.storage.sqlite.database import Database, Row
 from crypto_ai_bot.domain.model import FillReport, Side
-
-
-class TradeRecord(NamedTuple):
-    exchange: str
-    trade_id: str
-    client_order_id: str
-    exchange_order_id: str
-    symbol: str
-    side: Side
-    price: Decimal
-    amount: Decimal
-    fee: Decimal
-    fee_currency: str
-    realized_pnl: Decimal
-    ts_ms: int
+from crypto_ai_bot.ports.storage import TradeRecord
 
 
 def _record(r: Row) -> TradeRecord:
@@ -41,7 +26,7 @@ def _record(r: Row) -> TradeRecord:
     )
 
 
-class TradesRepository:
+class SqliteTrades:
     def __init__(self, db: Database) -> None:
         self._db = db
 
