@@ -7,28 +7,33 @@ code base constructs a broker, a feed or a database on its own.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from crypto_ai_bot.adapters.candle_files import CandleFileError
 from crypto_ai_bot.adapters.feeds import FixedFeed, ReplayFeed, SyntheticFeed
-from crypto_ai_bot.adapters.metrics import Metrics
+from crypto_ai_bot.adapters.metrics import Metrics, Sources
 from crypto_ai_bot.adapters.paper.broker import PaperBroker
 from crypto_ai_bot.adapters.storage.sqlite.database import Database, open_database
 from crypto_ai_bot.adapters.storage.sqlite.instance_lock import InstanceLock
 from crypto_ai_bot.adapters.storage.sqlite.repositories import SqliteRepositories
-from crypto_ai_bot.application.bus import Event, EventBus
+from crypto_ai_bot.application.bus import MessageBus
 from crypto_ai_bot.application.dead_mans_switch import DeadMansSwitch, Heartbeats
 from crypto_ai_bot.application.execution import ExecutionConfig, OrderExecutor
 from crypto_ai_bot.application.exits import ExitsConfig, ProtectiveExits
-from crypto_ai_bot.application.pipeline import StopSync, SymbolPipeline
+from crypto_ai_bot.application.pipeline import PipelineStats, SymbolPipeline
 from crypto_ai_bot.application.reconcile.orders import OrdersReconciler
 from crypto_ai_bot.application.reconcile.service import Reconciler
 from crypto_ai_bot.application.risk import RiskConfig, RiskManager
 from crypto_ai_bot.application.strategies import build_strategy
+from crypto_ai_bot.application.trading_state import TradingStates
 from crypto_ai_bot.config import Settings
 from crypto_ai_bot.domain.board import PriceBoard
+from crypto_ai_bot.domain.commands import SetTradingState
 from crypto_ai_bot.domain.errors import ConfigError
+from crypto_ai_bot.domain.events import Event, PositionChanged, StopsChecked, audited_events
 from crypto_ai_bot.domain.model import split_symbol
 from crypto_ai_bot.drivers.live import Orchestrator, OrchestratorConfig
 from crypto_ai_bot.ports.broker import Broker
@@ -36,7 +41,7 @@ from crypto_ai_bot.ports.clock import Clock, SystemClock
 from crypto_ai_bot.ports.feed import PriceFeed
 from crypto_ai_bot.ports.storage import Repositories
 from crypto_ai_bot.utils.logging import get_logger
-from crypto_ai_bot.utils.time import timeframe_ms
+from crypto_ai_bot.utils.time import day_start_ms, timeframe_ms
 
 log = get_logger("compose")
 
@@ -47,8 +52,9 @@ class Container:
     clock: Clock
     db: Database
     repos: Repositories
-    bus: EventBus
+    bus: MessageBus
     metrics: Metrics
+    states: TradingStates
     board: PriceBoard
     feed: PriceFeed
     broker: Broker
@@ -73,7 +79,6 @@ class Container:
             self.broker_ready, self.broker_error = False, f"{type(exc).__name__}: {exc}"
             log.error("broker_not_ready", error=self.broker_error)
             return
-        self.metrics.set_trading_state(self.repos.state.trading_state().value)
         if self.settings.autostart_effective:
             await self.orchestrator.start()
 
@@ -118,9 +123,18 @@ def _broker(settings: Settings, clock: Clock, board: PriceBoard, db: Database) -
 
 def _audit_handler(repos: Repositories) -> Any:
     def record(event: Event) -> None:
-        repos.audit.record(event.ts_ms, event.topic, event.payload, event.symbol)
+        repos.audit.record(event.ts_ms, event.topic, event.payload(), event.symbol)
 
     return record
+
+
+def _decisions(symbol: str, stats: PipelineStats) -> Callable[[], Iterator[tuple[str, str, int]]]:
+    return lambda: ((symbol, a, n) for a, n in stats.decisions.items())
+
+
+def _daily_pnl(repos: Repositories, clock: Clock) -> Decimal:
+    now = clock.now_ms()
+    return repos.trades.realized_pnl_between(day_start_ms(now), now + 1)
 
 
 def build_container(
@@ -130,20 +144,24 @@ def build_container(
     broker: Broker | None = None,
     feed: PriceFeed | None = None,
     db: Database | None = None,
-    stop_sync: StopSync | None = None,
 ) -> Container:
     """Build every object the bot needs. Raises ConfigError on unusable settings."""
     clock = clock or SystemClock()
     db = db or open_database(settings.db_path)
     repos = SqliteRepositories(db)
-    bus = EventBus()
-    bus.subscribe_all(_audit_handler(repos), safety=True)
+    bus = MessageBus()
+    audit = _audit_handler(repos)
+    for kind in audited_events():  # what happened is on record before anyone acts on it
+        bus.subscribe(kind, audit, safety=True)
     metrics = Metrics()
+    for kind, count in metrics.handlers():
+        bus.subscribe(kind, count)
+    states = TradingStates(repos, bus, clock)
     board = PriceBoard()
     broker = broker or _broker(settings, clock, board, db)
     feed = feed or _feed(settings, clock, board, broker)
     executor = OrderExecutor(
-        broker, repos, bus, metrics, clock,
+        broker, repos, bus, clock,
         ExecutionConfig(
             fixed_amount_quote=settings.fixed_amount,
             idempotency_bucket_ms=settings.idempotency_bucket_ms,
@@ -152,7 +170,7 @@ def build_container(
     )
     extras: dict[str, Any] = {}
     settle_stops = None
-    if stop_sync is None and broker.supports_exchange_stops:
+    if broker.supports_exchange_stops:
         from crypto_ai_bot.application.exchange_stops import ExchangeStopKeeper
 
         keeper = ExchangeStopKeeper(
@@ -162,7 +180,9 @@ def build_container(
             min_move_pct=settings.exchange_stop_min_move_pct,
             min_interval_ms=settings.exchange_stop_min_interval_sec * 1000,
         )
-        stop_sync, settle_stops = keeper.sync, keeper.settle_fired
+        bus.subscribe_async(PositionChanged, keeper.follow, safety=True)
+        bus.subscribe_async(StopsChecked, keeper.follow, safety=True)
+        settle_stops = keeper.settle_fired
         extras["stop_keeper"] = keeper
     risk = RiskManager(
         RiskConfig(
@@ -194,14 +214,14 @@ def build_container(
             raise ConfigError(f"STRATEGY: {exc}") from None
         pipelines[symbol] = SymbolPipeline(
             symbol, strategy=strategy, feed=feed, broker=broker, risk=risk, exits=exits,
-            executor=executor, repos=repos, bus=bus, metrics=metrics, clock=clock,
-            stop_sync=stop_sync,
+            executor=executor, repos=repos, bus=bus, clock=clock,
         )
+        metrics.add_decision_source(_decisions(symbol, pipelines[symbol].stats))
     grace_ms = max(3 * settings.http_timeout_ms, 30_000)
     reconciler = Reconciler(
         broker, repos,
         OrdersReconciler(broker, repos, executor, bus, clock, not_found_grace_ms=grace_ms),
-        bus, metrics, clock,
+        bus, states, clock,
         before_positions=settle_stops, sending=executor.sending,
     )
     heartbeats = Heartbeats()
@@ -211,7 +231,7 @@ def build_container(
         on_trip=lambda stale: holder["o"].on_dms_trip(stale, settings.dms_action),
     )
     orchestrator = Orchestrator(
-        pipelines, broker=broker, reconciler=reconciler, repos=repos, bus=bus, metrics=metrics,
+        pipelines, broker=broker, reconciler=reconciler, repos=repos, bus=bus, states=states,
         clock=clock,
         config=OrchestratorConfig(
             evaluate_s=settings.eval_interval_sec,
@@ -219,14 +239,23 @@ def build_container(
             reconcile_s=settings.reconcile_interval_sec,
             watchdog_s=settings.watchdog_interval_sec,
             countdown_s=settings.exchange_countdown_sec if settings.mode == "live" else 0,
-            daily_loss_limit_quote=settings.risk_daily_loss_limit_quote,
         ),
         heartbeats=heartbeats, dms=dms, exits_enabled=settings.exits_enabled,
     )
     holder["o"] = orchestrator
+    bus.register(SetTradingState, orchestrator.set_trading_state)
+    metrics.watch(Sources(
+        running=lambda: orchestrator.running,
+        beats=heartbeats.snapshot,
+        dms_tripped=lambda: dms.tripped,
+        trading_state=lambda: states.current.value,
+        daily_pnl=lambda: _daily_pnl(repos, clock),
+        positions=lambda: {p.symbol: p.base_amount for p in repos.positions.all()},
+        daily_loss_limit_quote=settings.risk_daily_loss_limit_quote,
+    ))
     lock = InstanceLock(db, settings.db_path) if settings.instance_lock_enabled else None
     return Container(
-        settings=settings, clock=clock, db=db, repos=repos, bus=bus, metrics=metrics,
+        settings=settings, clock=clock, db=db, repos=repos, bus=bus, metrics=metrics, states=states,
         board=board, feed=feed, broker=broker, executor=executor, pipelines=pipelines,
         reconciler=reconciler, orchestrator=orchestrator, heartbeats=heartbeats, lock=lock,
         extras=extras,

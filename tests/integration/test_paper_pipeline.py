@@ -99,6 +99,7 @@ async def test_dead_mans_switch_halts_a_stalled_bot(make_settings: Callable[...,
     assert c.repos.state.trading_state() is TradingState.HALTED
     assert "evaluate:BTC/USDT" in c.repos.state.trading_state_reason()
     assert c.repos.audit.count("dms.tripped") == 1
-    assert c.metrics.dms_tripped._value.get() == 1
+    assert c.metrics.registry.get_sample_value("cab_dms_tripped") == 1
+    assert c.metrics.registry.get_sample_value("cab_dms_trips_total") == 1
     await c.orchestrator.stop()
     await c.close()

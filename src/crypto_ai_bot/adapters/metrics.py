@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from crypto_ai_bot.domain.events import (
+    DeadMansSwitchTripped,
+    Event,
+    ExitTriggered,
+    FillRecorded,
+    OrderClosed,
+    OrderOutcomeUnknown,
+    OrderRejected,
+    PositionChecked,
+    RiskDenied,
+)
 
 DecisionSource = Callable[[], Iterable[tuple[str, str, int]]]
 M = TypeVar("M", Counter, Gauge)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_STATES = ("ACTIVE", "REDUCING", "HALTED")
 
 
 class _DecisionsCollector(Collector):
@@ -29,40 +44,80 @@ class _DecisionsCollector(Collector):
         yield family
 
 
+class _Readings(Collector):
+    """Gauges read from the bot's own state when Prometheus scrapes: nothing in a trading
+    loop sets them, and they are never stale."""
+
+    def __init__(self, sources: Sources) -> None:
+        self._s = sources
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        s = self._s
+        running = GaugeMetricFamily("cab_orchestrator_running",
+                                    "1 while the trading loops run")
+        running.add_metric([], 1 if s.running() else 0)
+        yield running
+        beats = GaugeMetricFamily("cab_loop_last_beat_timestamp_seconds",
+                                  "Last heartbeat of each loop (epoch s)", labels=["loop"])
+        for loop, ts in sorted(s.beats().items()):
+            beats.add_metric([loop], ts / 1000)
+        yield beats
+        tripped = GaugeMetricFamily("cab_dms_tripped", "1 after the dead man's switch tripped")
+        tripped.add_metric([], 1 if s.dms_tripped() else 0)
+        yield tripped
+        state = GaugeMetricFamily("cab_trading_state", "1 for the current trading state",
+                                  labels=["state"])
+        now = s.trading_state()
+        for name in _STATES:
+            state.add_metric([name], 1 if name == now else 0)
+        yield state
+        pnl = s.daily_pnl()
+        daily = GaugeMetricFamily("cab_daily_realized_pnl_quote",
+                                  "Realised PnL of the current UTC day (quote)")
+        daily.add_metric([], float(pnl))
+        yield daily
+        limit = s.daily_loss_limit_quote
+        reached = GaugeMetricFamily("cab_daily_loss_limit_reached",
+                                    "1 while the daily loss limit blocks entries")
+        reached.add_metric([], 1 if limit and -pnl >= limit else 0)
+        yield reached
+        positions = GaugeMetricFamily("cab_position_base", "Open position (base amount)",
+                                      labels=["symbol"])
+        for symbol, base in sorted(s.positions().items()):
+            positions.add_metric([symbol], float(base))
+        yield positions
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """Where the read-at-scrape gauges come from (the bootstrap wires them)."""
+
+    running: Callable[[], bool]
+    beats: Callable[[], dict[str, int]]
+    dms_tripped: Callable[[], bool]
+    trading_state: Callable[[], str]
+    daily_pnl: Callable[[], Decimal]
+    positions: Callable[[], dict[str, Decimal]]
+    daily_loss_limit_quote: Decimal = Decimal(0)  # 0 = no limit
+
+
 class Metrics:
-    """Every metric the bot exports. ops/prometheus/alerts.yml uses these names."""
+    """Every metric the bot exports (ops/prometheus/alerts.yml uses these names).
+
+    Counters follow the message bus (`handlers`); gauges are read from the bot's state when
+    scraped (`watch`). Nothing in the application layer knows Prometheus.
+    """
 
     def __init__(self) -> None:
         r = self.registry = CollectorRegistry(auto_describe=True)
         self.up = Gauge("cab_up", "1 while the bot process serves", registry=r)
-        self.orchestrator_running = Gauge(
-            "cab_orchestrator_running", "1 while the trading loops run", registry=r
-        )
-        self.loop_last_beat = Gauge(
-            "cab_loop_last_beat_timestamp_seconds", "Last heartbeat of each loop (epoch s)",
-            ["loop"], registry=r,
-        )
-        self.dms_tripped = Gauge(
-            "cab_dms_tripped", "1 after the dead man's switch tripped", registry=r
-        )
         self.dms_trips = Counter("cab_dms_trips", "Dead man's switch trips", registry=r)
-        self.trading_state = Gauge(
-            "cab_trading_state", "1 for the current trading state", ["state"], registry=r
-        )
         self.reconcile_mismatch = Gauge(
             "cab_reconcile_mismatch", "1 while a symbol's position differs from the exchange",
             ["symbol"], registry=r,
         )
         self.reconcile_mismatches = Counter(
             "cab_reconcile_mismatches", "Reconcile mismatches found", ["symbol", "kind"],
-            registry=r,
-        )
-        self.daily_pnl = Gauge(
-            "cab_daily_realized_pnl_quote", "Realised PnL of the current UTC day (quote)",
-            registry=r,
-        )
-        self.daily_loss_limit_reached = Gauge(
-            "cab_daily_loss_limit_reached", "1 while the daily loss limit blocks entries",
             registry=r,
         )
         self._decision_sources: list[DecisionSource] = []
@@ -80,9 +135,6 @@ class Metrics:
         self.exits = Counter(
             "cab_exit_triggers", "Protective exits triggered", ["symbol", "reason"], registry=r
         )
-        self.position_base = Gauge(
-            "cab_position_base", "Open position (base amount)", ["symbol"], registry=r
-        )
         self.up.set(1)
         self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
 
@@ -95,6 +147,34 @@ class Metrics:
             child = self._children[key] = metric.labels(*values)
         return child
 
+    def handlers(self) -> list[tuple[type[Event], Callable[[Any], None]]]:
+        """What to count, by event: the bootstrap subscribes each on the message bus."""
+        lab = self.labelled
+        return [
+            (OrderClosed, lambda e: lab(self.orders, e.symbol, e.side, e.status).inc()),
+            (OrderRejected, lambda e: lab(self.order_errors, e.symbol, e.error_type).inc()),
+            (OrderOutcomeUnknown,
+             lambda e: lab(self.order_errors, e.symbol, e.error_kind).inc()),
+            (FillRecorded, lambda e: lab(self.fills, e.symbol, e.side).inc()),
+            (RiskDenied, self._risk_denied),
+            (ExitTriggered, lambda e: lab(self.exits, e.symbol, e.reason).inc()),
+            (PositionChecked, self._position_checked),
+            (DeadMansSwitchTripped, lambda e: self.dms_trips.inc()),
+        ]
+
+    def _risk_denied(self, e: RiskDenied) -> None:
+        for rule in e.rules:
+            self.labelled(self.risk_denials, e.symbol, rule).inc()
+
+    def _position_checked(self, e: PositionChecked) -> None:
+        self.labelled(self.reconcile_mismatch, e.symbol).set(0 if e.ok else 1)
+        if not e.ok:
+            self.labelled(self.reconcile_mismatches, e.symbol, "position").inc()
+
+    def watch(self, sources: Sources) -> None:
+        """Read the state gauges from these sources at every scrape."""
+        self.registry.register(_Readings(sources))
+
     def add_decision_source(self, source: DecisionSource) -> None:
         """A callable giving (symbol, action, count) rows, read at scrape time.
 
@@ -102,10 +182,6 @@ class Metrics:
         backtest's hot loop free of metric locks, and scrapes still see a counter.
         """
         self._decision_sources.append(source)
-
-    def set_trading_state(self, state: str) -> None:
-        for s in ("ACTIVE", "REDUCING", "HALTED"):
-            self.trading_state.labels(state=s).set(1 if s == state else 0)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -20,6 +20,7 @@ from crypto_ai_bot.adapters.metrics import CONTENT_TYPE
 from crypto_ai_bot.application.health import check_db, overall_status, readiness
 from crypto_ai_bot.bootstrap import Container, build_container
 from crypto_ai_bot.config import Settings, load_settings
+from crypto_ai_bot.domain.commands import SetTradingState
 from crypto_ai_bot.domain.errors import BotError, ConfigError
 from crypto_ai_bot.domain.model import TradingState
 from crypto_ai_bot.utils.logging import configure_logging, get_logger
@@ -133,7 +134,6 @@ def create_app(
 
     @app.get("/metrics")
     async def metrics(request: Request, c: ContainerDep) -> Response:
-        c.metrics.set_trading_state(c.repos.state.trading_state().value)
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse(c.metrics.as_json())
         return Response(c.metrics.render(), media_type=CONTENT_TYPE)
@@ -157,7 +157,7 @@ def create_app(
 
     @app.post("/orchestrator/trading-state", dependencies=[Depends(require_token)])
     async def trading_state(body: TradingStateBody, c: ContainerDep) -> dict[str, Any]:
-        c.orchestrator.set_trading_state(TradingState(body.state), body.reason)
+        c.bus.handle(SetTradingState(TradingState(body.state), body.reason))
         return {"trading_state": body.state, "reason": c.repos.state.trading_state_reason()}
 
     return app

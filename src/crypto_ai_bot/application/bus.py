@@ -1,54 +1,109 @@
-"""An in-process event bus with named topics.
+"""The message bus: typed events to their handlers, commands to their one handler.
 
-An event may have many handlers. A handler marked `safety=True` (audit, halting) is never
-swallowed: its error propagates to the publisher. Other handlers' errors are logged and the
-remaining handlers still run.
+An event may have many handlers, registered in the bootstrap for its class (or a base class).
+A handler marked `safety=True` (the audit, the exchange-stop sync) is never swallowed: its error
+propagates to the publisher. Other handlers' errors are logged and the remaining handlers still
+run. Async handlers run only through `dispatch`, which the loops await; `publish` serves the
+sync callers (the watchdog thread, the operator's switch) and refuses an event that has any.
+
+A command has exactly one handler, and its error propagates (cosmicpython's messagebus, without
+its catch-all).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
+from crypto_ai_bot.domain.commands import Command
+from crypto_ai_bot.domain.events import Event
 from crypto_ai_bot.utils.logging import get_logger
 
-Handler = Callable[["Event"], None]
+E = TypeVar("E", bound=Event)
+C = TypeVar("C", bound=Command)
+Handler = Callable[[Any], None]
+AsyncHandler = Callable[[Any], Awaitable[None]]
 
-log = get_logger("events")
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    topic: str
-    ts_ms: int
-    symbol: str = ""
-    payload: dict[str, Any] = field(default_factory=dict)
+log = get_logger("bus")
 
 
-class EventBus:
+class MessageBus:
     def __init__(self) -> None:
-        self._handlers: dict[str, list[tuple[Handler, bool]]] = defaultdict(list)
-        self._any: list[tuple[Handler, bool]] = []
+        self._sync: dict[type[Event], list[tuple[Handler, bool]]] = {}
+        self._async: dict[type[Event], list[tuple[AsyncHandler, bool]]] = {}
+        self._commands: dict[type[Command], Callable[[Any], Any]] = {}
+        self._resolved: dict[type[Event], tuple[list[tuple[Handler, bool]],
+                                                 list[tuple[AsyncHandler, bool]]]] = {}
 
-    def subscribe(self, topic: str, handler: Handler, *, safety: bool = False) -> None:
-        self._handlers[topic].append((handler, safety))
+    # events ---------------------------------------------------------------------------
 
-    def subscribe_all(self, handler: Handler, *, safety: bool = False) -> None:
-        self._any.append((handler, safety))
+    def subscribe(self, event: type[E], handler: Callable[[E], None], *,
+                  safety: bool = False) -> None:
+        self._sync.setdefault(event, []).append((handler, safety))
+        self._resolved.clear()
+
+    def subscribe_async(self, event: type[E], handler: Callable[[E], Awaitable[None]], *,
+                        safety: bool = False) -> None:
+        self._async.setdefault(event, []).append((handler, safety))
+        self._resolved.clear()
+
+    def _handlers(
+        self, kind: type[Event]
+    ) -> tuple[list[tuple[Handler, bool]], list[tuple[AsyncHandler, bool]]]:
+        found = self._resolved.get(kind)
+        if found is None:
+            found = self._resolved[kind] = (
+                [h for base in kind.__mro__ for h in self._sync.get(base, ())],
+                [h for base in kind.__mro__ for h in self._async.get(base, ())],
+            )
+        return found
+
+    def wants(self, kind: type[Event]) -> bool:
+        """Whether anything handles this kind of event: a backtest's bus handles none, so
+        its hot path builds no event at all."""
+        sync, async_ = self._handlers(kind)
+        return bool(sync or async_)
 
     def publish(self, event: Event) -> None:
-        for handler, safety in (*self._handlers.get(event.topic, ()), *self._any):
+        sync, async_ = self._handlers(type(event))
+        if async_:
+            raise TypeError(f"{type(event).__name__} has async handlers: dispatch it")
+        _run(sync, event)
+
+    async def dispatch(self, event: Event) -> None:
+        sync, async_ = self._handlers(type(event))
+        _run(sync, event)
+        for handler, safety in async_:
             if safety:
-                handler(event)
+                await handler(event)
                 continue
             try:
-                handler(event)
+                await handler(event)
             except Exception:
                 log.exception("event_handler_failed", topic=event.topic)
 
-    def emit(self, topic: str, ts_ms: int, symbol: str = "", **payload: Any) -> None:
-        if not self._any and not self._handlers.get(topic):
-            return  # nobody listens (a backtest's bus): no event to build
-        self.publish(Event(topic=topic, ts_ms=ts_ms, symbol=symbol, payload=payload))
+    # commands -------------------------------------------------------------------------
+
+    def register(self, command: type[C], handler: Callable[[C], Any]) -> None:
+        if command in self._commands:
+            raise ValueError(f"{command.__name__} already has a handler")
+        self._commands[command] = handler
+
+    def handle(self, command: Command) -> Any:
+        """Run the command's one handler and return its answer; its error propagates."""
+        try:
+            handler = self._commands[type(command)]
+        except KeyError:
+            raise LookupError(f"no handler for {type(command).__name__}") from None
+        return handler(command)
+
+
+def _run(handlers: list[tuple[Handler, bool]], event: Event) -> None:
+    for handler, safety in handlers:
+        if safety:
+            handler(event)
+            continue
+        try:
+            handler(event)
+        except Exception:
+            log.exception("event_handler_failed", topic=event.topic)

@@ -1,9 +1,10 @@
 """ExchangeStopKeeper: one resting exchange-side stop per position, so it stays protected while
 the bot is down (DESIGN §6).
 
-`sync` (the pipeline's stop hook) places a price-triggered sell at the stop level and moves it up
-as the trailing stop rises, throttled; `settle_fired` (a reconcile hook) records a stop that
-fired as an EXIT order with its fills, cancels the stop of a closed position and orphans.
+`follow` (a bus handler: a position changed, the stops were checked) places a price-triggered
+sell at the stop level and moves it up as the trailing stop rises, throttled; `settle_fired` (a
+reconcile hook) records a stop that fired as an EXIT order with its fills, cancels the stop of
+a closed position and orphans.
 """
 
 from __future__ import annotations
@@ -12,12 +13,20 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-from crypto_ai_bot.application.bus import EventBus
+from crypto_ai_bot.application.bus import MessageBus
 from crypto_ai_bot.application.execution import OrderExecutor
-from crypto_ai_bot.application.exits import StopLevel
-from crypto_ai_bot.domain import topics
 from crypto_ai_bot.domain.errors import BrokerError, OrderNotFound, OrderRejected
-from crypto_ai_bot.domain.model import ZERO, Intent, OrderType, Position, Side, StopOrderReport
+from crypto_ai_bot.domain.events import ExchangeStopFired, PositionChanged, StopMoved, StopsChecked
+from crypto_ai_bot.domain.model import (
+    ZERO,
+    ExitReason,
+    Intent,
+    OrderType,
+    Position,
+    Side,
+    StopLevel,
+    StopOrderReport,
+)
 from crypto_ai_bot.domain.orders import OrderEvent
 from crypto_ai_bot.ports.broker import Broker
 from crypto_ai_bot.ports.clock import Clock
@@ -29,7 +38,7 @@ log = get_logger("exchange_stops")
 
 class ExchangeStopKeeper:
     def __init__(
-        self, broker: Broker, repos: Repositories, bus: EventBus, clock: Clock, *,
+        self, broker: Broker, repos: Repositories, bus: MessageBus, clock: Clock, *,
         executor: OrderExecutor | None = None, min_move_pct: Decimal = Decimal("0.2"),
         min_interval_ms: int = 10_000, limit_factor: Decimal = Decimal("0.99"),
         backstop_offset_pct: Decimal = Decimal("0.5"),
@@ -52,7 +61,11 @@ class ExchangeStopKeeper:
     def _lock(self, symbol: str) -> asyncio.Lock:
         return self._locks.setdefault(symbol, asyncio.Lock())
 
-    # the pipeline's hook ----------------------------------------------------------------
+    # the bus's handler ------------------------------------------------------------------
+
+    async def follow(self, event: PositionChanged | StopsChecked) -> None:
+        """An entry or exit was sent, or the exits loop checked the stops: keep step."""
+        await self.sync(event.symbol, event.position, event.level)
 
     async def sync(self, symbol: str, position: Position, level: StopLevel | None) -> None:
         """Keep the resting stop in step with `level` (None or a closed position: cancel it)."""
@@ -100,9 +113,8 @@ class ExchangeStopKeeper:
             await self._cancel_id(symbol, old)
         log.info("exchange_stop_placed", symbol=symbol, stop_id=stop.id, trigger=str(trigger),
                  limit=str(limit), amount=str(amount), replaced=old or None)
-        self._bus.emit(topics.STOP_MOVED, now, symbol, stop_id=stop.id, trigger=str(trigger),
-                       limit=str(limit), amount=str(amount), reason=level.reason,
-                       replaced=old)
+        self._bus.publish(StopMoved(now, symbol, stop.id, str(trigger), str(limit), str(amount),
+                                    level.reason, old))
 
     async def _resting_amount(self, symbol: str, pos: Position) -> Decimal:
         if symbol not in self._amounts:
@@ -163,9 +175,9 @@ class ExchangeStopKeeper:
             log.warning("exchange_stop_fired", symbol=symbol, stop_id=stop.id,
                         order_id=stop.fired_order_id, filled=str(report.filled),
                         status=report.status.value)
-            self._bus.emit(topics.EXIT_TRIGGERED, now, symbol, reason="exchange_stop",
-                           stop=str(stop.trigger_price), stop_id=stop.id,
-                           exchange_order_id=stop.fired_order_id)
+            self._bus.publish(ExchangeStopFired(now, symbol, ExitReason.EXCHANGE_STOP,
+                                                str(stop.trigger_price), stop.id,
+                                                stop.fired_order_id))
         else:
             log.warning("exchange_stop_gone", symbol=symbol, stop_id=pos.stop_order_id,
                         status=stop.status if stop else "not found")

@@ -12,13 +12,21 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import NamedTuple
 
-from crypto_ai_bot.adapters.metrics import Metrics
-from crypto_ai_bot.application.bus import EventBus
-from crypto_ai_bot.domain import topics
+from crypto_ai_bot.application.bus import MessageBus
 from crypto_ai_bot.domain.accounting import apply_fill
-from crypto_ai_bot.domain.errors import BrokerError, OrderOutcomeUnknown, OrderRejected
+from crypto_ai_bot.domain.errors import BrokerError, OrderRejected
+from crypto_ai_bot.domain.errors import OrderOutcomeUnknown as Unanswered
+from crypto_ai_bot.domain.events import (
+    FillRecorded,
+    OrderClosed,
+    OrderFilled,
+    OrderOutcomeUnknown,
+    OrderPlaced,
+)
+from crypto_ai_bot.domain.events import OrderRejected as OrderRefused
 from crypto_ai_bot.domain.ids import client_order_id, idempotency_key
 from crypto_ai_bot.domain.model import (
     Intent,
@@ -45,10 +53,20 @@ class ExecutionConfig:
     exit_retry_ms: int = 5_000
 
 
+class Outcome(StrEnum):
+    """What became of a request to place an order."""
+
+    SENT = "sent"
+    DUPLICATE = "duplicate"  # its idempotency key was taken: this decision was acted on
+    REJECTED = "rejected"
+    UNKNOWN = "unknown"  # no definite answer: reconcile settles it, nothing is resent
+    SKIPPED = "skipped"  # nothing sent (no position, dust, one in flight, risk, ...)
+
+
 class PlaceResult(NamedTuple):
     """What happened to a request to place an order."""
 
-    outcome: str  # sent | duplicate | rejected | unknown | skipped
+    outcome: Outcome
     client_order_id: str = ""
     order: OrderRecord | None = None
     detail: str = ""
@@ -59,15 +77,13 @@ class OrderExecutor:
         self,
         broker: Broker,
         repos: Repositories,
-        bus: EventBus,
-        metrics: Metrics,
+        bus: MessageBus,
         clock: Clock,
         config: ExecutionConfig,
     ) -> None:
         self._broker = broker
         self._repos = repos
         self._bus = bus
-        self._metrics = metrics
         self._clock = clock
         self.config = config
         # Held from sending an order until its answer is applied; reconcile takes it to read
@@ -104,42 +120,50 @@ class OrderExecutor:
         if not (resting and rec.exchange_order_id
                 and self._clock.now_ms() - rec.updated_ms >= self.config.exit_retry_ms):
             return False
+        log.warning("exit_resting_cancelled", symbol=rec.symbol,
+                    client_order_id=rec.client_order_id, exchange_order_id=rec.exchange_order_id)
+        after = await self.cancel(rec)
+        return after is not None and after.status.is_final
+
+    async def cancel(self, rec: OrderRecord) -> OrderRecord | None:
+        """Cancel a resting order and record at once what the exchange then says of it (it may
+        have filled meanwhile); None when the exchange cannot say yet (reconcile will)."""
         with bind(symbol=rec.symbol, client_order_id=rec.client_order_id):
-            log.warning("exit_resting_cancelled", exchange_order_id=rec.exchange_order_id)
             try:
                 await self._broker.cancel_order(rec.symbol, rec.exchange_order_id)
             except BrokerError as exc:  # filled or gone meanwhile: the fetch below tells
-                log.info("exit_cancel_failed", error=str(exc))
+                log.info("order_cancel_failed", error=str(exc))
             report = await self._broker.fetch_order(
                 rec.symbol, exchange_order_id=rec.exchange_order_id,
                 client_order_id=rec.client_order_id,
             )
         if report is None:
-            return False
-        return self.apply_report(report, rec.client_order_id).status.is_final
+            return None
+        return self.apply_report(report, rec.client_order_id)
 
     async def exit(self, symbol: str, reason: str) -> PlaceResult:
         """Sell the whole position at market; keyed by position and attempt, one in flight."""
         market = self._broker.market(symbol)
         position = self._repos.positions.get(symbol)
         if not position.is_open(market.min_amount):
-            return PlaceResult("skipped", detail="no open position")
+            return PlaceResult(Outcome.SKIPPED, detail="no open position")
         pending = self.exit_in_flight(symbol)
         if pending is not None:
             if not await self._release_stale_exit(pending):
-                return PlaceResult("skipped", pending.client_order_id, pending, "exit in flight")
+                return PlaceResult(Outcome.SKIPPED, pending.client_order_id, pending,
+                                   "exit in flight")
             position = self._repos.positions.get(symbol)
             if not position.is_open(market.min_amount):
-                return PlaceResult("skipped", detail="the resting exit closed the position")
+                return PlaceResult(Outcome.SKIPPED, detail="the resting exit closed the position")
         if position.exit_attempt:  # a previous exit failed: do not hammer the exchange
             last_exit = self._repos.orders.last_created_ms(
                 symbol, Intent.EXIT, include_rejected=True
             )
             if last_exit and self._clock.now_ms() - last_exit < self.config.exit_retry_ms:
-                return PlaceResult("skipped", detail="waiting before the next exit attempt")
+                return PlaceResult(Outcome.SKIPPED, detail="waiting before the next exit attempt")
         amount = market.round_amount(position.base_amount)
         if amount < market.min_amount or amount <= 0:
-            return PlaceResult("skipped", detail=f"position {position.base_amount} is dust")
+            return PlaceResult(Outcome.SKIPPED, detail=f"position {position.base_amount} is dust")
         key = f"{symbol}:exit:{position.opened_ms}:{position.exit_attempt}"
         return await self._submit(
             key, symbol, Side.SELL, Intent.EXIT, reason, amount=amount, cost=None
@@ -165,7 +189,8 @@ class OrderExecutor:
                 held = repos.idempotency.client_order_id(key) or cid
                 log.info("order_duplicate_suppressed", symbol=symbol, key=key,
                          client_order_id=held)
-                return PlaceResult("duplicate", held, repos.orders.get(held), "key already used")
+                return PlaceResult(Outcome.DUPLICATE, held, repos.orders.get(held),
+                                   "key already used")
             repos.orders.insert(
                 OrderEvent.RECORDED, client_order_id=cid, symbol=symbol, side=side,
                 type=OrderType.MARKET,
@@ -184,10 +209,10 @@ class OrderExecutor:
                 except Exception as exc:  # outcome unknown: never resend with a new id
                     return self._unknown(cid, symbol, side, exc)
                 record = self.apply_report(report, cid)  # recorded first, then announced
-            self._bus.emit(topics.ORDER_PLACED, self._clock.now_ms(), symbol,
-                           client_order_id=cid, side=side, intent=intent,
-                           exchange_order_id=report.exchange_order_id)
-            return PlaceResult("sent", cid, record)
+            if self._bus.wants(OrderPlaced):
+                self._bus.publish(OrderPlaced(self._clock.now_ms(), symbol, cid, side, intent,
+                                              report.exchange_order_id))
+            return PlaceResult(Outcome.SENT, cid, record)
 
     def _rejected(
         self, cid: str, key: str, symbol: str, side: Side, intent: Intent, exc: OrderRejected
@@ -198,28 +223,26 @@ class OrderExecutor:
             self._repos.idempotency.release(key)
             if intent is Intent.EXIT:
                 self._bump_exit_attempt(symbol)
-        self._metrics.orders.labels(symbol=symbol, side=side.value, status="REJECTED").inc()
-        self._metrics.order_errors.labels(symbol=symbol, kind=type(exc).__name__).inc()
         log.warning("order_rejected", error=str(exc), error_type=type(exc).__name__)
-        self._bus.emit(topics.ORDER_REJECTED, now, symbol, client_order_id=cid,
-                       side=side.value, error=str(exc), error_type=type(exc).__name__)
-        return PlaceResult("rejected", cid, rec, str(exc))
+        self._bus.publish(OrderRefused(now, symbol, cid, side.value, str(exc),
+                                       type(exc).__name__))
+        self._bus.publish(OrderClosed(now, symbol, cid, side.value, OrderStatus.REJECTED))
+        return PlaceResult(Outcome.REJECTED, cid, rec, str(exc))
 
     def _unknown(self, cid: str, symbol: str, side: Side, exc: Exception) -> PlaceResult:
         now = self._clock.now_ms()
         rec = self._repos.orders.apply(cid, OrderEvent.OUTCOME_UNKNOWN, now, error=str(exc))
-        kind = "OrderOutcomeUnknown" if isinstance(exc, OrderOutcomeUnknown) else type(exc).__name__
-        self._metrics.order_errors.labels(symbol=symbol, kind=kind).inc()
+        kind = "OrderOutcomeUnknown" if isinstance(exc, Unanswered) else type(exc).__name__
         log.warning("order_outcome_unknown", error=str(exc), error_type=type(exc).__name__)
-        self._bus.emit(topics.ORDER_UNKNOWN, now, symbol, client_order_id=cid, side=side.value,
-                       error=str(exc))
-        return PlaceResult("unknown", cid, rec, str(exc))
+        self._bus.publish(OrderOutcomeUnknown(now, symbol, cid, side.value, str(exc), kind))
+        return PlaceResult(Outcome.UNKNOWN, cid, rec, str(exc))
 
     # applying exchange reports ---------------------------------------------------------
 
     def apply_report(self, report: OrderReport, cid: str | None = None) -> OrderRecord:
         """Record an exchange report on our order: status, new fills, the position."""
-        repos, metrics = self._repos, self._metrics
+        repos, bus = self._repos, self._bus
+        fills_wanted = bus.wants(FillRecorded)
         cid = cid or report.client_order_id
         market = self._broker.market(report.symbol)
         now = self._clock.now_ms()
@@ -237,7 +260,8 @@ class OrderExecutor:
                     continue
                 position = after
                 new_fills += 1
-                metrics.labelled(metrics.fills, report.symbol, fill.side).inc()
+                if fills_wanted:
+                    bus.publish(FillRecorded(now, report.symbol, fill.side))
             if new_fills:
                 repos.positions.save(position)
             # the table decides: a final order keeps its record (an older answer arriving
@@ -248,23 +272,18 @@ class OrderExecutor:
                 fee_currency=report.fee_currency, current=current,
             )
             if record is current and current.status.is_final:
-                metrics.labelled(metrics.position_base, report.symbol).set(
-                    float(position.base_amount))
                 return current
             status = record.status
             if (record.intent is Intent.EXIT and status.is_final
                     and not current.status.is_final
                     and position.is_open(market.min_amount)):
                 self._bump_exit_attempt(report.symbol)
-        metrics.labelled(metrics.position_base, report.symbol).set(float(position.base_amount))
-        if status.is_final and not current.status.is_final:
-            metrics.labelled(metrics.orders, report.symbol, report.side, status).inc()
-        if new_fills and status is OrderStatus.FILLED:
-            self._bus.emit(
-                topics.ORDER_FILLED, now, report.symbol, client_order_id=cid, side=report.side,
-                filled=report.filled, avg_price=report.avg_price, fee=report.fee,
-                fee_currency=report.fee_currency, position_base=position.base_amount,
-            )
+        if status.is_final and not current.status.is_final and bus.wants(OrderClosed):
+            bus.publish(OrderClosed(now, report.symbol, cid, report.side, status))
+        if new_fills and status is OrderStatus.FILLED and bus.wants(OrderFilled):
+            bus.publish(OrderFilled(now, report.symbol, cid, report.side, report.filled,
+                                    report.avg_price, report.fee, report.fee_currency,
+                                    position.base_amount))
         return record
 
     def _bump_exit_attempt(self, symbol: str) -> None:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple
 
-from crypto_ai_bot.domain.model import ZERO, Position
+from crypto_ai_bot.domain.model import ZERO, Position, StopLevel, StopReason
 
 _HUNDRED = Decimal(100)
 
@@ -20,11 +19,6 @@ class ExitsConfig:
     enabled: bool = True
     hard_stop_pct: Decimal = Decimal(2)  # 0 = off
     trailing_pct: Decimal = Decimal(0)  # 0 = off
-
-
-class StopLevel(NamedTuple):
-    price: Decimal
-    reason: str  # hard_stop | trailing_stop
 
 
 class ProtectiveExits:
@@ -46,9 +40,9 @@ class ProtectiveExits:
         best: StopLevel | None = None
         if self.config.hard_stop_pct > 0:
             entry = position.entry_price if position.entry_price > 0 else position.entry_avg
-            best = StopLevel(entry * self._hard, "hard_stop")
+            best = StopLevel(entry * self._hard, StopReason.HARD_STOP)
         if self.config.trailing_pct > 0 and position.peak > 0:
-            trail = StopLevel(position.peak * self._trail, "trailing_stop")
+            trail = StopLevel(position.peak * self._trail, StopReason.TRAILING_STOP)
             if best is None or trail.price > best.price:
                 best = trail
         return best

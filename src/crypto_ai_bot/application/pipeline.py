@@ -7,17 +7,31 @@ safety/).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from crypto_ai_bot.adapters.metrics import Metrics
-from crypto_ai_bot.application.bus import EventBus
-from crypto_ai_bot.application.execution import OrderExecutor, PlaceResult
-from crypto_ai_bot.application.exits import ProtectiveExits, StopLevel
+from crypto_ai_bot.application.bus import MessageBus
+from crypto_ai_bot.application.execution import OrderExecutor, Outcome, PlaceResult
+from crypto_ai_bot.application.exits import ProtectiveExits
 from crypto_ai_bot.application.risk import RiskManager
-from crypto_ai_bot.domain import topics
-from crypto_ai_bot.domain.model import Action, Bar, Decision, Intent, Position, Signal, Ticker
+from crypto_ai_bot.domain.events import (
+    DecisionMade,
+    ExitTriggered,
+    PositionChanged,
+    RiskDenied,
+    StopsChecked,
+)
+from crypto_ai_bot.domain.model import (
+    Action,
+    Bar,
+    Decision,
+    Intent,
+    Position,
+    Signal,
+    StopLevel,
+    Ticker,
+)
 from crypto_ai_bot.ports.broker import Broker
 from crypto_ai_bot.ports.clock import Clock
 from crypto_ai_bot.ports.feed import PriceFeed
@@ -27,8 +41,6 @@ from crypto_ai_bot.utils.logging import get_logger
 
 log = get_logger("pipeline")
 _HOLD = Action.HOLD  # a module constant: an Enum class attribute costs a lookup per candle
-
-StopSync = Callable[[str, Position, StopLevel | None], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -53,10 +65,8 @@ class SymbolPipeline:
         exits: ProtectiveExits,
         executor: OrderExecutor,
         repos: Repositories,
-        bus: EventBus,
-        metrics: Metrics,
+        bus: MessageBus,
         clock: Clock,
-        stop_sync: StopSync | None = None,
     ) -> None:
         self.symbol = symbol
         self.strategy = strategy
@@ -67,13 +77,8 @@ class SymbolPipeline:
         self._executor = executor
         self._repos = repos
         self._bus = bus
-        self._metrics = metrics
         self._clock = clock
-        self._stop_sync = stop_sync
         self.stats = PipelineStats()
-        metrics.add_decision_source(
-            lambda: ((symbol, a, n) for a, n in self.stats.decisions.items())
-        )
         self.entries_blocked_reason = ""  # set while reconcile cannot vouch for this symbol
 
     @property
@@ -148,9 +153,10 @@ class SymbolPipeline:
         if decision.action is not Action.HOLD:
             log.info("decision", symbol=self.symbol, action=decision.action,
                      reason=decision.reason, price=decision.price)
-            self._bus.emit(topics.DECISION_MADE, decision.ts_ms, self.symbol,
-                           action=decision.action, reason=decision.reason,
-                           price=decision.price, candle_ts_ms=decision.candle_ts_ms)
+            if self._bus.wants(DecisionMade):
+                self._bus.publish(DecisionMade(decision.ts_ms, self.symbol, decision.action,
+                                               decision.reason, decision.price,
+                                               decision.candle_ts_ms))
         result: PlaceResult | None = None
         market = self._broker.market(self.symbol)
         position = self._repos.positions.get(self.symbol)
@@ -159,8 +165,8 @@ class SymbolPipeline:
             result = await self._enter(decision, ticker)
         elif decision.action is Action.SELL and in_position:
             result = await self._executor.exit(self.symbol, f"signal: {decision.reason}")
-            if result.outcome == "sent":
-                await self._sync_stop()  # closed: the exchange-side stop goes too
+            if result.outcome is Outcome.SENT:
+                await self._position_changed()  # closed: the exchange-side stop goes too
         if result is not None:
             self.stats.last_result = f"{decision.action}: {result.outcome}"
         return result
@@ -171,7 +177,8 @@ class SymbolPipeline:
             return None
         pending = self._executor.in_flight(self.symbol, Intent.ENTRY)
         if pending is not None:  # its outcome may still be a position: never a second one
-            return PlaceResult("skipped", pending.client_order_id, pending, "entry in flight")
+            return PlaceResult(Outcome.SKIPPED, pending.client_order_id, pending,
+                               "entry in flight")
         cost = self._executor.config.fixed_amount_quote
         price = ticker.ask if ticker.ask > 0 else ticker.last
         quote_free = await self._quote_free()
@@ -179,15 +186,15 @@ class SymbolPipeline:
             self.symbol, ticker, cost / price, self._clock.now_ms(), quote_free, cost
         )
         if not verdict.ok:
-            for rule in verdict.rules:
-                self._metrics.risk_denials.labels(symbol=self.symbol, rule=rule).inc()
             log.info("risk_denied", symbol=self.symbol, reasons=verdict.reasons)
-            self._bus.emit(topics.RISK_DENIED, self._clock.now_ms(), self.symbol,
-                           **verdict.as_dict())
-            return PlaceResult("skipped", detail="; ".join(verdict.reasons))
+            if self._bus.wants(RiskDenied):
+                self._bus.publish(RiskDenied(self._clock.now_ms(), self.symbol, verdict.ok,
+                                             list(verdict.reasons), dict(verdict.limits),
+                                             tuple(verdict.rules)))
+            return PlaceResult(Outcome.SKIPPED, detail="; ".join(verdict.reasons))
         result = await self._executor.enter(self.symbol, decision.reason)
-        if result.outcome == "sent":
-            await self._sync_stop()
+        if result.outcome is Outcome.SENT:
+            await self._position_changed()
         return result
 
     async def _quote_free(self) -> Decimal | None:
@@ -206,10 +213,13 @@ class SymbolPipeline:
         ticker = await self._feed.ticker(self.symbol)
         price = ticker.bid if ticker.bid > 0 else ticker.last
         result = await self.check_stops(position, trigger_price=price, peak_price=ticker.last)
-        if result is None:
-            # every cycle, not only when the peak moves: the keeper's throttle may have put off
-            # a move, and an entry that reconcile settled later still needs its first stop
-            await self._sync_stop()
+        # every cycle, not only when the peak moves: the keeper's throttle may have put off a
+        # move, and an entry that reconcile settled later still needs its first stop
+        if result is None and self._bus.wants(StopsChecked):
+            position = self._repos.positions.get(self.symbol)
+            await self._bus.dispatch(StopsChecked(
+                self._clock.now_ms(), self.symbol, position,
+                self._exits.stop_level(position)))
         return result
 
     async def check_stops(
@@ -221,14 +231,14 @@ class SymbolPipeline:
         level = self._exits.triggered(position, trigger_price)
         if level is not None:
             if self._executor.exit_in_flight(self.symbol) is None:
-                self._metrics.exits.labels(symbol=self.symbol, reason=level.reason).inc()
                 log.info("exit_triggered", symbol=self.symbol, reason=level.reason,
                          stop=level.price, price=trigger_price)
-                self._bus.emit(topics.EXIT_TRIGGERED, self._clock.now_ms(), self.symbol,
-                               reason=level.reason, stop=level.price, price=trigger_price)
+                if self._bus.wants(ExitTriggered):
+                    self._bus.publish(ExitTriggered(self._clock.now_ms(), self.symbol,
+                                                    level.reason, level.price, trigger_price))
             result = await self._executor.exit(self.symbol, level.reason)
-            if result.outcome == "sent":
-                await self._sync_stop()
+            if result.outcome is Outcome.SENT:
+                await self._position_changed()
             return result
         self.raise_peak(position, peak_price)
         return None
@@ -242,8 +252,10 @@ class SymbolPipeline:
     def stop_level(self) -> StopLevel | None:
         return self._exits.stop_level(self._repos.positions.get(self.symbol))
 
-    async def _sync_stop(self, position: Position | None = None) -> None:
-        if self._stop_sync is None:
-            return
-        position = position or self._repos.positions.get(self.symbol)
-        await self._stop_sync(self.symbol, position, self._exits.stop_level(position))
+    async def _position_changed(self) -> None:
+        """Announce an entry or exit sent: the position's protection follows (its handlers,
+        such as the exchange-side stop, are awaited)."""
+        if self._bus.wants(PositionChanged):
+            position = self._repos.positions.get(self.symbol)
+            await self._bus.dispatch(PositionChanged(
+                self._clock.now_ms(), self.symbol, position, self._exits.stop_level(position)))

@@ -57,6 +57,28 @@ class TradingState(StrEnum):
     HALTED = "HALTED"  # nothing new
 
 
+class StopReason(StrEnum):
+    """Which stop a level belongs to; also the exit reason of the sell it brings."""
+
+    HARD_STOP = "hard_stop"
+    TRAILING_STOP = "trailing_stop"
+
+
+class ExitReason(StrEnum):
+    """Why a position was closed (a backtest trade's exit_reason)."""
+
+    SIGNAL = "signal"
+    HARD_STOP = "hard_stop"
+    TRAILING_STOP = "trailing_stop"
+    EXCHANGE_STOP = "exchange_stop"
+    END_OF_DATA = "end_of_data"  # a backtest sells what is still held at the last close
+
+
+class StopLevel(NamedTuple):
+    price: Decimal
+    reason: StopReason
+
+
 class Action(StrEnum):
     BUY = "buy"
     SELL = "sell"

@@ -12,35 +12,33 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from crypto_ai_bot.adapters.metrics import Metrics
-from crypto_ai_bot.application.bus import EventBus
+from crypto_ai_bot.application.bus import MessageBus
 from crypto_ai_bot.application.dead_mans_switch import DeadMansSwitch, Heartbeats, Watchdog
 from crypto_ai_bot.application.pipeline import SymbolPipeline
 from crypto_ai_bot.application.reconcile.service import Reconciler, ReconcileReport
-from crypto_ai_bot.domain import topics
-from crypto_ai_bot.domain.model import OrderStatus, TradingState
+from crypto_ai_bot.application.trading_state import TradingStates
+from crypto_ai_bot.domain.commands import SetTradingState
+from crypto_ai_bot.domain.events import DeadMansSwitchTripped
+from crypto_ai_bot.domain.model import Intent, OrderStatus, TradingState
 from crypto_ai_bot.ports.broker import Broker
 from crypto_ai_bot.ports.clock import Clock
 from crypto_ai_bot.ports.storage import Repositories
 from crypto_ai_bot.utils.logging import bind, get_logger
-from crypto_ai_bot.utils.time import day_start_ms
 
 log = get_logger("orchestrator")
 
 
 @dataclass(frozen=True, slots=True)
 class OrchestratorConfig:
-    """Loop intervals (seconds) and what the orchestrator watches for the alert metrics."""
+    """Loop intervals (seconds) and the exchange's cancel-all timer."""
 
     evaluate_s: float
     exits_s: float
     reconcile_s: float
     watchdog_s: float
     countdown_s: int = 0  # exchange cancel-all timer kept armed in live mode; 0 = off
-    daily_loss_limit_quote: Decimal = Decimal(0)  # for the alert metric; 0 = no limit
     stop_timeout_s: float = 30.0
 
 
@@ -52,8 +50,8 @@ class Orchestrator:
         broker: Broker,
         reconciler: Reconciler,
         repos: Repositories,
-        bus: EventBus,
-        metrics: Metrics,
+        bus: MessageBus,
+        states: TradingStates,
         clock: Clock,
         config: OrchestratorConfig,
         heartbeats: Heartbeats,
@@ -65,7 +63,7 @@ class Orchestrator:
         self._reconciler = reconciler
         self._repos = repos
         self._bus = bus
-        self._metrics = metrics
+        self.states = states
         self._clock = clock
         self.config = config
         self.heartbeats = heartbeats
@@ -116,7 +114,6 @@ class Orchestrator:
             ]
             self.dms.arm()
             self.watchdog.start()
-            self._metrics.orchestrator_running.set(1)
             log.info("orchestrator_started", symbols=self.symbols)
             return True
 
@@ -139,7 +136,6 @@ class Orchestrator:
                 for symbol in self.symbols:
                     with contextlib.suppress(Exception):
                         await self._broker.arm_countdown(symbol, 0)
-            self._metrics.orchestrator_running.set(0)
             log.info("orchestrator_stopped")
             return True
 
@@ -155,9 +151,7 @@ class Orchestrator:
                 except Exception as exc:
                     log.exception("loop_step_failed", error=str(exc))
                 else:
-                    now = self._clock.now_ms()
-                    self.heartbeats.beat(name, now)
-                    self._metrics.loop_last_beat.labels(loop=name).set(now / 1000)
+                    self.heartbeats.beat(name, self._clock.now_ms())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=every)
 
@@ -178,52 +172,37 @@ class Orchestrator:
     # dead man's switch ----------------------------------------------------------------
 
     def _watchdog_tick(self) -> None:
-        now = self._clock.now_ms()
-        for loop, ts in self.heartbeats.snapshot().items():
-            self._metrics.loop_last_beat.labels(loop=loop).set(ts / 1000)
         self.dms.check()
-        self._metrics.dms_tripped.set(1 if self.dms.tripped else 0)
-        self._metrics.set_trading_state(self._repos.state.trading_state().value)
-        pnl = self._daily_pnl(now)
-        limit = self.config.daily_loss_limit_quote
-        self._metrics.daily_pnl.set(float(pnl))
-        self._metrics.daily_loss_limit_reached.set(1 if limit and -pnl >= limit else 0)
-
-    def _daily_pnl(self, now: int) -> Decimal:
-        return self._repos.trades.realized_pnl_between(day_start_ms(now), now + 1)
 
     def on_dms_trip(self, stale: list[str], action: str) -> None:
         """Called on the watchdog thread: halt in the DB now, cancel/close on the loop."""
         now = self._clock.now_ms()
-        why = f"dead man's switch: silent loops {', '.join(stale)}"
-        self._repos.state.set_trading_state(TradingState.HALTED, why, now)
-        self._metrics.dms_trips.inc()
-        self._metrics.dms_tripped.set(1)
-        self._metrics.set_trading_state(TradingState.HALTED.value)
-        self._bus.emit(topics.DMS_TRIPPED, now, loops=stale, action=action)
+        self.states.set(TradingState.HALTED, f"dead man's switch: silent loops {', '.join(stale)}")
+        self._bus.publish(DeadMansSwitchTripped(now, "", stale, action))
         if self.loop is not None and self.loop.is_running():
             asyncio.run_coroutine_threadsafe(self._dms_cleanup(action), self.loop)
 
     async def _dms_cleanup(self, action: str) -> None:
+        """Cancel the resting entry orders, through the executor so that what became of each
+        is recorded at once; exits (a fired stop's sell) keep working. `close` also sells."""
         for symbol, p in self.pipelines.items():
             for rec in self._repos.orders.not_final(symbol):
-                if rec.status is OrderStatus.OPEN and rec.exchange_order_id:
-                    with contextlib.suppress(Exception):
-                        await self._broker.cancel_order(symbol, rec.exchange_order_id)
+                resting = rec.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
+                if rec.intent is Intent.ENTRY and resting and rec.exchange_order_id:
+                    try:
+                        await p.executor.cancel(rec)
+                    except Exception as exc:  # reconcile settles it; the others still go
+                        log.warning("dms_cancel_failed", symbol=symbol, error=str(exc),
+                                    client_order_id=rec.client_order_id)
             if action == "close":
                 with contextlib.suppress(Exception):
                     await p.executor.exit(symbol, "dead man's switch: close")
 
-    def set_trading_state(self, state: TradingState, reason: str) -> None:
-        """The operator's switch: ACTIVE, REDUCING (exits only) or HALTED."""
-        now = self._clock.now_ms()
-        self._repos.state.set_trading_state(state, f"operator: {reason}", now)
-        self._metrics.set_trading_state(state.value)
-        if state is TradingState.ACTIVE:
+    def set_trading_state(self, command: SetTradingState) -> None:
+        """The operator's switch (SetTradingState's handler): ACTIVE also re-arms the switch."""
+        self.states.handle(command)
+        if command.state is TradingState.ACTIVE:
             self.dms.tripped = False
-            self._metrics.dms_tripped.set(0)
-        self._bus.emit(topics.TRADING_STATE_CHANGED, now, state=state.value,
-                       reason=f"operator: {reason}")
 
     # views ----------------------------------------------------------------------------
 
@@ -258,8 +237,8 @@ class Orchestrator:
         return {
             "running": self.running,
             "symbols": self.symbols,
-            "trading_state": self._repos.state.trading_state().value,
-            "trading_state_reason": self._repos.state.trading_state_reason(),
+            "trading_state": self.states.current.value,
+            "trading_state_reason": self.states.reason,
             "positions": positions,
             "loops": {
                 name: {"last_beat_ms": ts, "age_ms": now - ts} for name, ts in sorted(beats.items())

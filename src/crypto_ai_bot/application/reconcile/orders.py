@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from crypto_ai_bot.application.bus import EventBus
+from crypto_ai_bot.application.bus import MessageBus
 from crypto_ai_bot.application.execution import OrderExecutor
-from crypto_ai_bot.domain import topics
+from crypto_ai_bot.domain.events import OrderSettled, UnknownOrderFound
 from crypto_ai_bot.domain.model import Intent, OrderStatus
 from crypto_ai_bot.domain.orders import OrderEvent
 from crypto_ai_bot.ports.broker import Broker
@@ -31,7 +31,7 @@ class OrdersResult:
 
 class OrdersReconciler:
     def __init__(
-        self, broker: Broker, repos: Repositories, executor: OrderExecutor, bus: EventBus,
+        self, broker: Broker, repos: Repositories, executor: OrderExecutor, bus: MessageBus,
         clock: Clock, *, not_found_grace_ms: int,
     ) -> None:
         self._broker = broker
@@ -60,9 +60,8 @@ class OrdersReconciler:
                 updated = self._executor.apply_report(report, rec.client_order_id)
                 if updated.status != rec.status:
                     res.settled.append(rec.client_order_id)
-                    self._bus.emit(topics.ORDER_SETTLED, now, symbol,
-                                   client_order_id=rec.client_order_id,
-                                   was=rec.status.value, now=updated.status.value)
+                    self._bus.publish(OrderSettled(now, symbol, rec.client_order_id,
+                                                   rec.status.value, updated.status.value))
                 continue
             old_enough = now - rec.created_ms >= self._grace_ms or (
                 settle_before_ms is not None and rec.created_ms < settle_before_ms
@@ -79,18 +78,17 @@ class OrdersReconciler:
                 res.not_found.append(rec.client_order_id)
                 log.warning("order_not_found_settled", symbol=symbol,
                             client_order_id=rec.client_order_id, was=rec.status.value)
-                self._bus.emit(topics.ORDER_SETTLED, now, symbol,
-                               client_order_id=rec.client_order_id, was=rec.status.value,
-                               now=OrderStatus.CANCELED.value, why="not found at exchange")
+                self._bus.publish(OrderSettled(now, symbol, rec.client_order_id,
+                                               rec.status.value, OrderStatus.CANCELED.value,
+                                               "not found at exchange"))
         known = {r.client_order_id for r in self._repos.orders.recent(500, symbol)}
         known_ids = {r.exchange_order_id for r in self._repos.orders.recent(500, symbol)}
         for o in await self._broker.fetch_open_orders(symbol):
             if o.client_order_id not in known and o.exchange_order_id not in known_ids:
                 res.foreign.append(o.exchange_order_id)
-                self._bus.emit(topics.RECONCILE_UNKNOWN_ORDER, now, symbol,
-                               exchange_order_id=o.exchange_order_id,
-                               client_order_id=o.client_order_id, side=o.side.value,
-                               amount=str(o.amount))
+                self._bus.publish(UnknownOrderFound(now, symbol, o.exchange_order_id,
+                                                    o.client_order_id, o.side.value,
+                                                    str(o.amount)))
         return res
 
     async def recheck_not_found(self, symbol: str) -> list[str]:

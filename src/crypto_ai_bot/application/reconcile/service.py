@@ -11,12 +11,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from crypto_ai_bot.adapters.metrics import Metrics
-from crypto_ai_bot.application.bus import EventBus
+from crypto_ai_bot.application.bus import MessageBus
 from crypto_ai_bot.application.reconcile.balances import BalancesReconciler
 from crypto_ai_bot.application.reconcile.orders import OrdersReconciler, OrdersResult
 from crypto_ai_bot.application.reconcile.positions import PositionCheck, PositionsReconciler
-from crypto_ai_bot.domain import topics
+from crypto_ai_bot.application.trading_state import RECONCILE, TradingStates
+from crypto_ai_bot.domain.events import PositionChecked, ReconcileMismatch
 from crypto_ai_bot.domain.model import TradingState
 from crypto_ai_bot.ports.broker import Broker
 from crypto_ai_bot.ports.clock import Clock
@@ -24,7 +24,6 @@ from crypto_ai_bot.ports.storage import Repositories
 from crypto_ai_bot.utils.logging import get_logger
 
 log = get_logger("reconcile")
-_REASON_PREFIX = "reconcile:"
 
 
 @dataclass(slots=True)
@@ -66,8 +65,8 @@ class Reconciler:
         broker: Broker,
         repos: Repositories,
         orders: OrdersReconciler,
-        bus: EventBus,
-        metrics: Metrics,
+        bus: MessageBus,
+        states: TradingStates,
         clock: Clock,
         before_positions: Callable[[str], Awaitable[None]] | None = None,
         sending: asyncio.Lock | None = None,
@@ -80,7 +79,7 @@ class Reconciler:
         self._positions = PositionsReconciler(broker, repos)
         self._balances = BalancesReconciler(broker, repos, clock)
         self._bus = bus
-        self._metrics = metrics
+        self._states = states
         self._clock = clock
 
     async def run(
@@ -114,30 +113,24 @@ class Reconciler:
         now = self._clock.now_ms()
         for symbol, check in checks.items():
             report.positions[symbol] = check
-            self._metrics.reconcile_mismatch.labels(symbol=symbol).set(0 if check.ok else 1)
+            self._bus.publish(PositionChecked(now, symbol, check.ok))
             if not check.ok:
-                self._metrics.reconcile_mismatches.labels(symbol=symbol, kind="position").inc()
                 log.error("reconcile_mismatch", symbol=symbol, local=str(check.local),
                           exchange=str(check.exchange))
-                self._bus.emit(topics.RECONCILE_MISMATCH, now, symbol, local=str(check.local),
-                               exchange=str(check.exchange), diff=str(check.diff))
+                self._bus.publish(ReconcileMismatch(now, symbol, str(check.local),
+                                                    str(check.exchange), str(check.diff)))
         snap = self._balances.snapshot(symbols, balances)
         report.balances = {c: {"free": str(b.free), "used": str(b.used)} for c, b in snap.items()}
-        self._update_trading_state(report, now)
+        self._update_trading_state(report)
         return report
 
-    def _update_trading_state(self, report: ReconcileReport, now: int) -> None:
-        state = self._repos.state
-        current = state.trading_state()
+    def _update_trading_state(self, report: ReconcileReport) -> None:
+        states = self._states
+        current = states.current
         if report.mismatches:
             if current is TradingState.ACTIVE:
-                why = f"{_REASON_PREFIX} position mismatch on {', '.join(report.mismatches)}"
-                state.set_trading_state(TradingState.REDUCING, why, now)
-                self._metrics.set_trading_state(TradingState.REDUCING.value)
-                self._bus.emit(topics.TRADING_STATE_CHANGED, now, state="REDUCING", reason=why)
+                why = f"{RECONCILE} position mismatch on {', '.join(report.mismatches)}"
+                states.set(TradingState.REDUCING, why)
         elif (current is TradingState.REDUCING and not report.errors
-              and state.trading_state_reason().startswith(_REASON_PREFIX)):
-            state.set_trading_state(TradingState.ACTIVE, f"{_REASON_PREFIX} clean pass", now)
-            self._metrics.set_trading_state(TradingState.ACTIVE.value)
-            self._bus.emit(topics.TRADING_STATE_CHANGED, now, state="ACTIVE",
-                           reason="reconcile clean pass")
+              and states.reason.startswith(RECONCILE)):
+            states.set(TradingState.ACTIVE, f"{RECONCILE} clean pass")

@@ -32,14 +32,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from crypto_ai_bot.adapters.metrics import Metrics
 from crypto_ai_bot.adapters.paper.broker import PaperBroker, PaperMarketRules
 from crypto_ai_bot.adapters.storage.memory import MemoryRepositories
 from crypto_ai_bot.adapters.storage.sqlite.database import Database
 from crypto_ai_bot.adapters.storage.sqlite.repositories import SqliteRepositories
-from crypto_ai_bot.application.bus import EventBus
+from crypto_ai_bot.application.bus import MessageBus
 from crypto_ai_bot.application.execution import ExecutionConfig, OrderExecutor, PlaceResult
-from crypto_ai_bot.application.exits import ExitsConfig, ProtectiveExits, StopLevel
+from crypto_ai_bot.application.exits import ExitsConfig, ProtectiveExits
 from crypto_ai_bot.application.pipeline import SymbolPipeline
 from crypto_ai_bot.application.risk import RiskConfig, RiskManager
 from crypto_ai_bot.application.strategies import build_strategy
@@ -54,6 +53,7 @@ from crypto_ai_bot.domain.model import (
     Position,
     Side,
     Signal,
+    StopLevel,
     Ticker,
     split_symbol,
 )
@@ -231,8 +231,7 @@ class BacktestEngine:
             self.repos = SqliteRepositories(self.db)
         else:
             self.repos = MemoryRepositories()
-        self.bus = EventBus()
-        self.metrics = Metrics()
+        self.bus = MessageBus()  # nothing listens: a backtest builds no event
         self.board = PriceBoard()
         self.feed = BacktestFeed(self.board)
         self.broker = PaperBroker(
@@ -241,7 +240,7 @@ class BacktestEngine:
         )
         # A bucket of one candle: two entries of a symbol can never share a candle anyway.
         self.executor = OrderExecutor(
-            self.broker, self.repos, self.bus, self.metrics, self.clock,
+            self.broker, self.repos, self.bus, self.clock,
             ExecutionConfig(fixed_amount_quote=config.stake,
                             idempotency_bucket_ms=config.timeframe_ms),
         )
@@ -262,8 +261,7 @@ class BacktestEngine:
             pipeline = SymbolPipeline(
                 symbol, strategy=self._make_strategy(symbol),
                 feed=self.feed, broker=self.broker, risk=self.risk, exits=self.exits,
-                executor=self.executor, repos=self.repos, bus=self.bus, metrics=self.metrics,
-                clock=self.clock,
+                    executor=self.executor, repos=self.repos, bus=self.bus, clock=self.clock,
             )
             run = SymbolRun(symbol, len(series), series.bars[0].ts_ms, series.bars[-1].ts_ms,
                             series.price(0, OPEN), series.price(-1, CLOSE))
