@@ -45,7 +45,10 @@ class Broker(Protocol):
 
     async def cancel_order(self, symbol: str, exchange_order_id: str) -> None: ...
 
-    async def fetch_my_trades(self, symbol: str, since_ms: int) -> list[FillReport]: ...
+    async def fetch_my_trades(self, symbol: str, since_ms: int) -> list[FillReport]:
+        """Fills since a time, oldest first; an exchange may reach back only so far (Gate:
+        30 days), and then answers what it has."""
+        ...
 
     async def place_stop(
         self, symbol: str, amount: Decimal, trigger_price: Decimal, limit_price: Decimal

@@ -165,12 +165,9 @@ class PaperBroker:
 
     def _buy(self, m: MarketInfo, t: Ticker, req: OrderRequest) -> OrderReport:
         price = t.ask
-        if req.cost is not None:
-            amount = m.round_amount(req.cost / price)
-        elif req.amount is not None:
-            amount = m.round_amount(req.amount)
-        else:
-            raise InvalidOrder("a buy needs a cost or an amount")
+        if req.cost is None:  # as on Gate: the amount of a market buy is its cost in quote
+            raise InvalidOrder("a market buy is sized by its cost in quote, not an amount")
+        amount = m.round_amount(req.cost / price)
         cost = amount * price
         self._check_minimums(m, amount, cost)
         if cost > self.balance(m.quote):

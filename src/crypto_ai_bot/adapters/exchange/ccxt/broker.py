@@ -53,6 +53,7 @@ from crypto_ai_bot.utils.rate_limit import SlidingWindowLimiter
 from crypto_ai_bot.utils.retry import retry_async
 
 T = TypeVar("T")
+_MY_TRADES_REACH_MS = 30 * 86_400_000 - 60_000  # Gate's 30 days, less a minute of clock skew
 STOP_TEXT_PREFIX = "t-cabs"  # our stops' client ids; order ids are "t-cab" + hex, never "s"
 
 
@@ -262,6 +263,9 @@ class CcxtBroker:
         await self._read(lambda: self.exchange.cancel_order(exchange_order_id, symbol))
 
     async def fetch_my_trades(self, symbol: str, since_ms: int) -> list[FillReport]:
+        """Gate answers at most the last 30 days (an older `from` is refused): asked for
+        more, this asks for what it can have."""
+        since_ms = max(since_ms, self._clock.now_ms() - _MY_TRADES_REACH_MS)
         rows = await self._read(lambda: self.exchange.fetch_my_trades(symbol, since_ms, 1000))
         fills = (parse_trade(symbol, r, self._dialect) for r in rows)
         return sorted(fills, key=lambda f: f.ts_ms)
