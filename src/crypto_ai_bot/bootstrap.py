@@ -1,23 +1,28 @@
-"""build_container: the one place that wires objects together from settings.
+"""The one place that builds objects: every mode, the backtest and every command's parts.
 
-Tests build their own containers by passing a broker, a feed or a clock; nothing else in the
-code base constructs a broker, a feed or a database on its own.
+- build_container(settings): the trading process, paper or live (what the HTTP server runs);
+- backtest_engine / run_backtest: the same pipeline on a simulated clock and venue;
+- open_storage, download_client: what the cab-* commands need.
+
+Each part receives its own frozen config (Settings.*_config), never Settings. Tests build
+their own containers by passing a broker, a feed or a clock; nothing else in the code base
+constructs a broker, a feed or a database on its own.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crypto_ai_bot.adapters.candle_files import CandleFileError
-from crypto_ai_bot.adapters.feeds import FixedFeed, ReplayFeed, SyntheticFeed
-from crypto_ai_bot.adapters.metrics import Metrics, Sources
+from crypto_ai_bot.adapters.exchange.ccxt.config import ExchangeConfig
+from crypto_ai_bot.adapters.feeds import FeedConfig, FixedFeed, ReplayFeed, SyntheticFeed
 from crypto_ai_bot.adapters.paper.broker import PaperBroker
+from crypto_ai_bot.adapters.storage.memory import MemoryRepositories
 from crypto_ai_bot.adapters.storage.sqlite.database import Database, open_database
-from crypto_ai_bot.adapters.storage.sqlite.instance_lock import InstanceLock
 from crypto_ai_bot.adapters.storage.sqlite.repositories import SqliteRepositories
 from crypto_ai_bot.application.bus import MessageBus
 from crypto_ai_bot.application.dead_mans_switch import DeadMansSwitch, Heartbeats
@@ -27,23 +32,39 @@ from crypto_ai_bot.application.pipeline import PipelineStats, SymbolPipeline
 from crypto_ai_bot.application.reconcile.orders import OrdersReconciler
 from crypto_ai_bot.application.reconcile.service import Reconciler
 from crypto_ai_bot.application.risk import RiskConfig, RiskManager
-from crypto_ai_bot.application.strategies import build_strategy
+from crypto_ai_bot.application.strategies import StrategyContext, build_strategy
 from crypto_ai_bot.application.trading_state import TradingStates
-from crypto_ai_bot.config import Settings
 from crypto_ai_bot.domain.board import PriceBoard
+from crypto_ai_bot.domain.candles import CandleSeries
 from crypto_ai_bot.domain.commands import SetTradingState
 from crypto_ai_bot.domain.errors import ConfigError
 from crypto_ai_bot.domain.events import Event, PositionChanged, StopsChecked, audited_events
-from crypto_ai_bot.domain.model import split_symbol
-from crypto_ai_bot.drivers.live import Orchestrator, OrchestratorConfig
+from crypto_ai_bot.domain.model import Candle, split_symbol
+from crypto_ai_bot.domain.venue import VenueConfig
+from crypto_ai_bot.drivers.backtest.engine import (
+    BacktestConfig,
+    BacktestEngine,
+    BacktestParts,
+    Progress,
+    prepare,
+)
+from crypto_ai_bot.drivers.backtest.runner import BacktestResult, infer_timeframe_ms, run
+from crypto_ai_bot.drivers.live import Orchestrator
 from crypto_ai_bot.ports.broker import Broker
-from crypto_ai_bot.ports.clock import Clock, SystemClock
+from crypto_ai_bot.ports.clock import Clock, ManualClock, SystemClock
 from crypto_ai_bot.ports.feed import PriceFeed
 from crypto_ai_bot.ports.storage import Repositories
+from crypto_ai_bot.ports.strategy import Predictor, Strategy
 from crypto_ai_bot.utils.logging import get_logger
 from crypto_ai_bot.utils.time import day_start_ms, timeframe_ms
 
-log = get_logger("compose")
+if TYPE_CHECKING:  # what a backtest never uses is imported where it is used: pydantic-settings
+    # alone costs ~0.15 s, prometheus-client ~0.05 s
+    from crypto_ai_bot.adapters.metrics import Metrics
+    from crypto_ai_bot.adapters.storage.sqlite.instance_lock import InstanceLock
+    from crypto_ai_bot.config import Settings
+
+log = get_logger("bootstrap")
 
 
 @dataclass
@@ -94,34 +115,46 @@ class Container:
         self.db.close()
 
 
-def _feed(settings: Settings, clock: Clock, board: PriceBoard, broker: Broker | None) -> PriceFeed:
-    step = timeframe_ms(settings.timeframe)
-    if settings.price_feed == "fixed":
-        return FixedFeed(settings.fixed_price, clock, board, step)
-    if settings.price_feed == "synthetic":
-        return SyntheticFeed(settings.synthetic_seed, settings.fixed_price, clock, board, step)
-    if settings.price_feed == "replay":
+def _feed(config: FeedConfig, exchange: ExchangeConfig, clock: Clock, board: PriceBoard,
+          broker: Broker | None) -> PriceFeed:
+    step = timeframe_ms(config.timeframe)
+    if config.kind == "fixed":
+        return FixedFeed(config.fixed_price, clock, board, step)
+    if config.kind == "synthetic":
+        return SyntheticFeed(config.synthetic_seed, config.fixed_price, clock, board, step)
+    if config.kind == "replay":
         try:
-            return ReplayFeed(settings.replay_file, clock, board)
+            return ReplayFeed(config.replay_file, clock, board)
         except (CandleFileError, ValueError) as exc:
             raise ConfigError(f"REPLAY_FILE: {exc}") from None
-    from crypto_ai_bot.adapters.exchange.ccxt.feed import LiveFeed
+    from crypto_ai_bot.adapters.exchange.ccxt.feed import LiveFeed  # needs ccxt: lazy
 
-    return LiveFeed.from_settings(settings, clock, board, broker)
+    return LiveFeed.from_config(exchange, config.timeframe, clock, board, broker)
 
 
 def _broker(settings: Settings, clock: Clock, board: PriceBoard, db: Database) -> Broker:
     if settings.mode == "paper":
+        venue = settings.venue_config
         quotes = {split_symbol(s)[1] for s in settings.symbol_list}
-        start = {q: settings.paper_start_quote for q in sorted(quotes)}
-        return PaperBroker(board, clock, fee_pct=settings.paper_fee_pct, start_balances=start,
-                           db=db)
-    from crypto_ai_bot.adapters.exchange.ccxt.broker import CcxtBroker
+        start = {q: venue.start_quote for q in sorted(quotes)}
+        return PaperBroker(board, clock, fee_pct=venue.fee_pct, start_balances=start, db=db,
+                           rules=venue.rules)
+    from crypto_ai_bot.adapters.exchange.ccxt.broker import CcxtBroker  # needs ccxt: lazy
 
-    return CcxtBroker.from_settings(settings, clock)
+    return CcxtBroker.from_config(settings.exchange_config, clock)
 
 
-def _audit_handler(repos: Repositories) -> Any:
+def strategy_context() -> StrategyContext:
+    """What strategies may need from the adapters: the AI model loader (imported when used)."""
+    def load_model(path: str) -> tuple[Predictor, Mapping[str, Any]]:
+        from crypto_ai_bot.adapters.ml.model import load_model_dir
+
+        return load_model_dir(path)
+
+    return StrategyContext(load_model=load_model)
+
+
+def _audit_handler(repos: Repositories) -> Callable[[Event], None]:
     def record(event: Event) -> None:
         repos.audit.record(event.ts_ms, event.topic, event.payload(), event.symbol)
 
@@ -145,7 +178,10 @@ def build_container(
     feed: PriceFeed | None = None,
     db: Database | None = None,
 ) -> Container:
-    """Build every object the bot needs. Raises ConfigError on unusable settings."""
+    """Build every object the trading process needs. Raises ConfigError on unusable settings."""
+    from crypto_ai_bot.adapters.metrics import Metrics, Sources
+    from crypto_ai_bot.adapters.storage.sqlite.instance_lock import InstanceLock
+
     clock = clock or SystemClock()
     db = db or open_database(settings.db_path)
     repos = SqliteRepositories(db)
@@ -159,57 +195,26 @@ def build_container(
     states = TradingStates(repos, bus, clock)
     board = PriceBoard()
     broker = broker or _broker(settings, clock, board, db)
-    feed = feed or _feed(settings, clock, board, broker)
-    executor = OrderExecutor(
-        broker, repos, bus, clock,
-        ExecutionConfig(
-            fixed_amount_quote=settings.fixed_amount,
-            idempotency_bucket_ms=settings.idempotency_bucket_ms,
-            idempotency_ttl_ms=settings.idempotency_ttl_sec * 1000,
-        ),
-    )
+    feed = feed or _feed(settings.feed_config, settings.exchange_config, clock, board, broker)
+    executor = OrderExecutor(broker, repos, bus, clock, settings.execution_config)
     extras: dict[str, Any] = {}
     settle_stops = None
     if broker.supports_exchange_stops:
         from crypto_ai_bot.application.exchange_stops import ExchangeStopKeeper
 
-        keeper = ExchangeStopKeeper(
-            broker, repos, bus, clock, executor=executor,
-            backstop_offset_pct=settings.exchange_stop_offset_pct,
-            limit_factor=1 - settings.exchange_stop_limit_pct / 100,
-            min_move_pct=settings.exchange_stop_min_move_pct,
-            min_interval_ms=settings.exchange_stop_min_interval_sec * 1000,
-        )
+        keeper = ExchangeStopKeeper(broker, repos, bus, clock, executor=executor,
+                                    config=settings.stop_keeper_config)
         bus.subscribe_async(PositionChanged, keeper.follow, safety=True)
         bus.subscribe_async(StopsChecked, keeper.follow, safety=True)
         settle_stops = keeper.settle_fired
         extras["stop_keeper"] = keeper
-    risk = RiskManager(
-        RiskConfig(
-            cooldown_sec=settings.risk_cooldown_sec,
-            max_spread_pct=settings.risk_max_spread_pct,
-            max_position_base=settings.risk_max_position_base,
-            max_orders_per_hour=settings.risk_max_orders_per_hour,
-            daily_loss_limit_quote=settings.risk_daily_loss_limit_quote,
-        ),
-        repos,
-    )
-    exits = ProtectiveExits(
-        ExitsConfig(
-            enabled=settings.exits_enabled,
-            hard_stop_pct=settings.exits_hard_stop_pct,
-            trailing_pct=settings.exits_trailing_pct,
-        )
-    )
-    params: dict[str, Any] = (
-        {"fast": settings.ema_fast, "slow": settings.ema_slow}
-        if settings.strategy == "ema_cross"
-        else {"model_path": settings.ai_model_path}
-    )
+    risk = RiskManager(settings.risk_config, repos)
+    exits = ProtectiveExits(settings.exits_config)
+    context = strategy_context()
     pipelines: dict[str, SymbolPipeline] = {}
     for symbol in settings.symbol_list:
         try:
-            strategy = build_strategy(settings.strategy, params)
+            strategy = build_strategy(settings.strategy, settings.strategy_params, context)
         except (ValueError, OSError) as exc:
             raise ConfigError(f"STRATEGY: {exc}") from None
         pipelines[symbol] = SymbolPipeline(
@@ -225,22 +230,16 @@ def build_container(
         before_positions=settle_stops, sending=executor.sending,
     )
     heartbeats = Heartbeats()
+    loops = settings.loops_config
     holder: dict[str, Orchestrator] = {}
     dms = DeadMansSwitch(
-        heartbeats, clock, settings.dms_timeout_ms,
-        on_trip=lambda stale: holder["o"].on_dms_trip(stale, settings.dms_action),
+        heartbeats, clock, loops.dms_timeout_ms,
+        on_trip=lambda stale: holder["o"].on_dms_trip(stale, loops.dms_action),
     )
     orchestrator = Orchestrator(
         pipelines, broker=broker, reconciler=reconciler, repos=repos, bus=bus, states=states,
-        clock=clock,
-        config=OrchestratorConfig(
-            evaluate_s=settings.eval_interval_sec,
-            exits_s=settings.exits_interval_sec,
-            reconcile_s=settings.reconcile_interval_sec,
-            watchdog_s=settings.watchdog_interval_sec,
-            countdown_s=settings.exchange_countdown_sec if settings.mode == "live" else 0,
-        ),
-        heartbeats=heartbeats, dms=dms, exits_enabled=settings.exits_enabled,
+        clock=clock, config=loops, heartbeats=heartbeats, dms=dms,
+        exits_enabled=settings.exits_enabled,
     )
     holder["o"] = orchestrator
     bus.register(SetTradingState, orchestrator.set_trading_state)
@@ -254,10 +253,145 @@ def build_container(
         daily_loss_limit_quote=settings.risk_daily_loss_limit_quote,
     ))
     lock = InstanceLock(db, settings.db_path) if settings.instance_lock_enabled else None
+    log.info("settings", **settings.public_view())
     return Container(
-        settings=settings, clock=clock, db=db, repos=repos, bus=bus, metrics=metrics, states=states,
-        board=board, feed=feed, broker=broker, executor=executor, pipelines=pipelines,
-        reconciler=reconciler, orchestrator=orchestrator, heartbeats=heartbeats, lock=lock,
-        extras=extras,
+        settings=settings, clock=clock, db=db, repos=repos, bus=bus, metrics=metrics,
+        states=states, board=board, feed=feed, broker=broker, executor=executor,
+        pipelines=pipelines, reconciler=reconciler, orchestrator=orchestrator,
+        heartbeats=heartbeats, lock=lock, extras=extras,
     )
 
+
+# the backtest ---------------------------------------------------------------------------
+
+Number = Decimal | int | str | float
+
+
+def _dec(x: Number) -> Decimal:
+    return x if isinstance(x, Decimal) else Decimal(str(x))
+
+
+def backtest_engine(
+    candles: Mapping[str, CandleSeries | Sequence[Candle]],
+    config: BacktestConfig,
+    *,
+    progress: Progress | None = None,
+    strategy_factory: Callable[[str], Strategy] | None = None,
+    record: str | None = None,
+    engine: type[BacktestEngine] = BacktestEngine,
+) -> BacktestEngine:
+    """The live pipeline's objects over a simulated venue and clock, for `candles`.
+
+    strategy_factory(symbol) replaces the registry's strategy (tests script signals with
+    it). record: a SQLite file that keeps the run's orders and fills (created and migrated
+    if needed; it should hold no other run's orders); else they stay in memory.
+    """
+    series, quote = prepare(candles)
+    clock = ManualClock(min(cs.bars[0].ts_ms for cs in series.values()))
+    repos: Repositories
+    if record:
+        db = Database(record)
+        db.migrate()
+        repos = SqliteRepositories(db)
+    else:
+        repos = MemoryRepositories()
+    bus = MessageBus()  # nothing listens: a backtest builds no event
+    board = PriceBoard()
+    venue = config.venue
+    broker = PaperBroker(board, clock, fee_pct=venue.fee_pct,
+                         start_balances={quote: venue.start_quote}, rules=venue.rules)
+    # A bucket of one candle: two entries of a symbol can never share a candle anyway.
+    execution = replace(config.execution, idempotency_bucket_ms=config.timeframe_ms)
+    executor = OrderExecutor(broker, repos, bus, clock, execution)
+    if strategy_factory is None:
+        context = strategy_context()
+        build_strategy(config.strategy, config.params, context)  # refuse bad ones up front
+
+        def strategy_factory(_symbol: str) -> Strategy:
+            return build_strategy(config.strategy, config.params, context)
+
+    parts = BacktestParts(clock, board, broker, repos, bus, executor,
+                          RiskManager(config.risk, repos), ProtectiveExits(config.exits),
+                          strategy_factory)
+    return engine(series, quote, config, parts, progress=progress)
+
+
+def run_backtest(
+    candles: Mapping[str, CandleSeries | Sequence[Candle]] | CandleSeries | Sequence[Candle],
+    *,
+    strategy: str = "ema_cross",
+    params: Mapping[str, Any] | None = None,
+    symbol: str = "BTC/USDT",
+    timeframe_ms: int | None = None,
+    stop_pct: Number = 2,
+    trailing_pct: Number = 0,
+    fee_pct: Number = "0.1",
+    stake: Number = 1000,
+    start_quote: Number = 10000,
+    risk: RiskConfig | None = None,
+    close_at_end: bool = True,
+    progress: Progress | None = None,
+    record: str | None = None,
+    strategy_factory: Callable[[str], Strategy] | None = None,
+) -> BacktestResult:
+    """Backtest one series (named `symbol`) or several (a mapping symbol -> candles), the
+    reference conditions by default (a 2 % stop, 0.1 % fee, 1000 a trade, no risk limits):
+    what cab-train and the tests compare against. cab-backtest simulates the configured bot.
+
+    Candles must be sorted, one per timestamp (see domain.candles.check_series). Percentages
+    and money accept Decimal, int or str; a float is taken by its shortest repr. Raises
+    ValueError on unusable input (no candles, unknown strategy or parameter).
+    """
+    given = dict(candles) if isinstance(candles, Mapping) else {symbol: candles}
+    by_symbol = {s: cs if isinstance(cs, CandleSeries) else CandleSeries.of(cs)
+                 for s, cs in given.items()}
+    if not by_symbol or not all(map(len, by_symbol.values())):
+        raise ValueError("no candles to backtest")
+    step = timeframe_ms or infer_timeframe_ms(next(iter(by_symbol.values())).bars)
+    config = reference_config(
+        step, strategy=strategy, params=params, stop_pct=stop_pct, trailing_pct=trailing_pct,
+        fee_pct=fee_pct, stake=stake, start_quote=start_quote, risk=risk,
+        close_at_end=close_at_end,
+    )
+    return run(backtest_engine(by_symbol, config, progress=progress, record=record,
+                               strategy_factory=strategy_factory))
+
+
+def reference_config(
+    timeframe_ms: int, *, strategy: str = "ema_cross", params: Mapping[str, Any] | None = None,
+    stop_pct: Number = 2, trailing_pct: Number = 0, fee_pct: Number = "0.1",
+    stake: Number = 1000, start_quote: Number = 10000, risk: RiskConfig | None = None,
+    close_at_end: bool = True,
+) -> BacktestConfig:
+    """A BacktestConfig in the reference conditions, each overridable by name."""
+    return BacktestConfig(
+        execution=ExecutionConfig(fixed_amount_quote=_dec(stake)),
+        exits=ExitsConfig(enabled=True, hard_stop_pct=_dec(stop_pct),
+                          trailing_pct=_dec(trailing_pct)),
+        risk=risk or RiskConfig(),
+        venue=VenueConfig(fee_pct=_dec(fee_pct), start_quote=_dec(start_quote)),
+        strategy=strategy, params=dict(params or {}), timeframe_ms=timeframe_ms,
+        close_at_end=close_at_end,
+    )
+
+
+# what the commands need ------------------------------------------------------------------
+
+@contextlib.contextmanager
+def open_storage(path: str) -> Iterator[SqliteRepositories]:
+    """The bot's SQLite database at path (created and migrated if needed), closed after."""
+    db = open_database(path)
+    try:
+        yield SqliteRepositories(db)
+    finally:
+        db.close()
+
+
+def download_client(settings: Settings) -> Any:
+    """A public ccxt client of the configured exchange, for cab-data download."""
+    from crypto_ai_bot.adapters.exchange.ccxt.broker import api_url
+    from crypto_ai_bot.adapters.exchange.ccxt.client import build_ccxt_exchange
+
+    cfg = settings.exchange_config
+    return build_ccxt_exchange(cfg.exchange, api_url=api_url(cfg.exchange, cfg.api_url),
+                               sandbox=cfg.sandbox, timeout_ms=cfg.timeout_ms)

@@ -2,6 +2,11 @@
 
 Every variable is typed and validated here. A bad value raises ConfigError with one line that
 names the variable; commands turn it into exit code 2. Secrets are SecretStr and never printed.
+
+The variables keep the flat names people set (RISK_COOLDOWN_SEC, PAPER_FEE_PCT, ...), and
+Settings composes them into the frozen config of each subsystem (`risk_config`,
+`exits_config`, `execution_config`, ...): the bootstrap hands each part its own config, and
+nothing below it ever sees Settings. The backtest takes the same objects.
 """
 
 from __future__ import annotations
@@ -16,7 +21,15 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from crypto_ai_bot.adapters.exchange.ccxt.config import ExchangeConfig
+from crypto_ai_bot.adapters.feeds import FeedConfig
+from crypto_ai_bot.application.exchange_stops import StopKeeperConfig
+from crypto_ai_bot.application.execution import ExecutionConfig
+from crypto_ai_bot.application.exits import ExitsConfig
+from crypto_ai_bot.application.risk import RiskConfig
 from crypto_ai_bot.domain.errors import ConfigError
+from crypto_ai_bot.domain.venue import VenueConfig
+from crypto_ai_bot.drivers.live import OrchestratorConfig
 from crypto_ai_bot.utils.time import TIMEFRAME_MS
 
 Pct = Decimal
@@ -53,7 +66,7 @@ class Settings(BaseSettings):
     replay_file: str = ""
     synthetic_seed: int = 42
     timeframe: str = "5m"
-    strategy: Literal["ema_cross", "ai"] = "ema_cross"
+    strategy: str = "ema_cross"  # a name in the strategy registry (application/strategies)
     ema_fast: int = Field(default=12, ge=1)
     ema_slow: int = Field(default=26, ge=2)
     ai_model_path: str = ""
@@ -125,6 +138,14 @@ class Settings(BaseSettings):
         if v not in TIMEFRAME_MS:
             raise ValueError(f"unknown timeframe {v!r}; one of {', '.join(TIMEFRAME_MS)}")
         return v
+
+    @field_validator("strategy")
+    @classmethod
+    def _strategy(cls, v: str) -> str:
+        from crypto_ai_bot.application.strategies import entry
+
+        entry(v.strip())  # unknown: "unknown strategy 'x'; one of ..."
+        return v.strip()
 
     @field_validator("symbol")
     @classmethod
@@ -215,6 +236,74 @@ class Settings(BaseSettings):
             key = key or str(data.get("api_key") or data.get("API_KEY") or "")
             secret = secret or str(data.get("api_secret") or data.get("API_SECRET") or "")
         return SecretStr(key), SecretStr(secret)
+
+    # the subsystems' configs ----------------------------------------------------------
+
+    @property
+    def risk_config(self) -> RiskConfig:
+        return RiskConfig(
+            cooldown_sec=self.risk_cooldown_sec, max_spread_pct=self.risk_max_spread_pct,
+            max_position_base=self.risk_max_position_base,
+            max_orders_per_hour=self.risk_max_orders_per_hour,
+            daily_loss_limit_quote=self.risk_daily_loss_limit_quote,
+        )
+
+    @property
+    def exits_config(self) -> ExitsConfig:
+        return ExitsConfig(enabled=self.exits_enabled, hard_stop_pct=self.exits_hard_stop_pct,
+                           trailing_pct=self.exits_trailing_pct)
+
+    @property
+    def execution_config(self) -> ExecutionConfig:
+        return ExecutionConfig(fixed_amount_quote=self.fixed_amount,
+                               idempotency_bucket_ms=self.idempotency_bucket_ms,
+                               idempotency_ttl_ms=self.idempotency_ttl_sec * 1000)
+
+    @property
+    def venue_config(self) -> VenueConfig:
+        return VenueConfig(fee_pct=self.paper_fee_pct, start_quote=self.paper_start_quote)
+
+    @property
+    def stop_keeper_config(self) -> StopKeeperConfig:
+        return StopKeeperConfig(
+            offset_pct=self.exchange_stop_offset_pct, limit_pct=self.exchange_stop_limit_pct,
+            min_move_pct=self.exchange_stop_min_move_pct,
+            min_interval_ms=self.exchange_stop_min_interval_sec * 1000,
+        )
+
+    @property
+    def loops_config(self) -> OrchestratorConfig:
+        return OrchestratorConfig(
+            evaluate_s=self.eval_interval_sec, exits_s=self.exits_interval_sec,
+            reconcile_s=self.reconcile_interval_sec, watchdog_s=self.watchdog_interval_sec,
+            countdown_s=self.exchange_countdown_sec if self.mode == "live" else 0,
+            dms_timeout_ms=self.dms_timeout_ms, dms_action=self.dms_action,
+        )
+
+    @property
+    def exchange_config(self) -> ExchangeConfig:
+        key, secret = self.credentials()
+        return ExchangeConfig(
+            exchange=self.exchange, api_url=self.exchange_api_url, sandbox=self.sandbox,
+            timeout_ms=self.http_timeout_ms, orders_per_sec=self.exchange_orders_per_sec,
+            requests_per_sec=self.exchange_requests_per_sec,
+            api_key=key.get_secret_value(), api_secret=secret.get_secret_value(),
+        )
+
+    @property
+    def feed_config(self) -> FeedConfig:
+        return FeedConfig(kind=self.price_feed, fixed_price=self.fixed_price,
+                          replay_file=self.replay_file, synthetic_seed=self.synthetic_seed,
+                          timeframe=self.timeframe)
+
+    @property
+    def strategy_params(self) -> dict[str, Any]:
+        """The strategy's parameters from their variables (EMA_FAST/EMA_SLOW, AI_MODEL_PATH)."""
+        if self.strategy == "ema_cross":
+            return {"fast": self.ema_fast, "slow": self.ema_slow}
+        if self.strategy == "ai":
+            return {"model_path": self.ai_model_path}
+        return {}
 
     def public_view(self) -> dict[str, Any]:
         """Settings safe to show: every secret replaced by whether it is set."""

@@ -33,10 +33,12 @@ def wave(n: int = 600) -> list[Candle]:
     return out
 
 
-def cab(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def cab(*args: str | Path, cwd: Path | None = None,
+        **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [PYTHON, "-m", "crypto_ai_bot.cli.backtest", "--no-progress", *map(str, args)],
-        capture_output=True, text=True, env=subprocess_env(), timeout=120, check=False,
+        capture_output=True, text=True, env=subprocess_env(**env), timeout=120, check=False,
+        cwd=cwd,
     )
 
 
@@ -45,7 +47,7 @@ def test_csv_run_writes_trades_summary_and_picture(tmp_path: Path) -> None:
     write_csv(data, wave())
     out = tmp_path / "out"
     r = cab("--data", data, "--symbol", "BTC/USDT", "--out", out, "--param", "fast=5",
-            "--param", "slow=20", "--stop-pct", "3")
+            "--param", "slow=20", "--stop-pct", "3", "--trailing-pct", "0")
     assert r.returncode == 0, r.stderr
     assert "total return" in r.stdout
     lines = (out / "trades.csv").read_text().splitlines()
@@ -57,6 +59,35 @@ def test_csv_run_writes_trades_summary_and_picture(tmp_path: Path) -> None:
     assert summary["settings"]["params"] == {"fast": 5, "slow": 20}
     png = out / "equity.png"
     assert png.exists() or "matplotlib is not installed" in r.stderr
+
+
+def test_with_no_flags_it_simulates_the_configured_bot(tmp_path: Path) -> None:
+    """The stake, fee, stops, start balance, strategy and risk limits come from the settings
+    (.env in the folder where it runs, then the environment), and the run says what it used."""
+    data = tmp_path / "BTC_USDT-5m.csv"
+    write_csv(data, wave())
+    (tmp_path / ".env").write_text("FIXED_AMOUNT=250\nPAPER_FEE_PCT=0.3\nEMA_FAST=5\n")
+    out = tmp_path / "out"
+    r = cab("--data", data, "--out", out, "--no-plot", cwd=tmp_path, EXITS_TRAILING_PCT="0",
+            EMA_SLOW="20", RISK_COOLDOWN_SEC="7")
+    assert r.returncode == 0, r.stderr
+    assert ("simulating: ema_cross {'fast': 5, 'slow': 20} on 5m, stake 250, fee 0.3 %,"
+            " hard stop 2 %, trailing 0 %, start 10000; risk: cooldown 7 s") in r.stdout
+    settings = json.loads((out / "summary.json").read_text())["settings"]
+    assert settings == {
+        "strategy": "ema_cross", "params": {"fast": 5, "slow": 20}, "timeframe_ms": STEP,
+        "stop_pct": "2", "trailing_pct": "0", "fee_pct": "0.3", "stake": "250",
+        "start_quote": "10000", "close_at_end": True,
+    }
+    # every flag given: the settings are not read at all (a broken .env is never opened)
+    (tmp_path / ".env").write_text("FIXED_AMOUNT=lots\n")
+    r = cab("--data", data, "--no-plot", "--strategy", "ema_cross", "--stop-pct", "2",
+            "--trailing-pct", "0", "--fee-pct", "0.1", "--stake", "1000", "--start-quote",
+            "10000", "--no-risk", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "stake 1000, fee 0.1 %" in r.stdout and "cooldown 0 s" in r.stdout
+    r = cab("--data", data, "--no-plot", cwd=tmp_path)
+    assert r.returncode == 2 and "FIXED_AMOUNT" in r.stderr
 
 
 def test_candles_from_the_database(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from crypto_ai_bot.application.strategies import build_strategy
+from crypto_ai_bot.bootstrap import strategy_context
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / ".." / "shared" / "data" / "ohlcv"
@@ -57,7 +58,7 @@ def test_train_on_a_generated_file_then_load_the_model(tmp_path: Path) -> None:
     assert len(meta["walk_forward"]["folds"]) >= 3
     assert meta["symbol"] == "BTC/USDT" and meta["horizon"] == 6
 
-    strategy = build_strategy("ai", {"model_path": str(tmp_path / "model")})
+    strategy = build_strategy("ai", {"model_path": str(tmp_path / "model")}, strategy_context())
     assert strategy.name == "ai"
 
 

@@ -56,7 +56,7 @@ def make_paper_broker(board: PriceBoard, clock: ManualClock) -> PaperBroker:
 def make_ccxt_broker(sim: SimServer) -> CcxtBroker:
     settings = load_settings(None, mode="live", exchange_api_url=sim.base_url, api_key=KEY,
                              api_secret=SECRET, symbol=SYMBOL, http_timeout_ms=3000)
-    return CcxtBroker.from_settings(settings, SystemClock())
+    return CcxtBroker.from_config(settings.exchange_config, SystemClock())
 
 
 class Venue:

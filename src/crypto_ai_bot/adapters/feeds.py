@@ -8,6 +8,7 @@ every poll closes one more candle, so that a paper session shows decisions withi
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from decimal import Decimal
 
 from crypto_ai_bot.adapters.candle_files import load_candles
@@ -20,6 +21,18 @@ _CENT = Decimal("0.01")
 
 
 _HALF_SPREAD = Decimal("0.0002")  # 0.02 % either side of the last price
+
+
+@dataclass(frozen=True, slots=True)
+class FeedConfig:
+    """PRICE_FEED (fixed | synthetic | replay | live), FIXED_PRICE (also the synthetic market's
+    start), REPLAY_FILE, SYNTHETIC_SEED and TIMEFRAME."""
+
+    kind: str = "synthetic"
+    fixed_price: Decimal = Decimal(60000)
+    replay_file: str = ""
+    synthetic_seed: int = 42
+    timeframe: str = "5m"
 
 
 class _NothingToClose:

@@ -17,7 +17,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from crypto_ai_bot.adapters.metrics import CONTENT_TYPE
-from crypto_ai_bot.application.health import check_db, overall_status, readiness
+from crypto_ai_bot.adapters.storage.sqlite.database import check_db
+from crypto_ai_bot.application.health import overall_status, readiness
 from crypto_ai_bot.bootstrap import Container, build_container
 from crypto_ai_bot.config import Settings, load_settings
 from crypto_ai_bot.domain.commands import SetTradingState

@@ -10,6 +10,7 @@ a closed position and orphans.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -36,24 +37,35 @@ from crypto_ai_bot.utils.logging import get_logger
 log = get_logger("exchange_stops")
 
 
+@dataclass(frozen=True, slots=True)
+class StopKeeperConfig:
+    """EXCHANGE_STOP_OFFSET_PCT (how far under the bot's stop the resting one waits),
+    EXCHANGE_STOP_LIMIT_PCT (its limit price under its trigger), EXCHANGE_STOP_MIN_MOVE_PCT
+    and EXCHANGE_STOP_MIN_INTERVAL_SEC (how much and how often it may move up)."""
+
+    offset_pct: Decimal = Decimal("0.5")
+    limit_pct: Decimal = Decimal("1")
+    min_move_pct: Decimal = Decimal("0.2")
+    min_interval_ms: int = 10_000
+
+
 class ExchangeStopKeeper:
     def __init__(
         self, broker: Broker, repos: Repositories, bus: MessageBus, clock: Clock, *,
-        executor: OrderExecutor | None = None, min_move_pct: Decimal = Decimal("0.2"),
-        min_interval_ms: int = 10_000, limit_factor: Decimal = Decimal("0.99"),
-        backstop_offset_pct: Decimal = Decimal("0.5"),
+        executor: OrderExecutor | None = None, config: StopKeeperConfig | None = None,
     ) -> None:
+        config = config or StopKeeperConfig()
         self._broker = broker
         self._repos = repos
         self._bus = bus
         self._clock = clock
         self.executor = executor  # needed by settle_fired to apply the fired sell's fills
-        self.min_move = 1 + min_move_pct / 100
-        self.min_interval_ms = min_interval_ms
-        self._limit_factor = limit_factor
+        self.min_move = 1 + config.min_move_pct / 100
+        self.min_interval_ms = config.min_interval_ms
+        self._limit_factor = 1 - config.limit_pct / 100
         # The resting stop is a backstop: a little under the client-side stop, so that the
         # bot's own exit acts first while it runs, and the exchange's only when it does not.
-        self._backstop = 1 - backstop_offset_pct / 100
+        self._backstop = 1 - config.offset_pct / 100
         self._locks: dict[str, asyncio.Lock] = {}
         self._moved_ms: dict[str, int] = {}
         self._amounts: dict[str, Decimal] = {}  # amount of the resting stop, when known

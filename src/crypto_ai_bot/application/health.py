@@ -1,29 +1,15 @@
-"""Health and readiness: what /health and /ready report, computed from the live objects."""
+"""Health and readiness: what /health and /ready report, from what the parts say of themselves
+(the database's own check is adapters/storage/sqlite/database.check_db)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from crypto_ai_bot.adapters.storage.sqlite.database import Database
-from crypto_ai_bot.adapters.storage.sqlite.migrations.runner import available_migrations
 
 
 @dataclass(slots=True)
 class Readiness:
     ready: bool
     reasons: list[str] = field(default_factory=list)
-
-
-def check_db(db: Database) -> tuple[bool, str]:
-    try:
-        db.one("SELECT 1")
-    except Exception as exc:
-        return False, f"database error: {exc}"
-    latest = available_migrations()[-1][0]
-    version = db.schema_version()
-    if version != latest:
-        return False, f"schema version {version}, expected {latest}"
-    return True, f"ok (schema {version})"
 
 
 def readiness(db_ok: bool, db_detail: str, broker_ready: bool, broker_detail: str,

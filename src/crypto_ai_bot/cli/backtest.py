@@ -2,9 +2,15 @@
 
     cab-backtest --symbol BTC/USDT --timeframe 5m [--from 2025-01-01 --to 2025-06-01]
                  [--data FILE ...] [--db PATH] [--strategy ema_cross --param fast=12 ...]
-                 [--stop-pct 2] [--trailing-pct 0] [--fee-pct 0.1] [--stake 1000]
-                 [--start-quote 10000] [--cooldown-sec 0] [--out DIR] [--no-plot]
-                 [--record FILE]
+                 [--stop-pct 2] [--trailing-pct 1] [--fee-pct 0.2] [--stake 100]
+                 [--start-quote 10000] [--cooldown-sec 10] [--no-risk] [--out DIR]
+                 [--no-plot] [--record FILE]
+
+With no flags it simulates the configured bot: the strategy (STRATEGY and its variables), the
+stake (FIXED_AMOUNT), the fee (PAPER_FEE_PCT), the stops (EXITS_*), the start balance
+(PAPER_START_QUOTE) and the risk limits (RISK_*) come from the settings, as `make run` reads
+them; each flag overrides its setting, and the run prints what it simulated. --strategy NAME
+takes NAME's own defaults and the --param given.
 
 Without --data the candles come from the bot's database (cab-data import/download fills it).
 Several --symbol (and --data, paired in order) run together on one shared quote balance.
@@ -21,23 +27,32 @@ import gc
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from crypto_ai_bot.adapters.candle_files import load_series
-from crypto_ai_bot.adapters.plot import write_equity_png, write_summary_json, write_trades_csv
+from crypto_ai_bot.application.execution import ExecutionConfig
+from crypto_ai_bot.application.exits import ExitsConfig
 from crypto_ai_bot.application.risk import RiskConfig
+from crypto_ai_bot.application.strategies import registry
+from crypto_ai_bot.bootstrap import backtest_engine, open_storage
 from crypto_ai_bot.cli._common import BadInput, guarded
 from crypto_ai_bot.domain.candles import CandleSeries, check_series
-from crypto_ai_bot.drivers.backtest.runner import BacktestResult, run_backtest
+from crypto_ai_bot.domain.venue import VenueConfig
+from crypto_ai_bot.drivers.backtest.engine import BacktestConfig
+from crypto_ai_bot.drivers.backtest.runner import BacktestResult, infer_timeframe_ms, run
+from crypto_ai_bot.reports.backtest import write_equity_png, write_summary_json, write_trades_csv
 from crypto_ai_bot.utils.logging import configure_logging
-from crypto_ai_bot.utils.time import iso_utc, parse_date_ms, timeframe_ms
+from crypto_ai_bot.utils.time import TIMEFRAME_MS, iso_utc, parse_date_ms, timeframe_ms
+
+if TYPE_CHECKING:  # pydantic-settings costs ~0.15 s to import: read only when a flag is missing
+    from crypto_ai_bot.config import Settings
 
 PROG = "cab-backtest"
 _FREQTRADE_NAME = re.compile(r"^([A-Za-z0-9]+)_([A-Za-z0-9]+)-\d+[mhdwM]")
@@ -53,23 +68,38 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=PROG, description="Backtest a strategy on candles.")
+    strategies = "; ".join(f"{e.name}: {e.summary}" for e in registry().values())
+    p = argparse.ArgumentParser(
+        prog=PROG, description="Backtest a strategy on candles, as the configured bot would"
+        " trade it (each flag overrides its setting).")
     p.add_argument("--symbol", action="append", default=[], help="e.g. BTC/USDT (repeatable)")
-    p.add_argument("--timeframe", default="5m")
+    p.add_argument("--timeframe", help="5m, 1h, ... (default: the file's own, else TIMEFRAME)")
     p.add_argument("--from", dest="start", help="YYYY-MM-DD[THH:MM] or epoch ms (UTC), inclusive")
     p.add_argument("--to", dest="end", help="exclusive end, same forms as --from")
     p.add_argument("--data", action="append", default=[],
                    help="candle file (.csv, .csv.gz, .feather); repeatable, paired with --symbol")
     p.add_argument("--db", help="database to read candles from (default: DB_PATH setting)")
-    p.add_argument("--strategy", default="ema_cross")
+    p.add_argument("--strategy", help=f"default STRATEGY; registered: {strategies}")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="strategy parameter, e.g. fast=12 (repeatable)")
-    p.add_argument("--stop-pct", default="2", help="hard stop below the entry, %% (0 = off)")
-    p.add_argument("--trailing-pct", default="0", help="trailing stop below the peak, %%")
-    p.add_argument("--fee-pct", default="0.1", help="fee on every fill, %%")
-    p.add_argument("--stake", default="1000", help="quote spent per entry")
-    p.add_argument("--start-quote", default="10000", help="initial quote balance")
-    p.add_argument("--cooldown-sec", type=int, default=0, help="risk cooldown between orders")
+    p.add_argument("--stop-pct", "--exits-hard-stop-pct", dest="stop_pct",
+                   help="hard stop below the entry, %% (0 = off; EXITS_HARD_STOP_PCT)")
+    p.add_argument("--trailing-pct", "--exits-trailing-pct", dest="trailing_pct",
+                   help="trailing stop below the peak, %% (0 = off; EXITS_TRAILING_PCT)")
+    p.add_argument("--fee-pct", "--paper-fee-pct", dest="fee_pct",
+                   help="fee on every fill, %% (PAPER_FEE_PCT)")
+    p.add_argument("--stake", "--fixed-amount", dest="stake",
+                   help="quote spent per entry (FIXED_AMOUNT)")
+    p.add_argument("--start-quote", "--paper-start-quote", dest="start_quote",
+                   help="initial quote balance (PAPER_START_QUOTE)")
+    p.add_argument("--cooldown-sec", "--risk-cooldown-sec", dest="cooldown_sec", type=int,
+                   help="risk cooldown between a symbol's orders (RISK_COOLDOWN_SEC)")
+    p.add_argument("--max-spread-pct", help="RISK_MAX_SPREAD_PCT (0 = off)")
+    p.add_argument("--max-position-base", help="RISK_MAX_POSITION_BASE (0 = off)")
+    p.add_argument("--max-orders-per-hour", type=int, help="RISK_MAX_ORDERS_PER_HOUR (0 = off)")
+    p.add_argument("--daily-loss-limit-quote", help="RISK_DAILY_LOSS_LIMIT_QUOTE (0 = off)")
+    p.add_argument("--no-risk", action="store_true",
+                   help="no risk limit and no cooldown (the reference conditions)")
     p.add_argument("--out", help="directory for trades.csv, summary.json and equity.png")
     p.add_argument("--no-plot", action="store_true", help="skip equity.png")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -113,7 +143,7 @@ def _symbol_from_file(path: str) -> str:
 
 
 def _load(args: argparse.Namespace, step: int, start: int | None, end: int | None,
-          err: Console) -> dict[str, CandleSeries]:
+          err: Console, settings: _Defaults) -> dict[str, CandleSeries]:
     symbols: list[str] = list(args.symbol)
     for s in symbols:
         if not _SYMBOL.match(s):
@@ -127,13 +157,16 @@ def _load(args: argparse.Namespace, step: int, start: int | None, end: int | Non
     else:
         if not symbols:
             raise BadInput("name at least one --symbol (or give --data)")
-        series = _from_db(args.db, symbols, args.timeframe, start, end)
+        series = _from_db(args.db or settings().db_path, symbols, args.timeframe, start, end)
     if len(set(symbols)) != len(symbols):
         raise BadInput("a symbol appears twice")
     for s, candles in series.items():
         if not len(candles):
             raise BadInput(f"{s}: no candles in the requested span")
         rep = check_series(candles, step)
+        if args.timeframe is None:  # the series' own timeframe: its gaps are its gaps
+            step = infer_timeframe_ms(candles.bars) if len(candles) > 1 else step
+            rep = check_series(candles, step)
         if rep.duplicates or rep.out_of_order or rep.bad_rows:
             first = (rep.duplicates or rep.out_of_order or rep.bad_rows)[0]
             raise BadInput(f"{s}: {rep.describe()} (first at {iso_utc(first)});"
@@ -145,51 +178,124 @@ def _load(args: argparse.Namespace, step: int, start: int | None, end: int | Non
     return series
 
 
-def _from_db(db: str | None, symbols: list[str], timeframe: str, start: int | None,
+def _from_db(db: str, symbols: list[str], timeframe: str, start: int | None,
              end: int | None) -> dict[str, CandleSeries]:
-    from crypto_ai_bot.adapters.storage.sqlite.database import open_database
-    from crypto_ai_bot.adapters.storage.sqlite.repositories import SqliteRepositories
-
-    if db is None:
-        from crypto_ai_bot.config import load_settings
-
-        db = load_settings().db_path
     if db != ":memory:" and not Path(db).exists():
         raise BadInput(f"database {db} does not exist; give --data or import with cab-data")
-    database = open_database(db)
-    try:
-        repo = SqliteRepositories(database).market_data
-        return {s: CandleSeries.of(repo.candles(s, timeframe, start, end)) for s in symbols}
-    finally:
-        database.close()
+    with open_storage(db) as repos:
+        return {s: CandleSeries.of(repos.market_data.candles(s, timeframe, start, end))
+                for s in symbols}
+
+
+class _Defaults:
+    """The settings, read once and only when a flag leaves something to them."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+
+    def __call__(self) -> Settings:
+        if self._settings is None:
+            from crypto_ai_bot.cli._common import settings_or_exit
+
+            self._settings = settings_or_exit()
+        return self._settings
+
+
+def _config(args: argparse.Namespace, step: int, settings: _Defaults) -> BacktestConfig:
+    """The run's config: each flag, else its setting."""
+
+    def pct(flag: str, value: str | None, default: Callable[[], Decimal]) -> Decimal:
+        got = default() if value is None else _decimal(flag, value)
+        if got >= 100:
+            raise BadInput(f"{flag}: percentages must be below 100")
+        return got
+
+    stop = pct("--stop-pct", args.stop_pct, lambda: settings().exits_hard_stop_pct)
+    trailing = pct("--trailing-pct", args.trailing_pct, lambda: settings().exits_trailing_pct)
+    fee = pct("--fee-pct", args.fee_pct, lambda: settings().paper_fee_pct)
+    enabled = True if args.stop_pct is not None and args.trailing_pct is not None else (
+        settings().exits_enabled)
+    stake = (settings().fixed_amount if args.stake is None
+             else _decimal("--stake", args.stake, positive=True))
+    start_quote = (settings().paper_start_quote if args.start_quote is None
+                   else _decimal("--start-quote", args.start_quote, positive=True))
+    if args.strategy is None:
+        strategy = settings().strategy
+        params = {**settings().strategy_params, **_params(args.param)}
+    else:
+        strategy, params = args.strategy, _params(args.param)
+    return BacktestConfig(
+        execution=ExecutionConfig(fixed_amount_quote=stake),
+        exits=ExitsConfig(enabled=enabled, hard_stop_pct=stop, trailing_pct=trailing),
+        risk=_risk(args, settings),
+        venue=VenueConfig(fee_pct=fee, start_quote=start_quote),
+        strategy=strategy, params=params, timeframe_ms=step,
+    )
+
+
+def _risk(args: argparse.Namespace, settings: Callable[[], Settings]) -> RiskConfig:
+    given = {
+        "cooldown_sec": args.cooldown_sec,
+        "max_spread_pct": None if args.max_spread_pct is None
+        else _decimal("--max-spread-pct", args.max_spread_pct),
+        "max_position_base": None if args.max_position_base is None
+        else _decimal("--max-position-base", args.max_position_base),
+        "max_orders_per_hour": args.max_orders_per_hour,
+        "daily_loss_limit_quote": None if args.daily_loss_limit_quote is None
+        else _decimal("--daily-loss-limit-quote", args.daily_loss_limit_quote),
+    }
+    for name in ("cooldown_sec", "max_orders_per_hour"):
+        if given[name] is not None and given[name] < 0:
+            raise BadInput(f"--{name.replace('_', '-')} must be zero or more")
+    if args.no_risk:
+        return RiskConfig(**{k: v for k, v in given.items() if v is not None})
+    if all(v is not None for v in given.values()):
+        return RiskConfig(**given)
+    configured = settings().risk_config
+    return RiskConfig(**{k: getattr(configured, k) if v is None else v
+                         for k, v in given.items()})
+
+
+def _timeframe_name(step: int) -> str:
+    names = [name for name, ms in TIMEFRAME_MS.items() if ms == step]
+    return names[0] if names else f"{step}ms"
+
+
+def _print_config(out: Console, cfg: BacktestConfig, timeframe: str) -> None:
+    """What the run simulates, on one line: the settings it used."""
+    r = cfg.risk
+    out.print(
+        f"simulating: {cfg.strategy} {dict(cfg.params)} on {timeframe}, stake {cfg.stake},"
+        f" fee {cfg.venue.fee_pct} %, hard stop {cfg.exits.hard_stop_pct} %, trailing"
+        f" {cfg.exits.trailing_pct} %{'' if cfg.exits.enabled else ' (exits off)'}, start"
+        f" {cfg.start_quote}; risk: cooldown {r.cooldown_sec} s, spread {r.max_spread_pct} %,"
+        f" max position {r.max_position_base}, {r.max_orders_per_hour} orders/h, daily loss"
+        f" {r.daily_loss_limit_quote} (0 = off)", highlight=False, soft_wrap=True)
 
 
 def _run(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     out = Console()
     try:
-        step = timeframe_ms(args.timeframe)
+        step = timeframe_ms(args.timeframe or "5m")
         start = parse_date_ms(args.start) if args.start else None
         end = parse_date_ms(args.end) if args.end else None
     except ValueError as exc:
         raise BadInput(str(exc)) from None
     if start is not None and end is not None and end <= start:
         raise BadInput("--to must be after --from")
-    money = {
-        "stop_pct": _decimal("--stop-pct", args.stop_pct),
-        "trailing_pct": _decimal("--trailing-pct", args.trailing_pct),
-        "fee_pct": _decimal("--fee-pct", args.fee_pct),
-        "stake": _decimal("--stake", args.stake, positive=True),
-        "start_quote": _decimal("--start-quote", args.start_quote, positive=True),
-    }
-    if money["stop_pct"] >= 100 or money["trailing_pct"] >= 100 or money["fee_pct"] >= 100:
-        raise BadInput("percentages must be below 100")
-    if args.cooldown_sec < 0:
-        raise BadInput("--cooldown-sec must be zero or more")
-    params = _params(args.param)
     if args.record and Path(args.record).exists():
         raise BadInput(f"--record {args.record}: the file exists; name a new one")
-    series = _load(args, step, start, end, err)
+    settings = _Defaults()
+    if args.timeframe is None and not args.data:  # the stored candles of the bot's timeframe
+        args.timeframe = settings().timeframe
+        step = timeframe_ms(args.timeframe)
+    series = _load(args, step, start, end, err, settings)
+    if args.timeframe is None:
+        step = infer_timeframe_ms(next(iter(series.values())).bars)
+        args.timeframe = _timeframe_name(step)
+    config = _config(args, step, settings)
+    _print_config(out, config, args.timeframe)
     gc.freeze()  # the candles live to the end: the cycle collector need not walk them again
     total = sum(len(c) for c in series.values())
     began = time.perf_counter()
@@ -201,14 +307,13 @@ def _run(args: argparse.Namespace) -> int:
                       TimeElapsedColumn(), console=err, transient=True,
                       disable=args.no_progress) as bar:
             task = bar.add_task("candles", total=total)
-            result = run_backtest(
-                series, strategy=args.strategy, params=params, timeframe_ms=step,
-                risk=RiskConfig(cooldown_sec=args.cooldown_sec),
-                progress=lambda done, _all: bar.update(task, completed=done),
-                stop_pct=money["stop_pct"], trailing_pct=money["trailing_pct"],
-                fee_pct=money["fee_pct"], stake=money["stake"],
-                start_quote=money["start_quote"], record=args.record,
-            )
+            try:
+                engine = backtest_engine(
+                    series, config, record=args.record,
+                    progress=lambda done, _all: bar.update(task, completed=done))
+            except ValueError as exc:
+                raise BadInput(str(exc)) from None
+            result = run(engine)
     finally:
         # What the run made lives to the end too: frozen first, or re-enabling the collector
         # soon walks all of it (about a second for ten pairs).

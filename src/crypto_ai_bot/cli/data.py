@@ -16,15 +16,17 @@ import asyncio
 import itertools
 import re
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crypto_ai_bot.adapters.candle_files import load_candles, write_csv
-from crypto_ai_bot.adapters.storage.sqlite.database import open_database
-from crypto_ai_bot.adapters.storage.sqlite.market_data import SqliteMarketData
+from crypto_ai_bot.adapters.storage.sqlite.repositories import SqliteRepositories
+from crypto_ai_bot.bootstrap import open_storage
 from crypto_ai_bot.cli._common import BadInput, guarded
 from crypto_ai_bot.domain.candles import SeriesReport, check_series, clean_series
 from crypto_ai_bot.ports.clock import SystemClock
+from crypto_ai_bot.ports.storage import MarketDataRepository
 from crypto_ai_bot.utils.time import iso_utc, parse_date_ms, timeframe_ms
 
 if TYPE_CHECKING:
@@ -98,8 +100,8 @@ def _cmd_download(args: argparse.Namespace) -> int:
     if until is not None and until <= since:
         raise BadInput("--until must be later than --since")
     settings = load_settings()
-    repo = _repo(args.db or settings.db_path, create=True)
-    result = asyncio.run(_download(settings, repo, symbol, tf, since, until))
+    with _storage(args.db or settings.db_path, create=True) as repos:
+        result = asyncio.run(_download(settings, repos.market_data, symbol, tf, since, until))
     if result.resumed_after is not None:
         print(f"resumed after the stored candle at {iso_utc(result.resumed_after)}")
     span = f"{iso_utc(result.start_ms)} .. {iso_utc(result.end_ms)}"
@@ -132,8 +134,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
         rep = check_series(candles, step)
     if rep.gaps:
         print(f"gaps: {_gap_text(rep.gaps, step)} (stored as they are)")
-    repo = _repo(args.db, create=True)
-    n = repo.upsert(symbol, tf, candles)
+    with _storage(args.db, create=True) as repos:
+        n = repos.market_data.upsert(symbol, tf, candles)
     print(f"stored {n} candle(s) as {symbol} {tf}: "
           f"{iso_utc(candles[0].ts_ms)} .. {iso_utc(candles[-1].ts_ms)}")
     return 0
@@ -143,16 +145,16 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    repo = _repo(args.db, create=False)
-    summaries = repo.series()
-    if not summaries:
-        print("no candles stored")
-        return 0
-    table = Table("symbol", "timeframe", "first", "last", "count", "gaps")
-    for s in summaries:
-        gaps = _count_gaps(repo.timestamps(s.symbol, s.timeframe), s.timeframe)
-        table.add_row(s.symbol, s.timeframe, iso_utc(s.first_ms), iso_utc(s.last_ms),
-                      str(s.count), gaps)
+    with _storage(args.db, create=False) as repos:
+        summaries = repos.market_data.series()
+        if not summaries:
+            print("no candles stored")
+            return 0
+        table = Table("symbol", "timeframe", "first", "last", "count", "gaps")
+        for s in summaries:
+            gaps = _count_gaps(repos.market_data.timestamps(s.symbol, s.timeframe), s.timeframe)
+            table.add_row(s.symbol, s.timeframe, iso_utc(s.first_ms), iso_utc(s.last_ms),
+                          str(s.count), gaps)
     Console(width=120).print(table)
     return 0
 
@@ -164,7 +166,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not (out.name.endswith(".csv") or out.name.endswith(".csv.gz")):
         raise BadInput(f"--out {out}: use a .csv or .csv.gz file name")
-    candles = _repo(args.db, create=False).candles(symbol, tf, start, end)
+    with _storage(args.db, create=False) as repos:
+        candles = repos.market_data.candles(symbol, tf, start, end)
     if not candles:
         raise BadInput(f"no stored candles for {symbol} {tf} in that span")
     try:
@@ -178,14 +181,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
 # helpers -----------------------------------------------------------------------------------
 
 
-def _repo(db: str | None, *, create: bool) -> SqliteMarketData:
+def _storage(db: str | None, *, create: bool) -> AbstractContextManager[SqliteRepositories]:
     if db is None:
         from crypto_ai_bot.config import load_settings
 
         db = load_settings().db_path
     if not create and not Path(db).exists():
         raise BadInput(f"no database at {db}")
-    return SqliteMarketData(open_database(db))
+    return open_storage(db)
 
 
 def _symbol(text: str) -> str:
@@ -249,20 +252,17 @@ def _count_gaps(ts: list[int], timeframe: str) -> str:
 
 
 async def _download(
-    settings: Settings, repo: SqliteMarketData, symbol: str, tf: str, since: int,
+    settings: Settings, repo: MarketDataRepository, symbol: str, tf: str, since: int,
     until: int | None,
 ) -> DownloadResult:
     """Build the exchange client from the settings, check the market, download with a bar."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from crypto_ai_bot.adapters.exchange.ccxt.client import build_ccxt_exchange
     from crypto_ai_bot.adapters.exchange.ccxt.download import CcxtOhlcvSource, download_candles
+    from crypto_ai_bot.bootstrap import download_client
 
-    ex = build_ccxt_exchange(
-        settings.exchange, api_url=settings.exchange_api_url, sandbox=settings.sandbox,
-        timeout_ms=settings.http_timeout_ms,
-    )
+    ex = download_client(settings)
     try:
         source = CcxtOhlcvSource(ex)
         try:

@@ -11,9 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from crypto_ai_bot.adapters.storage.sqlite.database import open_database
-from crypto_ai_bot.adapters.storage.sqlite.trades import SqliteTrades
 from crypto_ai_bot.application.performance import PerformanceReport, performance, period_ms
+from crypto_ai_bot.bootstrap import open_storage
 from crypto_ai_bot.cli._common import EXIT_OK, fail, print_table, settings_or_exit
 from crypto_ai_bot.domain.errors import StorageError
 from crypto_ai_bot.utils.time import iso_utc, now_ms
@@ -45,13 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         return fail(f"no database at {settings.db_path} (run the bot first, or pass --db)")
     start, end = period_ms(now_ms(), args.days)
     try:
-        db = open_database(settings.db_path)
+        with open_storage(settings.db_path) as repos:
+            report = performance(repos.trades, start, end)
     except StorageError as exc:
         return fail(str(exc))
-    try:
-        report = performance(SqliteTrades(db), start, end)
-    finally:
-        db.close()
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:

@@ -112,8 +112,7 @@ def _load(args: argparse.Namespace, symbol: str, step: int) -> list[Candle]:
         source = args.data
         candles = load_candles(args.data)
     else:
-        from crypto_ai_bot.adapters.storage.sqlite.database import open_database
-        from crypto_ai_bot.adapters.storage.sqlite.market_data import SqliteMarketData
+        from crypto_ai_bot.bootstrap import open_storage
 
         start = _date("--from", args.start)
         end = _date("--to", args.end) if args.end else None
@@ -125,9 +124,8 @@ def _load(args: argparse.Namespace, symbol: str, step: int) -> list[Candle]:
         if not Path(db).exists():
             raise BadInput(f"no database at {db}")
         source = f"{db} ({symbol} {args.timeframe})"
-        candles = SqliteMarketData(open_database(db)).candles(
-            symbol, args.timeframe, start, end
-        )
+        with open_storage(db) as repos:
+            candles = repos.market_data.candles(symbol, args.timeframe, start, end)
     if not candles:
         raise BadInput(f"{source}: no candles")
     rep = check_series(candles, step)
@@ -223,8 +221,8 @@ def _backtest_folds(
 
     from crypto_ai_bot.adapters.ml.training import save_predictor
     from crypto_ai_bot.application.strategies.ema_cross import EmaCross
-    from crypto_ai_bot.application.strategies.features import WARMUP_CANDLES
-    from crypto_ai_bot.drivers.backtest.runner import run_backtest
+    from crypto_ai_bot.bootstrap import run_backtest
+    from crypto_ai_bot.domain.features import WARMUP_CANDLES
     from crypto_ai_bot.utils.logging import configure_logging
 
     configure_logging("WARNING", "console", stream=sys.stderr)  # the pipeline logs every order

@@ -32,13 +32,15 @@ log = get_logger("orchestrator")
 
 @dataclass(frozen=True, slots=True)
 class OrchestratorConfig:
-    """Loop intervals (seconds) and the exchange's cancel-all timer."""
+    """Loop intervals (seconds), the exchange's cancel-all timer, the dead man's switch."""
 
     evaluate_s: float
     exits_s: float
     reconcile_s: float
     watchdog_s: float
     countdown_s: int = 0  # exchange cancel-all timer kept armed in live mode; 0 = off
+    dms_timeout_ms: int = 120_000  # a loop silent this long trips the dead man's switch
+    dms_action: str = "halt"  # halt | close (also sell the positions)
     stop_timeout_s: float = 30.0
 
 

@@ -63,3 +63,10 @@ class Broker(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class SimulatedBroker(Broker, Protocol):
+    """A broker whose venue runs in this process (the paper venue): its balances can be read
+    at no cost, which a backtest does after every fill."""
+
+    def balance(self, currency: str) -> Decimal: ...

@@ -6,9 +6,18 @@ O(1) and live, paper and backtest see the same numbers in the same order.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from crypto_ai_bot.domain.model import Action, Bar, Signal
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Matrix: TypeAlias = npt.NDArray[np.float64]
+else:
+    Matrix = Any
 
 HOLD_WARMUP = Signal(Action.HOLD, "warming up")
 
@@ -20,3 +29,17 @@ class Strategy(Protocol):
     def on_candle(self, bar: Bar) -> Signal:
         """Consume the next closed candle (in time order) and say what to do."""
         ...
+
+
+class Predictor(Protocol):
+    """A fitted binary classifier: rows of features in, P(label = 1) per row out."""
+
+    backend: str
+
+    def predict(self, x: Matrix) -> Matrix: ...
+
+
+class ModelLoader(Protocol):
+    """Reads a model directory: the predictor and its meta (adapters/ml/model.py)."""
+
+    def __call__(self, path: str) -> tuple[Predictor, Mapping[str, Any]]: ...

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crypto_ai_bot.application.strategies.features import (
+from crypto_ai_bot.domain.features import (
     FEATURE_NAMES,
     WARMUP_CANDLES,
     compute_features,
@@ -26,7 +26,8 @@ from crypto_ai_bot.domain.model import Candle
 from crypto_ai_bot.utils.time import MS_PER_DAY
 
 if TYPE_CHECKING:
-    from crypto_ai_bot.application.strategies.ai import LightGbmPredictor, Matrix, SklearnPredictor
+    from crypto_ai_bot.adapters.ml.model import LightGbmPredictor, SklearnPredictor
+    from crypto_ai_bot.ports.strategy import Matrix
 
 META_FORMAT = 1
 ProgressFn = Callable[[int, int, str], None]  # (steps done, steps in total, what is running)
@@ -168,7 +169,7 @@ def _windows(first: int, last: int, train_ms: int, test_ms: int) -> list[tuple[i
 
 def fit_model(x: Matrix, y: Any, cfg: TrainConfig) -> LightGbmPredictor | SklearnPredictor:
     """A gradient-boosted tree classifier: LightGBM if installed, else scikit-learn's."""
-    from crypto_ai_bot.application.strategies.ai import LightGbmPredictor, SklearnPredictor
+    from crypto_ai_bot.adapters.ml.model import LightGbmPredictor, SklearnPredictor
 
     try:
         import lightgbm as lgb
@@ -264,7 +265,7 @@ def save_predictor(
     out: str | Path, predictor: LightGbmPredictor | SklearnPredictor, meta: dict[str, Any]
 ) -> Path:
     """A loadable model directory for any predictor (also a fold's, for backtests)."""
-    from crypto_ai_bot.application.strategies.ai import META_JSON
+    from crypto_ai_bot.adapters.ml.model import META_JSON
 
     d = Path(out)
     d.mkdir(parents=True, exist_ok=True)

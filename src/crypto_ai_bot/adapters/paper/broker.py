@@ -8,7 +8,6 @@ bot's own tables never double as the exchange's).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from crypto_ai_bot.adapters.storage.sqlite.database import Database, Row
@@ -28,15 +27,8 @@ from crypto_ai_bot.domain.model import (
     Ticker,
     split_symbol,
 )
+from crypto_ai_bot.domain.venue import MarketRules
 from crypto_ai_bot.ports.clock import Clock
-
-
-@dataclass(frozen=True, slots=True)
-class PaperMarketRules:
-    amount_step: Decimal = Decimal("0.00000001")
-    price_step: Decimal = Decimal("0.01")
-    min_amount: Decimal = Decimal("0.00000001")
-    min_cost: Decimal = Decimal("1")
 
 
 class PaperBroker:
@@ -51,13 +43,13 @@ class PaperBroker:
         fee_pct: Decimal,
         start_balances: dict[str, Decimal],
         db: Database | None = None,
-        rules: PaperMarketRules | None = None,
+        rules: MarketRules | None = None,
     ) -> None:
         self._board = board
         self._clock = clock
         self._fee = fee_pct / 100
         self._db = db
-        self._rules = rules or PaperMarketRules()
+        self._rules = rules or MarketRules()
         self._markets: dict[str, MarketInfo] = {}
         self._orders: list[OrderReport] = []
         self._balances: dict[str, Decimal] = {}

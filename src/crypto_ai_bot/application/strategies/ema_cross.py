@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from crypto_ai_bot.application.strategies.indicators import EMA
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from crypto_ai_bot.application.strategies import StrategyContext, StrategyEntry
+from crypto_ai_bot.domain.indicators import EMA
 from crypto_ai_bot.domain.model import Action, Bar, Signal
 from crypto_ai_bot.ports.strategy import HOLD_WARMUP
 
@@ -53,3 +56,26 @@ class EmaCross:
     @property
     def values(self) -> tuple[float | None, float | None]:
         return self._fast, self._slow
+
+
+class EmaCrossParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fast: int = Field(12, ge=1, description="fast EMA period (EMA_FAST)")
+    slow: int = Field(26, ge=2, description="slow EMA period (EMA_SLOW)")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> EmaCrossParams:
+        if self.fast >= self.slow:
+            raise ValueError("fast EMA period must be smaller than slow")
+        return self
+
+
+def _build(params: EmaCrossParams, _context: StrategyContext) -> EmaCross:
+    return EmaCross(fast=params.fast, slow=params.slow)
+
+
+STRATEGY = StrategyEntry(
+    "ema_cross", "buy when the fast EMA crosses above the slow one, sell below", EmaCrossParams,
+    _build,
+)

@@ -1,10 +1,10 @@
 """The backtest engine: the live pipeline objects, candle by candle, on a simulated clock.
 
-It wires SymbolPipeline, OrderExecutor, RiskManager, ProtectiveExits and a PaperBroker as
-app/compose.py does for paper mode. The orders, fills, idempotency keys and positions live in
-memory (adapters/storage/memory.py) unless `record` names a SQLite file to keep them in,
-as the trading process does (the same trades either way, several times slower). It drives
-them with the fill conventions of DESIGN §12 (those of freqtrade-style backtesters):
+The bootstrap builds its parts (bootstrap.backtest_engine) as it does for paper mode:
+SymbolPipeline, OrderExecutor, RiskManager, ProtectiveExits over a simulated broker, with the
+orders, fills, idempotency keys and positions in memory (adapters/storage/memory.py) or in a
+SQLite file (`record`: the same trades, several times slower). The engine drives them with the
+fill conventions of DESIGN §12 (those of freqtrade-style backtesters):
 
 1. at the open of candle t the decision taken at the close of t-1 is acted on: the board holds
    open[t] and the clock ts[t], so an entry or a signal exit fills at the open;
@@ -32,16 +32,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from crypto_ai_bot.adapters.paper.broker import PaperBroker, PaperMarketRules
-from crypto_ai_bot.adapters.storage.memory import MemoryRepositories
-from crypto_ai_bot.adapters.storage.sqlite.database import Database
-from crypto_ai_bot.adapters.storage.sqlite.repositories import SqliteRepositories
 from crypto_ai_bot.application.bus import MessageBus
 from crypto_ai_bot.application.execution import ExecutionConfig, OrderExecutor, PlaceResult
 from crypto_ai_bot.application.exits import ExitsConfig, ProtectiveExits
 from crypto_ai_bot.application.pipeline import SymbolPipeline
 from crypto_ai_bot.application.risk import RiskConfig, RiskManager
-from crypto_ai_bot.application.strategies import build_strategy
 from crypto_ai_bot.domain.board import PriceBoard
 from crypto_ai_bot.domain.candles import CLOSE, HIGH, LOW, OPEN, CandleSeries
 from crypto_ai_bot.domain.model import (
@@ -49,6 +44,7 @@ from crypto_ai_bot.domain.model import (
     Bar,
     Candle,
     Decision,
+    ExitReason,
     MarketInfo,
     Position,
     Side,
@@ -57,6 +53,8 @@ from crypto_ai_bot.domain.model import (
     Ticker,
     split_symbol,
 )
+from crypto_ai_bot.domain.venue import VenueConfig
+from crypto_ai_bot.ports.broker import SimulatedBroker
 from crypto_ai_bot.ports.clock import ManualClock
 from crypto_ai_bot.ports.feed import FeedUpdate
 from crypto_ai_bot.ports.storage import Repositories
@@ -64,26 +62,67 @@ from crypto_ai_bot.ports.strategy import Strategy
 
 Progress = Callable[[int, int], None]  # (candles done, candles in all)
 
-END_OF_DATA = "end_of_data"
-SIGNAL = "signal"
+END_OF_DATA = ExitReason.END_OF_DATA
+SIGNAL = ExitReason.SIGNAL
 _PROGRESS_EVERY = 5_000
 
 
 @dataclass(frozen=True, slots=True)
 class BacktestConfig:
-    """What to simulate. Percentages are percent (2 = 2 %); money is quote currency."""
+    """What to simulate, in the bot's own config objects: with the settings' objects a
+    backtest simulates the configured bot (Settings.*_config; cab-backtest's flags override
+    them). Percentages are percent (2 = 2 %); money is quote currency."""
 
+    execution: ExecutionConfig  # FIXED_AMOUNT per entry (the bucket: one candle, see engine)
+    exits: ExitsConfig
+    risk: RiskConfig
+    venue: VenueConfig  # fee and start balance of the simulated venue
     strategy: str = "ema_cross"
     params: Mapping[str, Any] = field(default_factory=dict)
     timeframe_ms: int = 300_000
-    stop_pct: Decimal = Decimal(2)  # hard stop below the entry average; 0 = off
-    trailing_pct: Decimal = Decimal(0)  # trailing stop below the peak; 0 = off
-    fee_pct: Decimal = Decimal("0.1")  # charged on every fill
-    stake: Decimal = Decimal(1000)  # quote spent per entry (FIXED_AMOUNT)
-    start_quote: Decimal = Decimal(10000)
-    risk: RiskConfig = field(default_factory=RiskConfig)  # defaults: no limits, no cooldown
-    rules: PaperMarketRules = field(default_factory=PaperMarketRules)
     close_at_end: bool = True
+
+    @property
+    def stake(self) -> Decimal:
+        return self.execution.fixed_amount_quote
+
+    @property
+    def start_quote(self) -> Decimal:
+        return self.venue.start_quote
+
+
+@dataclass(slots=True)
+class BacktestParts:
+    """The live objects a run drives, as the bootstrap built them."""
+
+    clock: ManualClock
+    board: PriceBoard
+    broker: SimulatedBroker
+    repos: Repositories
+    bus: MessageBus
+    executor: OrderExecutor
+    risk: RiskManager
+    exits: ProtectiveExits
+    make_strategy: Callable[[str], Strategy]  # a fresh strategy for a symbol
+
+
+def prepare(
+    candles_by_symbol: Mapping[str, CandleSeries | Sequence[Candle]],
+) -> tuple[dict[str, CandleSeries], str]:
+    """The series to run and their shared quote currency; ValueError when unusable."""
+    if not candles_by_symbol:
+        raise ValueError("no symbols to backtest")
+    quotes = {split_symbol(s)[1] for s in candles_by_symbol}
+    if len(quotes) != 1:
+        raise ValueError(f"all symbols must share one quote currency, got {sorted(quotes)}")
+    series = {
+        s: cs if isinstance(cs, CandleSeries) else CandleSeries.of(cs)
+        for s, cs in candles_by_symbol.items()
+    }
+    for s, cs in series.items():
+        if not len(cs):
+            raise ValueError(f"{s}: no candles")
+    return series, quotes.pop()
 
 
 class BacktestTrade(NamedTuple):
@@ -96,7 +135,7 @@ class BacktestTrade(NamedTuple):
     exit_price: Decimal
     amount: Decimal
     pnl_quote: Decimal  # realised by the position accounting: both fees included
-    exit_reason: str  # signal | hard_stop | trailing_stop | end_of_data
+    exit_reason: ExitReason
     fees_quote: Decimal  # both fills' fees in quote (the buy's base fee at its price)
 
 
@@ -194,61 +233,28 @@ class BacktestEngine:
 
     def __init__(
         self,
-        candles_by_symbol: Mapping[str, CandleSeries | Sequence[Candle]],
+        series: dict[str, CandleSeries],
+        quote: str,
         config: BacktestConfig,
+        parts: BacktestParts,
         *,
         progress: Progress | None = None,
-        strategy_factory: Callable[[str], Strategy] | None = None,
-        record: str | None = None,
     ) -> None:
-        """strategy_factory(symbol) replaces build_strategy(config.strategy, config.params):
-        tests script signals with it. record: a SQLite file that keeps the run's orders and
-        fills (created and migrated if needed; it should hold no other run's orders)."""
-        if not candles_by_symbol:
-            raise ValueError("no symbols to backtest")
-        quotes = {split_symbol(s)[1] for s in candles_by_symbol}
-        if len(quotes) != 1:
-            raise ValueError(f"all symbols must share one quote currency, got {sorted(quotes)}")
-        series = {
-            s: cs if isinstance(cs, CandleSeries) else CandleSeries.of(cs)
-            for s, cs in candles_by_symbol.items()
-        }
-        for s, cs in series.items():
-            if not len(cs):
-                raise ValueError(f"{s}: no candles")
+        """series and quote as prepare() gives them; parts as bootstrap.backtest_engine
+        builds them."""
         self.config = config
-        self.quote = quotes.pop()
+        self.quote = quote
         self._progress = progress
-        self._make_strategy = strategy_factory or (
-            lambda _symbol: build_strategy(config.strategy, config.params)
-        )
-        self.clock = ManualClock(min(cs.bars[0].ts_ms for cs in series.values()))
-        self.db: Database | None = None
-        self.repos: Repositories
-        if record:
-            self.db = Database(record)
-            self.db.migrate()
-            self.repos = SqliteRepositories(self.db)
-        else:
-            self.repos = MemoryRepositories()
-        self.bus = MessageBus()  # nothing listens: a backtest builds no event
-        self.board = PriceBoard()
+        self._make_strategy = parts.make_strategy
+        self.clock = parts.clock
+        self.repos = parts.repos
+        self.bus = parts.bus
+        self.board = parts.board
         self.feed = BacktestFeed(self.board)
-        self.broker = PaperBroker(
-            self.board, self.clock, fee_pct=config.fee_pct,
-            start_balances={self.quote: config.start_quote}, rules=config.rules,
-        )
-        # A bucket of one candle: two entries of a symbol can never share a candle anyway.
-        self.executor = OrderExecutor(
-            self.broker, self.repos, self.bus, self.clock,
-            ExecutionConfig(fixed_amount_quote=config.stake,
-                            idempotency_bucket_ms=config.timeframe_ms),
-        )
-        self.risk = RiskManager(config.risk, self.repos)
-        self.exits = ProtectiveExits(
-            ExitsConfig(enabled=True, hard_stop_pct=config.stop_pct,
-                        trailing_pct=config.trailing_pct)
-        )
+        self.broker = parts.broker
+        self.executor = parts.executor
+        self.risk = parts.risk
+        self.exits = parts.exits
         self.series = series
         self._lanes: list[_Lane] = []
         self._trades: list[BacktestTrade] = []
@@ -403,7 +409,7 @@ class BacktestEngine:
             position, trigger_price=low, peak_price=series.price(i, HIGH)
         )
         if result is not None:
-            self._after_order(lane, result, bar.ts_ms, stop.reason)
+            self._after_order(lane, result, bar.ts_ms, ExitReason(stop.reason))
 
     def _peak(self, lane: _Lane, i: int) -> None:
         """Step 2 when the low is above the stop: the peak rises to the high."""
@@ -433,7 +439,8 @@ class BacktestEngine:
         else:
             self._holding[lane.symbol] = lane
 
-    def _after_order(self, lane: _Lane, result: PlaceResult, ts_ms: int, reason: str) -> None:
+    def _after_order(self, lane: _Lane, result: PlaceResult, ts_ms: int,
+                     reason: ExitReason) -> None:
         """Follow a fill into the lane: open a trade on a buy, finish it on a sell."""
         order = result.order
         if result.outcome != "sent" or order is None or order.filled <= 0:

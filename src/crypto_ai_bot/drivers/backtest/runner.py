@@ -1,14 +1,5 @@
-"""run_backtest: candles in, trades, an equity curve and a summary out.
-
-The one entry point for callers (cab-backtest, cab-train's out-of-sample check):
-
-    result = run_backtest(candles, strategy="ema_cross", params={"fast": 12, "slow": 26},
-                          symbol="BTC/USDT", stop_pct=2, fee_pct="0.1")
-    result.summary.total_return_pct, result.trades
-
-Percentages and money accept Decimal, int or str; a float is taken by its shortest repr
-(`Decimal(str(x))`), the project's rule at boundaries. The pipeline logs through structlog: a
-caller that wants a quiet run configures logging first (cab-backtest sets WARNING).
+"""A backtest's run and result: the engine driven to its end, then the buy-and-hold curve and
+the summary (bootstrap.run_backtest is the entry point callers use).
 """
 
 from __future__ import annotations
@@ -17,12 +8,9 @@ import asyncio
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
 
 import numpy as np
 
-from crypto_ai_bot.application.risk import RiskConfig
 from crypto_ai_bot.domain.candles import CandleSeries
 from crypto_ai_bot.domain.model import ZERO, Bar, Candle
 from crypto_ai_bot.drivers.backtest import stats
@@ -31,10 +19,7 @@ from crypto_ai_bot.drivers.backtest.engine import (
     BacktestEngine,
     BacktestTrade,
     EngineResult,
-    Progress,
 )
-
-Number = Decimal | int | str | float
 
 
 @dataclass(slots=True)
@@ -45,10 +30,6 @@ class BacktestResult:
     buy_hold: list[float]  # the buy-and-hold equity at the same closes (statistics only)
     summary: stats.Summary
     config: BacktestConfig
-
-
-def _dec(x: Number) -> Decimal:
-    return x if isinstance(x, Decimal) else Decimal(str(x))
 
 
 def infer_timeframe_ms(candles: Sequence[Candle] | Sequence[Bar]) -> int:
@@ -65,42 +46,8 @@ def infer_timeframe_ms(candles: Sequence[Candle] | Sequence[Bar]) -> int:
     return max(steps, key=lambda d: steps[d])
 
 
-def run_backtest(
-    candles: Mapping[str, CandleSeries | Sequence[Candle]] | CandleSeries | Sequence[Candle],
-    *,
-    strategy: str = "ema_cross",
-    params: Mapping[str, Any] | None = None,
-    symbol: str = "BTC/USDT",
-    timeframe_ms: int | None = None,
-    stop_pct: Number = 2,
-    trailing_pct: Number = 0,
-    fee_pct: Number = "0.1",
-    stake: Number = 1000,
-    start_quote: Number = 10000,
-    risk: RiskConfig | None = None,
-    close_at_end: bool = True,
-    progress: Progress | None = None,
-    record: str | None = None,
-) -> BacktestResult:
-    """Backtest one series (named `symbol`) or several (a mapping symbol -> candles).
-
-    Candles must be sorted, one per timestamp (see market_data.candles.check_series).
-    record: a SQLite file to keep the run's orders and fills in (default: memory only).
-    Raises ValueError on unusable input (no candles, unknown strategy or parameter).
-    """
-    given = dict(candles) if isinstance(candles, Mapping) else {symbol: candles}
-    by_symbol = {s: cs if isinstance(cs, CandleSeries) else CandleSeries.of(cs)
-                 for s, cs in given.items()}
-    if not by_symbol or not all(map(len, by_symbol.values())):
-        raise ValueError("no candles to backtest")
-    step = timeframe_ms or infer_timeframe_ms(next(iter(by_symbol.values())).bars)
-    config = BacktestConfig(
-        strategy=strategy, params=dict(params or {}), timeframe_ms=step,
-        stop_pct=_dec(stop_pct), trailing_pct=_dec(trailing_pct), fee_pct=_dec(fee_pct),
-        stake=_dec(stake), start_quote=_dec(start_quote), risk=risk or RiskConfig(),
-        close_at_end=close_at_end,
-    )
-    engine = BacktestEngine(by_symbol, config, progress=progress, record=record)
+def run(engine: BacktestEngine) -> BacktestResult:
+    """Run an engine (bootstrap.backtest_engine builds one) to its result."""
     # Not asyncio.run: on Python 3.11 its SIGINT bookkeeping builds the repr of the main task,
     # result included, which for a run's trades and equity curve takes a noticeable while.
     loop = asyncio.new_event_loop()
@@ -108,7 +55,7 @@ def run_backtest(
         raw = loop.run_until_complete(engine.run())
     finally:
         loop.close()
-    return result_of(raw, by_symbol)
+    return result_of(raw, engine.series)
 
 
 def result_of(raw: EngineResult, candles: Mapping[str, CandleSeries]) -> BacktestResult:
@@ -129,7 +76,8 @@ def result_of(raw: EngineResult, candles: Mapping[str, CandleSeries]) -> Backtes
             pnl_quote=sum((t.pnl_quote for t in mine), ZERO),
             fees_quote=sum((t.fees_quote for t in mine), ZERO),
             exposure_pct=stats.pct(run.candles_in_position, run.candles),
-            buy_hold_return_pct=stats.buy_hold_pct(run.first_open, run.last_close, cfg.fee_pct),
+            buy_hold_return_pct=stats.buy_hold_pct(run.first_open, run.last_close,
+                                                   cfg.venue.fee_pct),
         )
     n = len(per_symbol)
     summary = stats.Summary(
@@ -157,7 +105,7 @@ def _buy_hold_curve(raw: EngineResult, series: Mapping[str, CandleSeries]) -> li
     """Start quote split equally, each part bought at its symbol's first open (fee paid) and
     marked at the latest close; a symbol not started yet counts as cash."""
     start = float(raw.start_quote)
-    keep = 1.0 - float(raw.config.fee_pct) / 100.0
+    keep = 1.0 - float(raw.config.venue.fee_pct) / 100.0
     step = raw.config.timeframe_ms
     share = start / len(series)
     units = {s: share * keep / cs.bars[0].open for s, cs in series.items()

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from crypto_ai_bot.adapters.ml.model import META_JSON, SklearnPredictor, load_model_dir
 from crypto_ai_bot.adapters.ml.training import (
     TrainConfig,
     TrainResult,
@@ -23,21 +24,23 @@ from crypto_ai_bot.adapters.ml.training import (
     walk_forward,
 )
 from crypto_ai_bot.application.strategies import build_strategy
-from crypto_ai_bot.application.strategies.ai import (
-    META_JSON,
-    AiStrategy,
-    SklearnPredictor,
-    load_model_dir,
-)
-from crypto_ai_bot.application.strategies.features import (
+from crypto_ai_bot.application.strategies.ai import AiStrategy
+from crypto_ai_bot.bootstrap import strategy_context
+from crypto_ai_bot.domain.errors import ConfigError
+from crypto_ai_bot.domain.features import (
     FEATURE_NAMES,
     WARMUP_CANDLES,
     compute_features,
 )
-from crypto_ai_bot.domain.errors import ConfigError
 from crypto_ai_bot.domain.model import Action, Candle
 
 STEP = 300_000
+
+
+def _load(model_dir: Path) -> AiStrategy:
+    """What the bootstrap does for STRATEGY=ai: the adapter reads, the strategy runs."""
+    predictor, meta = load_model_dir(model_dir)
+    return AiStrategy.over(predictor, meta)
 T0 = 1_735_689_600_000  # 2025-01-01 00:00 UTC
 TINY = TrainConfig("BTC/USDT", "5m", horizon=6, train_days=4, test_days=1, rounds=30, seed=1)
 
@@ -140,7 +143,7 @@ def test_saved_and_loaded_model_gives_identical_probabilities(
     assert np.array_equal(result.predictor.predict(x), loaded.predict(x))
     assert meta["features"] == list(FEATURE_NAMES)
 
-    strategy = AiStrategy.load(str(model_dir))  # live: one candle at a time
+    strategy = _load(model_dir)  # live: one candle at a time
     live = [strategy.probability(b) for b in BARS]
     assert live[WARMUP_CANDLES - 1:] == loaded.predict(x).tolist()
 
@@ -151,7 +154,7 @@ def test_predictions_do_not_see_the_future(trained: tuple[TrainResult, Path]) ->
     other = synthetic(len(SERIES) - k - 1, seed=77, start=80_000.0)
     changed = SERIES[: k + 1] + [c._replace(ts_ms=SERIES[k + 1 + i].ts_ms)
                                  for i, c in enumerate(other)]
-    a, b = AiStrategy.load(str(model_dir)), AiStrategy.load(str(model_dir))
+    a, b = _load(model_dir), _load(model_dir)
     pa = [a.probability(c.bar()) for c in SERIES]
     pb = [b.probability(c.bar()) for c in changed]
     assert pa[: k + 1] == pb[: k + 1]
@@ -181,13 +184,14 @@ def test_build_strategy_loads_the_model_and_checks_parameters(
     trained: tuple[TrainResult, Path],
 ) -> None:
     _, model_dir = trained
-    s = build_strategy("ai", {"model_path": str(model_dir), "enter": 0.7, "exit": 0.4})
+    s = build_strategy("ai", {"model_path": str(model_dir), "enter": 0.7, "exit": 0.4},
+                       strategy_context())
     assert s.name == "ai" and s.warmup_candles == WARMUP_CANDLES
     assert isinstance(s, AiStrategy) and (s.enter, s.exit) == (0.7, 0.4)
     with pytest.raises(ValueError, match="unknown parameter"):
-        build_strategy("ai", {"model_path": str(model_dir), "fast": 3})
+        build_strategy("ai", {"model_path": str(model_dir), "fast": 3}, strategy_context())
     with pytest.raises(ValueError, match="model_path"):
-        build_strategy("ai", {})
+        build_strategy("ai", {}, strategy_context())
 
 
 def test_broken_model_directories_raise_config_errors(

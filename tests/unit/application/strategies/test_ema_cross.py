@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crypto_ai_bot.application.strategies.ema_cross import EmaCross
-from crypto_ai_bot.application.strategies.indicators import EMA
+from crypto_ai_bot.domain.indicators import EMA
 from crypto_ai_bot.domain.model import Action, Bar, Candle
 
 

@@ -8,8 +8,9 @@ from decimal import Decimal
 
 import pytest
 
+from crypto_ai_bot.bootstrap import backtest_engine, reference_config
 from crypto_ai_bot.domain.model import Action, Bar, Candle, Signal
-from crypto_ai_bot.drivers.backtest.engine import BacktestConfig, BacktestEngine, EngineResult
+from crypto_ai_bot.drivers.backtest.engine import EngineResult
 
 T0 = 1_767_225_600_000
 STEP = 300_000
@@ -44,15 +45,15 @@ def run(
     **cfg: object,
 ) -> EngineResult:
     series = candles if isinstance(candles, Mapping) else {"BTC/USDT": candles}
-    defaults: dict[str, object] = {"timeframe_ms": STEP, "fee_pct": D(0), "stop_pct": D(0)}
+    defaults: dict[str, object] = {"fee_pct": D(0), "stop_pct": D(0)}
     defaults.update(cfg)
-    config = BacktestConfig(**defaults)  # type: ignore[arg-type]
+    config = reference_config(STEP, **defaults)  # type: ignore[arg-type]
 
     def factory(symbol: str) -> Scripted:
         plan = script.get(symbol, script) if isinstance(next(iter(script), 0), str) else script
         return Scripted(plan)  # type: ignore[arg-type]
 
-    engine = BacktestEngine(series, config, strategy_factory=factory)
+    engine = backtest_engine(series, config, strategy_factory=factory)
     return asyncio.run(engine.run())
 
 

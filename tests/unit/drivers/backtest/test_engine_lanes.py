@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.unit.drivers.backtest.test_engine_conventions import STEP, T0, Scripted
 
+from crypto_ai_bot.bootstrap import backtest_engine, reference_config
 from crypto_ai_bot.domain.model import Action, Candle
-from crypto_ai_bot.drivers.backtest.engine import BacktestConfig, BacktestEngine, EngineResult
+from crypto_ai_bot.drivers.backtest.engine import BacktestEngine, EngineResult
 
 D = Decimal
 SYMBOLS = ("BTC/USDT", "ETH/USDT", "SOL/USDT")
@@ -81,10 +82,10 @@ class EveryCandle(BacktestEngine):
 
 def _run(plan: Plan, trailing: int, cash: int = 10_000_000,
          engine: type[BacktestEngine] = BacktestEngine) -> EngineResult:
-    config = BacktestConfig(timeframe_ms=STEP, fee_pct=D("0.1"), stop_pct=D(3),
-                            trailing_pct=D(trailing), start_quote=D(cash))
-    run = engine({s: c for s, (c, _) in plan.items()}, config,
-                 strategy_factory=lambda symbol: Scripted(plan[symbol][1]))
+    config = reference_config(STEP, fee_pct=D("0.1"), stop_pct=D(3), trailing_pct=D(trailing),
+                              start_quote=D(cash))
+    run = backtest_engine({s: c for s, (c, _) in plan.items()}, config, engine=engine,
+                          strategy_factory=lambda symbol: Scripted(plan[symbol][1]))
     return asyncio.run(run.run())
 
 

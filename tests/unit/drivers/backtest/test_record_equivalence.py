@@ -8,8 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from crypto_ai_bot.application.risk import RiskConfig
+from crypto_ai_bot.bootstrap import run_backtest
 from crypto_ai_bot.domain.model import Candle
-from crypto_ai_bot.drivers.backtest.runner import run_backtest
 
 T0 = 1_767_225_600_000
 STEP = 300_000

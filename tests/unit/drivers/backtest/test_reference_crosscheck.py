@@ -17,8 +17,8 @@ import pytest
 from tests.conftest import need_shared_data
 
 from crypto_ai_bot.adapters.candle_files import load_candles
+from crypto_ai_bot.bootstrap import run_backtest
 from crypto_ai_bot.domain.model import Candle
-from crypto_ai_bot.drivers.backtest.runner import run_backtest
 
 FEE = Decimal("0.001")
 STOP = Decimal("0.98")

@@ -59,8 +59,8 @@ def test_summary_json_keeps_money_exact() -> None:
 
 
 def test_buy_and_hold_of_two_symbols_holds_a_late_starter_as_cash() -> None:
+    from crypto_ai_bot.bootstrap import run_backtest
     from crypto_ai_bot.domain.model import Candle
-    from crypto_ai_bot.drivers.backtest.runner import run_backtest
 
     t0, step = 1_767_225_600_000, 300_000
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import ccxt.async_support as ccxt
 
 from crypto_ai_bot.adapters.exchange.ccxt.client import build_ccxt_exchange
+from crypto_ai_bot.adapters.exchange.ccxt.config import ExchangeConfig
 from crypto_ai_bot.adapters.exchange.ccxt.dialects import (
     ExchangeDialect,
     d,
@@ -27,7 +28,6 @@ from crypto_ai_bot.adapters.exchange.ccxt.dialects import (
 )
 from crypto_ai_bot.adapters.exchange.ccxt.errors import is_retryable, map_ccxt_error
 from crypto_ai_bot.adapters.exchange.circuit_breaker import CircuitBreaker
-from crypto_ai_bot.config import Settings
 from crypto_ai_bot.domain.errors import (
     BrokerError,
     CircuitOpen,
@@ -81,19 +81,17 @@ class CcxtBroker:
         self._last: dict[str, Decimal] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings, clock: Clock) -> CcxtBroker:
-        key, secret = settings.credentials()
-        exchange_id = settings.exchange.strip().lower()
+    def from_config(cls, config: ExchangeConfig, clock: Clock) -> CcxtBroker:
+        exchange_id = config.exchange_id
         gate = exchange_id in ("gate", "gateio")
-        url = api_url(exchange_id, settings.exchange_api_url)
         ex = build_ccxt_exchange(
-            exchange_id, api_url=url, sandbox=settings.sandbox,
-            api_key=key.get_secret_value(), secret=secret.get_secret_value(),
-            timeout_ms=settings.http_timeout_ms, enable_rate_limit=False,
+            exchange_id, api_url=api_url(exchange_id, config.api_url), sandbox=config.sandbox,
+            api_key=config.api_key, secret=config.api_secret, timeout_ms=config.timeout_ms,
+            enable_rate_limit=False,
         )
         return cls(ex, clock, name="gate" if gate else exchange_id,
-                   orders_per_sec=settings.exchange_orders_per_sec,
-                   requests_per_sec=settings.exchange_requests_per_sec)
+                   orders_per_sec=config.orders_per_sec,
+                   requests_per_sec=config.requests_per_sec)
 
     # plumbing -------------------------------------------------------------------------
 

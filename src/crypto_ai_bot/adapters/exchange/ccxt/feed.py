@@ -15,9 +15,9 @@ import ccxt.async_support as ccxt
 
 from crypto_ai_bot.adapters.exchange.ccxt.broker import CcxtBroker, api_url
 from crypto_ai_bot.adapters.exchange.ccxt.client import build_ccxt_exchange
+from crypto_ai_bot.adapters.exchange.ccxt.config import ExchangeConfig
 from crypto_ai_bot.adapters.exchange.ccxt.dialects import d
 from crypto_ai_bot.adapters.exchange.ccxt.errors import is_retryable, map_ccxt_error
-from crypto_ai_bot.config import Settings
 from crypto_ai_bot.domain.board import PriceBoard
 from crypto_ai_bot.domain.model import Candle, Ticker
 from crypto_ai_bot.ports.broker import Broker
@@ -45,16 +45,18 @@ class LiveFeed:
         self._last_closed: dict[str, int] = {}
 
     @classmethod
-    def from_settings(
-        cls, settings: Settings, clock: Clock, board: PriceBoard, broker: Broker | None = None
+    def from_config(
+        cls, config: ExchangeConfig, timeframe: str, clock: Clock, board: PriceBoard,
+        broker: Broker | None = None,
     ) -> LiveFeed:
+        """Over the live broker's own client when there is one; else a public client."""
         if isinstance(broker, CcxtBroker):
-            return cls(broker.exchange, clock, board, settings.timeframe, broker=broker)
+            return cls(broker.exchange, clock, board, timeframe, broker=broker)
         ex = build_ccxt_exchange(
-            settings.exchange, api_url=api_url(settings.exchange, settings.exchange_api_url),
-            sandbox=settings.sandbox, timeout_ms=settings.http_timeout_ms,
+            config.exchange, api_url=api_url(config.exchange, config.api_url),
+            sandbox=config.sandbox, timeout_ms=config.timeout_ms,
         )
-        return cls(ex, clock, board, settings.timeframe, owns_exchange=True)
+        return cls(ex, clock, board, timeframe, owns_exchange=True)
 
     async def _read(self, fn: Callable[[], Awaitable[T]]) -> T:
         async def once() -> T:

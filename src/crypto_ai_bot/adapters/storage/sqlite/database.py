@@ -9,7 +9,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from crypto_ai_bot.adapters.storage.sqlite.migrations.runner import current_version, run_migrations
+from crypto_ai_bot.adapters.storage.sqlite.migrations.runner import (
+    available_migrations,
+    current_version,
+    run_migrations,
+)
 from crypto_ai_bot.domain.errors import StorageError
 
 Row = sqlite3.Row
@@ -106,3 +110,16 @@ def open_database(path: str) -> Database:
     db = Database(path)
     db.migrate()
     return db
+
+
+def check_db(db: Database) -> tuple[bool, str]:
+    """Whether the database answers and is at the schema this code expects."""
+    try:
+        db.one("SELECT 1")
+    except Exception as exc:
+        return False, f"database error: {exc}"
+    latest = available_migrations()[-1][0]
+    version = db.schema_version()
+    if version != latest:
+        return False, f"schema version {version}, expected {latest}"
+    return True, f"ok (schema {version})"

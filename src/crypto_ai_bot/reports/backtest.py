@@ -36,8 +36,8 @@ def summary_document(result: BacktestResult, extra: dict[str, Any] | None = None
     doc: dict[str, Any] = {
         "settings": {
             "strategy": cfg.strategy, "params": dict(cfg.params),
-            "timeframe_ms": cfg.timeframe_ms, "stop_pct": str(cfg.stop_pct),
-            "trailing_pct": str(cfg.trailing_pct), "fee_pct": str(cfg.fee_pct),
+            "timeframe_ms": cfg.timeframe_ms, "stop_pct": str(cfg.exits.hard_stop_pct),
+            "trailing_pct": str(cfg.exits.trailing_pct), "fee_pct": str(cfg.venue.fee_pct),
             "stake": str(cfg.stake), "start_quote": str(cfg.start_quote),
             "close_at_end": cfg.close_at_end,
         },

@@ -14,7 +14,7 @@ import math
 from collections import deque
 from collections.abc import Iterable
 
-from crypto_ai_bot.application.strategies.indicators import EMA, RSI, RollingStats
+from crypto_ai_bot.domain.indicators import EMA, RSI, RollingStats
 from crypto_ai_bot.domain.model import Bar
 
 RETURN_HORIZONS = (1, 3, 12, 48)

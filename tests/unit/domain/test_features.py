@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from tests.paths import OHLCV
 
-from crypto_ai_bot.application.strategies.features import (
+from crypto_ai_bot.domain.features import (
     FEATURE_NAMES,
     WARMUP_CANDLES,
     FeatureEngine,
