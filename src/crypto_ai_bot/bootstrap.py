@@ -16,6 +16,7 @@ from crypto_ai_bot.adapters.candle_files import CandleFileError
 from crypto_ai_bot.adapters.feeds import FixedFeed, ReplayFeed, SyntheticFeed
 from crypto_ai_bot.adapters.metrics import Metrics, Sources
 from crypto_ai_bot.adapters.paper.broker import PaperBroker
+from crypto_ai_bot.adapters.paper.ledger import SqliteVenueBook
 from crypto_ai_bot.adapters.storage.sqlite.database import Database, open_database
 from crypto_ai_bot.adapters.storage.sqlite.instance_lock import InstanceLock
 from crypto_ai_bot.adapters.storage.sqlite.repositories import SqliteRepositories
@@ -115,7 +116,7 @@ def _broker(settings: Settings, clock: Clock, board: PriceBoard, db: Database) -
         quotes = {split_symbol(s)[1] for s in settings.symbol_list}
         start = {q: settings.paper_start_quote for q in sorted(quotes)}
         return PaperBroker(board, clock, fee_pct=settings.paper_fee_pct, start_balances=start,
-                           db=db)
+                           book=SqliteVenueBook(db))
     from crypto_ai_bot.adapters.exchange.ccxt.broker import CcxtBroker
 
     return CcxtBroker.from_settings(settings, clock)
