@@ -21,6 +21,7 @@ from crypto_ai_bot.adapters.candle_files import CandleFileError
 from crypto_ai_bot.adapters.exchange.ccxt.config import ExchangeConfig
 from crypto_ai_bot.adapters.feeds import FeedConfig, FixedFeed, ReplayFeed, SyntheticFeed
 from crypto_ai_bot.adapters.paper.broker import PaperBroker
+from crypto_ai_bot.adapters.paper.ledger import SqliteVenueBook
 from crypto_ai_bot.adapters.storage.memory import MemoryRepositories
 from crypto_ai_bot.adapters.storage.sqlite.database import Database, open_database
 from crypto_ai_bot.adapters.storage.sqlite.repositories import SqliteRepositories
@@ -137,8 +138,8 @@ def _broker(settings: Settings, clock: Clock, board: PriceBoard, db: Database) -
         venue = settings.venue_config
         quotes = {split_symbol(s)[1] for s in settings.symbol_list}
         start = {q: venue.start_quote for q in sorted(quotes)}
-        return PaperBroker(board, clock, fee_pct=venue.fee_pct, start_balances=start, db=db,
-                           rules=venue.rules)
+        return PaperBroker(board, clock, fee_pct=venue.fee_pct, start_balances=start,
+                           book=SqliteVenueBook(db), rules=venue.rules)
     from crypto_ai_bot.adapters.exchange.ccxt.broker import CcxtBroker  # needs ccxt: lazy
 
     return CcxtBroker.from_config(settings.exchange_config, clock)

@@ -9,6 +9,7 @@ from typing import Any
 
 from crypto_ai_bot.adapters.feeds import FixedFeed
 from crypto_ai_bot.adapters.paper.broker import PaperBroker
+from crypto_ai_bot.adapters.paper.ledger import SqliteVenueBook
 from crypto_ai_bot.adapters.storage.sqlite.database import open_database
 from crypto_ai_bot.bootstrap import Container, build_container
 from crypto_ai_bot.domain.board import PriceBoard
@@ -37,7 +38,8 @@ async def _paper_on(
                              paper_fee_pct=D("0.1"), risk_cooldown_sec=0, autostart=False)
     db = open_database(settings.db_path)
     board = PriceBoard()
-    broker = exchange(board, clock, fee_pct=D("0.1"), start_balances={"USDT": D("1000")}, db=db)
+    broker = exchange(board, clock, fee_pct=D("0.1"), start_balances={"USDT": D("1000")},
+                      book=SqliteVenueBook(db))
     c = build_container(settings, clock=clock, broker=broker, db=db,
                         feed=FixedFeed(D("100"), clock, board, 300_000))
     await c.broker.load_markets(["BTC/USDT"])

@@ -2,15 +2,16 @@
 
 Market orders fill at once at the price board's ask (buys) or bid (sells). Like Gate, a market
 buy is sized by its cost in quote and its fee is charged in base; a sell's fee is charged in
-quote. With a Database the paper exchange's book and balances persist across restarts (the
-bot's own tables never double as the exchange's).
+quote. The exchange's own book — its balances and the orders it executed — lives behind the
+VenueBook port: in SQLite for paper mode, so it persists across restarts (the bot's own tables
+never double as the exchange's), in memory for backtests (adapters/paper/ledger.py).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from crypto_ai_bot.adapters.storage.sqlite.database import Database, Row
+from crypto_ai_bot.adapters.paper.ledger import MemoryVenueBook
 from crypto_ai_bot.domain.board import PriceBoard
 from crypto_ai_bot.domain.errors import ExchangeUnavailable, InsufficientFunds, InvalidOrder
 from crypto_ai_bot.domain.model import (
@@ -29,6 +30,7 @@ from crypto_ai_bot.domain.model import (
 )
 from crypto_ai_bot.domain.venue import MarketRules
 from crypto_ai_bot.ports.clock import Clock
+from crypto_ai_bot.ports.venue import VenueBook
 
 
 class PaperBroker:
@@ -42,13 +44,13 @@ class PaperBroker:
         *,
         fee_pct: Decimal,
         start_balances: dict[str, Decimal],
-        db: Database | None = None,
+        book: VenueBook | None = None,
         rules: MarketRules | None = None,
     ) -> None:
         self._board = board
         self._clock = clock
         self._fee = fee_pct / 100
-        self._db = db
+        self._book: VenueBook = MemoryVenueBook() if book is None else book
         self._rules = rules or MarketRules()
         self._markets: dict[str, MarketInfo] = {}
         self._orders: list[OrderReport] = []
@@ -58,60 +60,13 @@ class PaperBroker:
     # persistence ----------------------------------------------------------------------
 
     def _load(self, start: dict[str, Decimal]) -> None:
-        if self._db is None:
-            self._balances = dict(start)
-            return
-        rows = self._db.all("SELECT currency, free FROM paper_balances")
-        if rows:
-            self._balances = {r["currency"]: Decimal(r["free"]) for r in rows}
+        saved = self._book.load_balances()
+        if saved:
+            self._balances = saved
         else:
             self._balances = dict(start)
-            self._save_balances()
-        for r in self._db.all("SELECT * FROM paper_orders ORDER BY id"):
-            self._orders.append(self._report_from_row(r))
-
-    def _save_balances(self) -> None:
-        if self._db is None:
-            return
-        with self._db.transaction():
-            for cur, free in self._balances.items():
-                self._db.execute(
-                    "INSERT INTO paper_balances (currency, free, used) VALUES (?,?,'0')"
-                    " ON CONFLICT(currency) DO UPDATE SET free=excluded.free",
-                    (cur, str(free)),
-                )
-
-    @staticmethod
-    def _report_from_row(row: Row) -> OrderReport:
-        side = Side(row["side"])
-        fill = FillReport(
-            trade_id=f"paper-{row['id']}",
-            symbol=row["symbol"],
-            side=side,
-            price=Decimal(row["price"]),
-            amount=Decimal(row["filled"]),
-            fee=Decimal(row["fee"]),
-            fee_currency=row["fee_currency"],
-            ts_ms=row["ts_ms"],
-            exchange_order_id=str(row["id"]),
-            client_order_id=row["client_order_id"],
-        )
-        return OrderReport(
-            exchange_order_id=str(row["id"]),
-            client_order_id=row["client_order_id"],
-            symbol=row["symbol"],
-            side=side,
-            type=OrderType(row["type"]),
-            status=OrderStatus(row["status"]),
-            amount=Decimal(row["amount"]),
-            filled=Decimal(row["filled"]),
-            cost=Decimal(row["cost"]),
-            avg_price=Decimal(row["price"]),
-            fee=fill.fee,
-            fee_currency=fill.fee_currency,
-            ts_ms=fill.ts_ms,
-            fills=(fill,),
-        )
+            self._book.save_balances(self._balances)
+        self._orders.extend(self._book.load_orders())
 
     # Broker ---------------------------------------------------------------------------
 
@@ -214,21 +169,7 @@ class PaperBroker:
 
     def _record(self, report: OrderReport) -> None:
         self._orders.append(report)
-        if self._db is None:
-            return
-        with self._db.transaction():
-            self._db.execute(
-                "INSERT INTO paper_orders (id, client_order_id, symbol, side, type, status,"
-                " amount, filled, cost, price, fee, fee_currency, ts_ms)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    int(report.exchange_order_id), report.client_order_id, report.symbol,
-                    report.side.value, report.type.value, report.status.value,
-                    str(report.amount), str(report.filled), str(report.cost),
-                    str(report.avg_price), str(report.fee), report.fee_currency, report.ts_ms,
-                ),
-            )
-            self._save_balances()
+        self._book.append_order(report, self._balances)
 
     @property
     def orders(self) -> list[OrderReport]:
