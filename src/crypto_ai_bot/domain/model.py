@@ -1,15 +1,11 @@
-"""Domain values: small frozen dataclasses with Decimal money and typed ids."""
+"""Domain values: small frozen dataclasses and NamedTuples, money in Decimal, ids as str."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
-from typing import NamedTuple, NewType
-
-Symbol = NewType("Symbol", str)
-ClientOrderId = NewType("ClientOrderId", str)
-ExchangeOrderId = NewType("ExchangeOrderId", str)
+from typing import NamedTuple
 
 ZERO = Decimal(0)
 

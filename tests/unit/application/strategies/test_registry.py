@@ -1,0 +1,47 @@
+"""The strategy registry: one file is one strategy, found by name, its parameters checked."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from tests.conftest import PYTHON, subprocess_env
+
+from crypto_ai_bot.application.strategies import build_strategy, entry, names, parse_params
+from crypto_ai_bot.application.strategies.ema_cross import EmaCross
+from crypto_ai_bot.config import load_settings
+from crypto_ai_bot.domain.errors import ConfigError
+
+
+def test_the_package_modules_that_name_a_strategy_are_registered() -> None:
+    assert names() == ["ai", "ema_cross"]
+    assert entry("ema_cross").params.model_fields.keys() == {"fast", "slow"}
+
+
+def test_parameters_are_typed_bounded_and_closed() -> None:
+    s = build_strategy("ema_cross", {"fast": "5", "slow": 20})
+    assert isinstance(s, EmaCross) and (s.fast_period, s.slow_period) == (5, 20)
+    assert parse_params("ema_cross").model_dump() == {"fast": 12, "slow": 26}
+    for params, needle in (({"fast": 0}, "fast: Input should be greater than or equal to 1"),
+                           ({"fast": 30}, "fast EMA period must be smaller than slow"),
+                           ({"fast": "x"}, "fast: Input should be a valid integer"),
+                           ({"speed": 3}, "unknown parameter(s) speed")):
+        with pytest.raises(ValueError, match=needle.replace("(", r"\(").replace(")", r"\)")):
+            build_strategy("ema_cross", params)
+
+
+def test_an_unknown_name_lists_what_is_registered() -> None:
+    with pytest.raises(ValueError, match="unknown strategy 'rsi'; one of ai, ema_cross"):
+        build_strategy("rsi")
+    with pytest.raises(ConfigError, match="STRATEGY: unknown strategy 'rsi'; one of ai, ema_cross"):
+        load_settings(None, strategy="rsi")
+
+
+def test_cab_backtest_help_lists_the_strategies() -> None:
+    r = subprocess.run([PYTHON, "-m", "crypto_ai_bot.cli.backtest", "--help"],
+                       capture_output=True, text=True, env=subprocess_env(), timeout=60,
+                       check=False)
+    assert r.returncode == 0, r.stderr
+    text = " ".join(r.stdout.split())
+    assert "ema_cross: buy when the fast EMA crosses above the slow one" in text
+    assert "ai: a trained classifier" in text
