@@ -80,7 +80,7 @@ class AiStrategy:
 
 
 class AiParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     model_path: str = Field("", description="model directory written by cab-train (AI_MODEL_PATH)")
     enter: float | None = Field(None, ge=0, le=1, description="buy at p >= enter (meta's default)")

@@ -59,7 +59,7 @@ class EmaCross:
 
 
 class EmaCrossParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     fast: int = Field(12, ge=1, description="fast EMA period (EMA_FAST)")
     slow: int = Field(26, ge=2, description="slow EMA period (EMA_SLOW)")
