@@ -17,29 +17,19 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from crypto_ai_bot.adapters.candle_files import CandleFileError
-from crypto_ai_bot.adapters.exchange.ccxt.config import ExchangeConfig
-from crypto_ai_bot.adapters.feeds import FeedConfig, FixedFeed, ReplayFeed, SyntheticFeed
 from crypto_ai_bot.adapters.paper.broker import PaperBroker
-from crypto_ai_bot.adapters.paper.ledger import SqliteVenueBook
 from crypto_ai_bot.adapters.storage.memory import MemoryRepositories
 from crypto_ai_bot.adapters.storage.sqlite.database import Database, open_database
 from crypto_ai_bot.adapters.storage.sqlite.repositories import SqliteRepositories
 from crypto_ai_bot.application.bus import MessageBus
-from crypto_ai_bot.application.dead_mans_switch import DeadMansSwitch, Heartbeats
 from crypto_ai_bot.application.execution import ExecutionConfig, OrderExecutor
 from crypto_ai_bot.application.exits import ExitsConfig, ProtectiveExits
 from crypto_ai_bot.application.pipeline import PipelineStats, SymbolPipeline
-from crypto_ai_bot.application.reconcile.orders import OrdersReconciler
-from crypto_ai_bot.application.reconcile.service import Reconciler
 from crypto_ai_bot.application.risk import RiskConfig, RiskManager
 from crypto_ai_bot.application.strategies import StrategyContext, build_strategy
-from crypto_ai_bot.application.trading_state import TradingStates
 from crypto_ai_bot.domain.board import PriceBoard
 from crypto_ai_bot.domain.candles import CandleSeries
-from crypto_ai_bot.domain.commands import SetTradingState
 from crypto_ai_bot.domain.errors import ConfigError
-from crypto_ai_bot.domain.events import Event, PositionChanged, StopsChecked, audited_events
 from crypto_ai_bot.domain.model import Candle, split_symbol
 from crypto_ai_bot.domain.venue import VenueConfig
 from crypto_ai_bot.drivers.backtest.engine import (
@@ -50,7 +40,6 @@ from crypto_ai_bot.drivers.backtest.engine import (
     prepare,
 )
 from crypto_ai_bot.drivers.backtest.runner import BacktestResult, infer_timeframe_ms, run
-from crypto_ai_bot.drivers.live import Orchestrator
 from crypto_ai_bot.ports.broker import Broker
 from crypto_ai_bot.ports.clock import Clock, ManualClock, SystemClock
 from crypto_ai_bot.ports.feed import PriceFeed
@@ -59,11 +48,18 @@ from crypto_ai_bot.ports.strategy import Predictor, Strategy
 from crypto_ai_bot.utils.logging import get_logger
 from crypto_ai_bot.utils.time import day_start_ms, timeframe_ms
 
-if TYPE_CHECKING:  # what a backtest never uses is imported where it is used: pydantic-settings
-    # alone costs ~0.15 s, prometheus-client ~0.05 s
+if TYPE_CHECKING:  # what a backtest never uses is imported where it is used (build_container):
+    # a backtest is a whole process, and pydantic-settings alone costs it ~0.15 s
+    from crypto_ai_bot.adapters.exchange.ccxt.config import ExchangeConfig
+    from crypto_ai_bot.adapters.feeds import FeedConfig
     from crypto_ai_bot.adapters.metrics import Metrics
     from crypto_ai_bot.adapters.storage.sqlite.instance_lock import InstanceLock
+    from crypto_ai_bot.application.dead_mans_switch import Heartbeats
+    from crypto_ai_bot.application.reconcile.service import Reconciler
+    from crypto_ai_bot.application.trading_state import TradingStates
     from crypto_ai_bot.config import Settings
+    from crypto_ai_bot.domain.events import Event
+    from crypto_ai_bot.drivers.live import Orchestrator
 
 log = get_logger("bootstrap")
 
@@ -118,6 +114,9 @@ class Container:
 
 def _feed(config: FeedConfig, exchange: ExchangeConfig, clock: Clock, board: PriceBoard,
           broker: Broker | None) -> PriceFeed:
+    from crypto_ai_bot.adapters.candle_files import CandleFileError
+    from crypto_ai_bot.adapters.feeds import FixedFeed, ReplayFeed, SyntheticFeed
+
     step = timeframe_ms(config.timeframe)
     if config.kind == "fixed":
         return FixedFeed(config.fixed_price, clock, board, step)
@@ -135,6 +134,8 @@ def _feed(config: FeedConfig, exchange: ExchangeConfig, clock: Clock, board: Pri
 
 def _broker(settings: Settings, clock: Clock, board: PriceBoard, db: Database) -> Broker:
     if settings.mode == "paper":
+        from crypto_ai_bot.adapters.paper.ledger import SqliteVenueBook
+
         venue = settings.venue_config
         quotes = {split_symbol(s)[1] for s in settings.symbol_list}
         start = {q: venue.start_quote for q in sorted(quotes)}
@@ -182,6 +183,13 @@ def build_container(
     """Build every object the trading process needs. Raises ConfigError on unusable settings."""
     from crypto_ai_bot.adapters.metrics import Metrics, Sources
     from crypto_ai_bot.adapters.storage.sqlite.instance_lock import InstanceLock
+    from crypto_ai_bot.application.dead_mans_switch import DeadMansSwitch, Heartbeats
+    from crypto_ai_bot.application.reconcile.orders import OrdersReconciler
+    from crypto_ai_bot.application.reconcile.service import Reconciler
+    from crypto_ai_bot.application.trading_state import TradingStates
+    from crypto_ai_bot.domain.commands import SetTradingState
+    from crypto_ai_bot.domain.events import PositionChanged, StopsChecked, audited_events
+    from crypto_ai_bot.drivers.live import Orchestrator
 
     clock = clock or SystemClock()
     db = db or open_database(settings.db_path)
@@ -215,7 +223,7 @@ def build_container(
     pipelines: dict[str, SymbolPipeline] = {}
     for symbol in settings.symbol_list:
         try:
-            strategy = build_strategy(settings.strategy, settings.strategy_params, context)
+            strategy = build_strategy(settings.strategy, settings.strategy_kwargs, context)
         except (ValueError, OSError) as exc:
             raise ConfigError(f"STRATEGY: {exc}") from None
         pipelines[symbol] = SymbolPipeline(

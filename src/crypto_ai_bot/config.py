@@ -66,7 +66,8 @@ class Settings(BaseSettings):
     replay_file: str = ""
     synthetic_seed: int = 42
     timeframe: str = "5m"
-    strategy: str = "ema_cross"  # a name in the strategy registry (application/strategies)
+    strategy: str = "ema_cross"  # a registered name, path/to/file.py:Class or module:Class
+    strategy_params: str = ""  # k=v,k=v or a JSON object: the strategy's parameters
     ema_fast: int = Field(default=12, ge=1)
     ema_slow: int = Field(default=26, ge=2)
     ai_model_path: str = ""
@@ -188,6 +189,12 @@ class Settings(BaseSettings):
             raise ValueError("REPLAY_FILE is required when PRICE_FEED=replay")
         if self.strategy == "ai" and not self.ai_model_path:
             raise ValueError("AI_MODEL_PATH is required when STRATEGY=ai")
+        from crypto_ai_bot.application.strategies import parse_params
+
+        try:
+            parse_params(self.strategy, self.strategy_kwargs)
+        except ValueError as exc:
+            raise ValueError(f"STRATEGY_PARAMS: {exc}") from None
         return self
 
     def _has_keys(self) -> bool:
@@ -297,13 +304,15 @@ class Settings(BaseSettings):
                           timeframe=self.timeframe)
 
     @property
-    def strategy_params(self) -> dict[str, Any]:
-        """The strategy's parameters from their variables (EMA_FAST/EMA_SLOW, AI_MODEL_PATH)."""
+    def strategy_kwargs(self) -> dict[str, Any]:
+        """The strategy's parameters: from their own variables (EMA_FAST/EMA_SLOW,
+        AI_MODEL_PATH), then STRATEGY_PARAMS."""
+        base: dict[str, Any] = {}
         if self.strategy == "ema_cross":
-            return {"fast": self.ema_fast, "slow": self.ema_slow}
-        if self.strategy == "ai":
-            return {"model_path": self.ai_model_path}
-        return {}
+            base = {"fast": self.ema_fast, "slow": self.ema_slow}
+        elif self.strategy == "ai":
+            base = {"model_path": self.ai_model_path}
+        return {**base, **_key_values("STRATEGY_PARAMS", self.strategy_params)}
 
     def public_view(self) -> dict[str, Any]:
         """Settings safe to show: every secret replaced by whether it is set."""
@@ -314,6 +323,28 @@ class Settings(BaseSettings):
             else:
                 out[name] = str(value) if isinstance(value, Decimal) else value
         return out
+
+
+def _key_values(name: str, text: str) -> dict[str, Any]:
+    """`k=v,k=v` or a JSON object; numbers stay numbers (the parameter model checks them)."""
+    text = text.strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{name}: not a JSON object ({exc.msg})") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{name}: not a JSON object")
+        return data
+    out: dict[str, Any] = {}
+    for item in text.split(","):
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{name}: expected key=value, got {item.strip()!r}")
+        out[key.strip()] = raw.strip()
+    return out
 
 
 def _check_symbol(v: str) -> str:

@@ -60,15 +60,19 @@ _SYMBOL = re.compile(r"^[A-Za-z0-9]+/[A-Za-z0-9]+$")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    given = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(listing="-h" in given or "--help" in given).parse_args(given)
     configure_logging("WARNING", stream=sys.stderr, once=True)
     rc = guarded(PROG, lambda: _run(args))
     gc.freeze()  # the process ends now: its final collection need not walk what is left
     return rc
 
 
-def _parser() -> argparse.ArgumentParser:
-    strategies = "; ".join(f"{e.name}: {e.summary}" for e in registry().values())
+def _parser(*, listing: bool = True) -> argparse.ArgumentParser:
+    """listing: name every registered strategy in --help, the installed packages' too (it
+    reads their metadata, which a run needs only for a name it does not know)."""
+    strategies = "; ".join(f"{e.name}: {e.summary}" for e in registry().values()) if listing else (
+        "see --help")
     p = argparse.ArgumentParser(
         prog=PROG, description="Backtest a strategy on candles, as the configured bot would"
         " trade it (each flag overrides its setting).")
@@ -79,7 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", action="append", default=[],
                    help="candle file (.csv, .csv.gz, .feather); repeatable, paired with --symbol")
     p.add_argument("--db", help="database to read candles from (default: DB_PATH setting)")
-    p.add_argument("--strategy", help=f"default STRATEGY; registered: {strategies}")
+    p.add_argument("--strategy", help="default STRATEGY; a registered name, path/to/file.py:Class"
+                   f" or package.module:Class (docs/strategies.md); registered: {strategies}")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="strategy parameter, e.g. fast=12 (repeatable)")
     p.add_argument("--stop-pct", "--exits-hard-stop-pct", dest="stop_pct",
@@ -221,7 +226,7 @@ def _config(args: argparse.Namespace, step: int, settings: _Defaults) -> Backtes
                    else _decimal("--start-quote", args.start_quote, positive=True))
     if args.strategy is None:
         strategy = settings().strategy
-        params = {**settings().strategy_params, **_params(args.param)}
+        params = {**settings().strategy_kwargs, **_params(args.param)}
     else:
         strategy, params = args.strategy, _params(args.param)
     return BacktestConfig(

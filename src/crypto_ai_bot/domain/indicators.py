@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 
 
 class EMA:
@@ -96,3 +97,46 @@ class RollingStats:
     @property
     def full(self) -> bool:
         return self.n == self.window
+
+
+class Donchian:
+    """Highest high and lowest low of the last `window` candles (monotonic deques: O(1)
+    amortised a candle). `upper`/`lower` describe the candles before the one being added when
+    read before update(), which is how a breakout of the channel is told."""
+
+    __slots__ = ("_highs", "_i", "_lows", "window")
+
+    def __init__(self, window: int) -> None:
+        if window < 1:
+            raise ValueError("Donchian window must be >= 1")
+        self.window = window
+        self._i = 0
+        self._highs: deque[tuple[int, float]] = deque()
+        self._lows: deque[tuple[int, float]] = deque()
+
+    def update(self, high: float, low: float) -> None:
+        i, highs, lows = self._i, self._highs, self._lows
+        while highs and highs[-1][1] <= high:
+            highs.pop()
+        highs.append((i, high))
+        while lows and lows[-1][1] >= low:
+            lows.pop()
+        lows.append((i, low))
+        first = i - self.window + 1
+        if highs[0][0] < first:
+            highs.popleft()
+        if lows[0][0] < first:
+            lows.popleft()
+        self._i = i + 1
+
+    @property
+    def full(self) -> bool:
+        return self._i >= self.window
+
+    @property
+    def upper(self) -> float:
+        return self._highs[0][1] if self._highs else math.nan
+
+    @property
+    def lower(self) -> float:
+        return self._lows[0][1] if self._lows else math.nan

@@ -14,7 +14,7 @@ from crypto_ai_bot.domain.errors import ConfigError
 
 
 def test_the_package_modules_that_name_a_strategy_are_registered() -> None:
-    assert names() == ["ai", "ema_cross"]
+    assert names() == ["ai", "bollinger", "donchian", "ema_cross", "rsi"]
     assert entry("ema_cross").params.model_fields.keys() == {"fast", "slow"}
 
 
@@ -31,10 +31,11 @@ def test_parameters_are_typed_bounded_and_closed() -> None:
 
 
 def test_an_unknown_name_lists_what_is_registered() -> None:
-    with pytest.raises(ValueError, match="unknown strategy 'rsi'; one of ai, ema_cross"):
-        build_strategy("rsi")
-    with pytest.raises(ConfigError, match="STRATEGY: unknown strategy 'rsi'; one of ai, ema_cross"):
-        load_settings(None, strategy="rsi")
+    listed = "unknown strategy 'macd'; one of ai, bollinger, donchian, ema_cross, rsi"
+    with pytest.raises(ValueError, match=listed):
+        build_strategy("macd")
+    with pytest.raises(ConfigError, match=f"STRATEGY: {listed}"):
+        load_settings(None, strategy="macd")
 
 
 def test_cab_backtest_help_lists_the_strategies() -> None:
