@@ -43,7 +43,7 @@ from crypto_ai_bot.drivers.backtest.runner import BacktestResult, infer_timefram
 from crypto_ai_bot.ports.broker import Broker
 from crypto_ai_bot.ports.clock import Clock, ManualClock, SystemClock
 from crypto_ai_bot.ports.feed import PriceFeed
-from crypto_ai_bot.ports.storage import Repositories
+from crypto_ai_bot.ports.storage import Repositories, StateRepository
 from crypto_ai_bot.ports.strategy import Predictor, Strategy
 from crypto_ai_bot.utils.logging import get_logger
 from crypto_ai_bot.utils.time import day_start_ms, timeframe_ms
@@ -113,7 +113,9 @@ class Container:
 
 
 def _feed(config: FeedConfig, exchange: ExchangeConfig, clock: Clock, board: PriceBoard,
-          broker: Broker | None) -> PriceFeed:
+          broker: Broker | None, state: StateRepository) -> PriceFeed:
+    """The configured feed; the synthetic and replay ones note in `state` where they are, so
+    that a restart resumes there."""
     from crypto_ai_bot.adapters.candle_files import CandleFileError
     from crypto_ai_bot.adapters.feeds import FixedFeed, ReplayFeed, SyntheticFeed
 
@@ -121,10 +123,11 @@ def _feed(config: FeedConfig, exchange: ExchangeConfig, clock: Clock, board: Pri
     if config.kind == "fixed":
         return FixedFeed(config.fixed_price, clock, board, step)
     if config.kind == "synthetic":
-        return SyntheticFeed(config.synthetic_seed, config.fixed_price, clock, board, step)
+        return SyntheticFeed(config.synthetic_seed, config.fixed_price, clock, board, step,
+                             state=state)
     if config.kind == "replay":
         try:
-            return ReplayFeed(config.replay_file, clock, board)
+            return ReplayFeed(config.replay_file, clock, board, state=state)
         except (CandleFileError, ValueError) as exc:
             raise ConfigError(f"REPLAY_FILE: {exc}") from None
     from crypto_ai_bot.adapters.exchange.ccxt.feed import LiveFeed  # needs ccxt: lazy
@@ -204,7 +207,8 @@ def build_container(
     states = TradingStates(repos, bus, clock)
     board = PriceBoard()
     broker = broker or _broker(settings, clock, board, db)
-    feed = feed or _feed(settings.feed_config, settings.exchange_config, clock, board, broker)
+    feed = feed or _feed(settings.feed_config, settings.exchange_config, clock, board, broker,
+                         repos.state)
     executor = OrderExecutor(broker, repos, bus, clock, settings.execution_config)
     extras: dict[str, Any] = {}
     settle_stops = None

@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     # trading
     fixed_amount: Decimal = Field(default=Decimal("100"), gt=0)
     price_feed: Literal["fixed", "synthetic", "replay", "live"] = "synthetic"
-    fixed_price: Decimal = Field(default=Decimal("60000"), gt=0)
+    fixed_price: Decimal | None = Field(default=None, gt=0)  # None: per symbol (feeds.py)
     replay_file: str = ""
     synthetic_seed: int = 42
     timeframe: str = "5m"
@@ -261,9 +261,20 @@ class Settings(BaseSettings):
                            trailing_pct=self.exits_trailing_pct)
 
     @property
+    def idempotency_bucket_effective_ms(self) -> int:
+        """IDEMPOTENCY_BUCKET_MS of market time: an accelerated feed (synthetic, replay)
+        closes a TIMEFRAME candle every EVAL_INTERVAL_SEC, so its bucket shrinks alike (60 s
+        of a 5m candle closed every 2 s: 400 ms), and a new candle's decision is never taken
+        for a duplicate of the last one's."""
+        if self.price_feed not in ("synthetic", "replay"):
+            return self.idempotency_bucket_ms
+        scale = self.eval_interval_sec * 1000 / TIMEFRAME_MS[self.timeframe]
+        return max(1, int(self.idempotency_bucket_ms * scale))
+
+    @property
     def execution_config(self) -> ExecutionConfig:
         return ExecutionConfig(fixed_amount_quote=self.fixed_amount,
-                               idempotency_bucket_ms=self.idempotency_bucket_ms,
+                               idempotency_bucket_ms=self.idempotency_bucket_effective_ms,
                                idempotency_ttl_ms=self.idempotency_ttl_sec * 1000)
 
     @property

@@ -136,3 +136,19 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], needle
     assert r.returncode == 2
     assert needle in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_without_matplotlib_the_advice_names_the_plot_extra(tmp_path: Path) -> None:
+    data = tmp_path / "w.csv"
+    write_csv(data, wave(200))
+    # matplotlib made unimportable in the child, as on an install without the plot extra
+    code = ("import sys, runpy; sys.modules['matplotlib'] = None; "
+            "sys.argv[0] = 'cab-backtest'; "
+            "runpy.run_module('crypto_ai_bot.cli.backtest', run_name='__main__')")
+    r = subprocess.run(
+        [PYTHON, "-c", code, "--no-progress", "--symbol", "BTC/USDT", "--data", str(data),
+         "--out", str(tmp_path / "o")],
+        capture_output=True, text=True, env=subprocess_env(), timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    assert "pip install 'crypto-ai-bot[plot]'" in r.stderr, r.stderr
+    assert not (tmp_path / "o" / "equity.png").exists()

@@ -53,6 +53,14 @@ def test_train_on_a_generated_file_then_load_the_model(tmp_path: Path) -> None:
     assert "saved lightgbm model to model" in r.stdout
     assert "ai %" in r.stdout and "ema_cross %" in r.stdout  # per-fold backtests
     assert "hard stop 2 %, fee 0.1 % per fill" in r.stdout
+    # the "all" row adds the folds' returns in every column: buy & hold as the strategies
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in r.stdout.splitlines()
+            if line.startswith("│")]
+    folds = [row for row in rows if row[0].isdigit()]
+    [total] = [row for row in rows if row[0] == "all"]
+    for col in (-3, -2, -1):  # buy&hold %, ai %, ema_cross %
+        added = sum(float(row[col]) for row in folds)
+        assert abs(float(total[col]) - added) <= 0.005 * (len(folds) + 1), (col, total, folds)
     meta = json.loads((tmp_path / "model" / "meta.json").read_text())
     assert (tmp_path / "model" / meta["model"]["file"]).is_file()
     assert len(meta["walk_forward"]["folds"]) >= 3

@@ -54,13 +54,16 @@ def test_json_today_gives_exact_numbers(tmp_path: Path) -> None:
     r = run(tmp_path, "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert out["trades"] == 3 and out["buys"] == 2 and out["sells"] == 1
+    assert out["fills"] == 3 and out["buys"] == 2 and out["sells"] == 1 and "trades" not in out
     assert Decimal(out["realized_pnl_quote"]) == Decimal("8.5")
     # 0.00002 BTC x 60000 + 1.21756 USDT + 0.001 ETH x 3000
     assert Decimal(out["fees_quote"]) == Decimal("5.41756")
     assert out["to_ms"] - out["from_ms"] == DAY_MS and out["from_ms"] % DAY_MS == 0
     btc = out["by_symbol"]["BTC/USDT"]
-    assert btc["trades"] == 2 and Decimal(btc["fees_quote"]) == Decimal("2.41756")
+    assert btc["fills"] == 2 and Decimal(btc["fees_quote"]) == Decimal("2.41756")
+    # the exact values stay; the rounded ones for people sit beside them
+    assert out["display"] == {"realized_pnl_quote": "8.50", "fees_quote": "5.42"}
+    assert btc["display"]["fees_quote"] == "2.42" and btc["display"]["sold_quote"] == "608.78"
     assert Decimal(btc["bought_quote"]) == Decimal("600")
     assert Decimal(btc["sold_quote"]) == Decimal("608.78")
     assert Decimal(out["by_symbol"]["ETH/USDT"]["fees_quote"]) == Decimal("3")
@@ -71,15 +74,28 @@ def test_days_widens_the_period_and_table_is_readable(tmp_path: Path) -> None:
     r = run(tmp_path, "--days", "5", "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert out["trades"] == 4 and out["sells"] == 2
+    assert out["fills"] == 4 and out["sells"] == 2
     assert Decimal(out["realized_pnl_quote"]) == Decimal("3.5")
     assert Decimal(out["fees_quote"]) == Decimal("5.91756")
     assert out["to_ms"] - out["from_ms"] == 5 * DAY_MS
+    days = out["by_day"]  # every day of the period, those without a fill too
+    assert [d["fills"] for d in days] == [0, 1, 0, 0, 3]
+    assert [d["display"]["realized_pnl_quote"] for d in days] == [
+        "0.00", "-5.00", "0.00", "0.00", "8.50"]
 
     r = run(tmp_path)
     assert r.returncode == 0, r.stderr
     assert "BTC/USDT" in r.stdout and "ETH/USDT" in r.stdout and "total" in r.stdout
-    assert "8.5" in r.stdout
+    assert "8.50" in r.stdout and "5.42" in r.stdout and "5.41756" not in r.stdout
+    assert " fills " in r.stdout and "By day" not in r.stdout
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80  # COLUMNS is 200 here
+
+    r = run(tmp_path, "--days", "5")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert "By day" in r.stdout and max(len(line) for line in lines) <= 80
+    day_rows = [line for line in lines if line.startswith("│ 2026") or line.startswith("│ 20")]
+    assert len(day_rows) == 5 and "-5.00" in r.stdout
 
 
 def test_empty_period_and_missing_database(tmp_path: Path) -> None:
@@ -92,4 +108,4 @@ def test_empty_period_and_missing_database(tmp_path: Path) -> None:
     r = run(tmp_path, "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert out["trades"] == 0 and Decimal(out["realized_pnl_quote"]) == 0 and out["by_symbol"] == {}
+    assert out["fills"] == 0 and Decimal(out["realized_pnl_quote"]) == 0 and out["by_symbol"] == {}

@@ -32,13 +32,13 @@ async def test_synthetic_market_trades_and_reconciles(make_settings: Callable[..
     report = await c.orchestrator.reconcile_once()
     assert report.ok, report.as_dict()
     decisions = p.stats.decisions
-    assert decisions["buy"] >= 3 and decisions["sell"] >= 3
+    assert decisions["buy"] >= 3  # sells while flat (after a stop) are signals, not counted
     trades = c.repos.trades.between(0, clock.now_ms() + 1)
     buys = [t for t in trades if t.side.value == "buy"]
     sells = [t for t in trades if t.side.value == "sell"]
     assert len(buys) >= 3 and len(sells) >= 2
     assert c.repos.positions.get("BTC/USDT").base_amount == c.broker.balance("BTC")
-    assert c.repos.audit.count("decision.made") >= 6
+    assert c.repos.audit.count("decision.made") == decisions["buy"] + decisions["sell"]
     assert c.repos.audit.count("order.filled") == len(trades)
     exits = c.repos.audit.recent(1000, "exit.triggered")
     assert exits, "trailing or hard stops should have fired on this market"

@@ -3,11 +3,18 @@
 A feed answers `poll(symbol)` with the candles that closed since the last poll and the current
 ticker, and keeps the price board up to date. The synthetic and replay feeds are accelerated:
 every poll closes one more candle, so that a paper session shows decisions within seconds.
+
+A restart is a non-event: given the key-value state (StateRepository), the synthetic and replay
+feeds note how far each symbol's market has gone and a new process resumes it there (the same
+seed replays the same market up to that candle), so that a stored trailing stop meets the price
+it left, not the market's start. Each symbol starts at a plausible price of its own.
 """
 
 from __future__ import annotations
 
+import json
 import random
+from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,6 +23,7 @@ from crypto_ai_bot.domain.board import PriceBoard
 from crypto_ai_bot.domain.model import Candle, Ticker
 from crypto_ai_bot.ports.clock import Clock
 from crypto_ai_bot.ports.feed import FeedUpdate
+from crypto_ai_bot.ports.storage import StateRepository
 
 _CENT = Decimal("0.01")
 
@@ -29,10 +37,27 @@ class FeedConfig:
     start), REPLAY_FILE, SYNTHETIC_SEED and TIMEFRAME."""
 
     kind: str = "synthetic"
-    fixed_price: Decimal = Decimal(60000)
+    fixed_price: Decimal | None = None  # None: each symbol's own plausible price
     replay_file: str = ""
     synthetic_seed: int = 42
     timeframe: str = "5m"
+
+
+# rough prices of well-known bases (quote USDT), so that a paper ETH/USDT does not trade at BTC's
+START_PRICES: dict[str, Decimal] = {
+    "BTC": Decimal(60000), "ETH": Decimal(3000), "BNB": Decimal(600), "SOL": Decimal(150),
+    "LTC": Decimal(80), "AVAX": Decimal(30), "LINK": Decimal(15), "DOT": Decimal(6),
+    "ATOM": Decimal(8), "UNI": Decimal(8), "ADA": Decimal("0.5"), "XRP": Decimal("0.6"),
+    "DOGE": Decimal("0.15"), "TRX": Decimal("0.12"),
+}
+DEFAULT_START_PRICE = Decimal(100)
+
+
+def start_price(symbol: str, configured: Decimal | None = None) -> Decimal:
+    """FIXED_PRICE when set; else the base's plausible price (100 for one not listed)."""
+    if configured is not None:
+        return configured
+    return START_PRICES.get(symbol.split("/")[0].upper(), DEFAULT_START_PRICE)
 
 
 class _NothingToClose:
@@ -48,7 +73,8 @@ def ticker_around(symbol: str, ts_ms: int, last: Decimal) -> Ticker:
 class FixedFeed(_NothingToClose):
     """One flat candle per timeframe of wall-clock time at a fixed price."""
 
-    def __init__(self, price: Decimal, clock: Clock, board: PriceBoard, step_ms: int) -> None:
+    def __init__(self, price: Decimal | None, clock: Clock, board: PriceBoard,
+                 step_ms: int) -> None:
         self._price = price
         self._clock = clock
         self._board = board
@@ -59,7 +85,7 @@ class FixedFeed(_NothingToClose):
         now = self._clock.now_ms()
         current_open = now - now % self._step
         last = self._last_closed.get(symbol, current_open - 2 * self._step)
-        p = self._price
+        p = start_price(symbol, self._price)
         candles = [
             Candle(ts, p, p, p, p, Decimal(0))
             for ts in range(last + self._step, current_open, self._step)
@@ -69,7 +95,8 @@ class FixedFeed(_NothingToClose):
         return FeedUpdate(candles, await self.ticker(symbol))
 
     async def ticker(self, symbol: str) -> Ticker:
-        t = Ticker(symbol, self._clock.now_ms(), self._price, self._price, self._price)
+        p = start_price(symbol, self._price)
+        t = Ticker(symbol, self._clock.now_ms(), p, p, p)
         self._board.update(t)
         return t
 
@@ -87,8 +114,9 @@ class SyntheticMarket:
         self._step = step_ms
         self._regime = "range"
         self._left = 0
+        self.made = 0  # candles made so far
 
-    def next_candle(self) -> Candle:
+    def _move(self) -> tuple[float, float, float, float, float]:
         rng = self._rng
         if self._left <= 0:
             self._regime = rng.choice(self._REGIMES)
@@ -104,11 +132,21 @@ class SyntheticMarket:
         h = max(o, c) * (1 + abs(rng.gauss(0, vol / 2)))
         lo = min(o, c) * (1 - abs(rng.gauss(0, vol / 2)))
         self._price = c
-        candle = Candle(
-            self._ts, _dec(o), _dec(h), _dec(lo), _dec(c), _dec(rng.uniform(1, 50))
-        )
         self._ts += self._step
-        return candle
+        self.made += 1
+        return o, h, lo, c, rng.uniform(1, 50)
+
+    def next_candle(self) -> Candle:
+        ts = self._ts
+        o, h, lo, c, v = self._move()
+        return Candle(ts, _dec(o), _dec(h), _dec(lo), _dec(c), _dec(v))
+
+    def replay(self, count: int, keep: int) -> list[Candle]:
+        """Make `count` candles (as a market of the same seed made them), the last `keep`
+        of them returned."""
+        for _ in range(max(count - keep, 0)):
+            self._move()
+        return [self.next_candle() for _ in range(min(keep, count))]
 
 
 def _dec(x: float) -> Decimal:
@@ -116,11 +154,16 @@ def _dec(x: float) -> Decimal:
 
 
 class SyntheticFeed(_NothingToClose):
-    """Accelerated synthetic market: the first poll returns `warmup` candles, then one per poll."""
+    """Accelerated synthetic market: the first poll returns `warmup` candles, then one per poll.
+
+    With `state`, each poll notes the candles made so far; a feed started later on the same
+    state (a restart) replays the market to there: its ticker shows the last close at once,
+    and its first poll returns the last `warmup` candles, the newest one new.
+    """
 
     def __init__(
-        self, seed: int, start_price: Decimal, clock: Clock, board: PriceBoard, step_ms: int,
-        warmup: int = 60,
+        self, seed: int, start_price: Decimal | None, clock: Clock, board: PriceBoard,
+        step_ms: int, warmup: int = 60, state: StateRepository | None = None,
     ) -> None:
         self._seed = seed
         self._start_price = start_price
@@ -128,54 +171,153 @@ class SyntheticFeed(_NothingToClose):
         self._board = board
         self._step = step_ms
         self._warmup = warmup
+        self._state = state
         self._markets: dict[str, SyntheticMarket] = {}
         self._last: dict[str, Candle] = {}
+        self._history: dict[str, deque[Candle]] = {}  # a resumed market's candles, not polled
+        self._starts: dict[str, int] = {}
+        self._polled: set[str] = set()
+
+    def _identity(self, symbol: str) -> dict[str, object]:
+        return {"seed": self._seed + sum(map(ord, symbol)), "step_ms": self._step,
+                "start_price": str(start_price(symbol, self._start_price))}
 
     def _market(self, symbol: str) -> SyntheticMarket:
         m = self._markets.get(symbol)
-        if m is None:
+        if m is not None:
+            return m
+        ident = self._identity(symbol)
+        saved = self._saved(symbol, ident)
+        if saved is not None:  # resume where the last process stopped
+            start, made = saved
+            m = SyntheticMarket(int(str(ident["seed"])), Decimal(str(ident["start_price"])),
+                                start, self._step)
+            kept = m.replay(made, self._warmup - 1)
+            if kept:
+                self._last[symbol] = kept[-1]
+                self._history[symbol] = deque(kept)
+        else:
             now = self._clock.now_ms()
             start = now - now % self._step - self._warmup * self._step
-            seed = self._seed + sum(map(ord, symbol))
-            m = self._markets[symbol] = SyntheticMarket(seed, self._start_price, start, self._step)
+            m = SyntheticMarket(int(str(ident["seed"])), Decimal(str(ident["start_price"])),
+                                start, self._step)
+        self._markets[symbol] = m
+        self._starts[symbol] = start
         return m
 
+    def _key(self, symbol: str) -> str:
+        return f"feed.synthetic.{symbol}"
+
+    def _saved(self, symbol: str, ident: dict[str, object]) -> tuple[int, int] | None:
+        """(start_ms, candles made) of this symbol's market as last noted, None when there is
+        none or it was another market (another seed, price or timeframe)."""
+        if self._state is None:
+            return None
+        raw = self._state.get(self._key(symbol))
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or any(data.get(k) != v for k, v in ident.items()):
+            return None
+        start, made = data.get("start_ms"), data.get("made")
+        if not isinstance(start, int) or not isinstance(made, int) or made < 0:
+            return None
+        return start, made
+
+    def _note(self, symbol: str, m: SyntheticMarket) -> None:
+        if self._state is not None:
+            data = {**self._identity(symbol), "start_ms": self._starts[symbol], "made": m.made}
+            self._state.set(self._key(symbol), json.dumps(data), self._clock.now_ms())
+
     async def poll(self, symbol: str) -> FeedUpdate:
-        first = symbol not in self._markets
+        first = symbol not in self._polled
+        self._polled.add(symbol)
         m = self._market(symbol)
-        candles = [m.next_candle() for _ in range(self._warmup if first else 1)]
+        history = self._history.pop(symbol, None)
+        if history is not None:  # resumed: the strategy warms up on what came before
+            candles = [*history, m.next_candle()]
+        else:
+            candles = [m.next_candle() for _ in range(self._warmup if first else 1)]
         self._last[symbol] = candles[-1]
+        self._note(symbol, m)
         return FeedUpdate(candles, await self.ticker(symbol))
 
     async def ticker(self, symbol: str) -> Ticker:
+        self._market(symbol)  # a resumed market knows its last close before its first poll
         last = self._last.get(symbol)
-        price = last.close if last else self._start_price
+        price = last.close if last else start_price(symbol, self._start_price)
         t = ticker_around(symbol, self._clock.now_ms(), price)
         self._board.update(t)
         return t
 
 
 class ReplayFeed(_NothingToClose):
-    """Replays a candle file, accelerated like the synthetic feed; stops at the end."""
+    """Replays a candle file, accelerated like the synthetic feed; stops at the end.
 
-    def __init__(self, path: str, clock: Clock, board: PriceBoard, warmup: int = 60) -> None:
+    With `state`, each poll notes how far each symbol has read; a feed started later on the
+    same state and file resumes there, its first poll returning the last `warmup` candles.
+    """
+
+    def __init__(self, path: str, clock: Clock, board: PriceBoard, warmup: int = 60,
+                 state: StateRepository | None = None) -> None:
         self._candles = load_candles(path)
         if not self._candles:
             raise ValueError(f"{path}: no candles")
         self._clock = clock
         self._board = board
         self._warmup = warmup
+        self._state = state
+        self._identity = {"file": path, "candles": len(self._candles),
+                          "first_ts_ms": self._candles[0].ts_ms}
         self._pos: dict[str, int] = {}
+        self._polled: set[str] = set()
+
+    def _key(self, symbol: str) -> str:
+        return f"feed.replay.{symbol}"
+
+    def _position(self, symbol: str) -> int:
+        pos = self._pos.get(symbol)
+        if pos is None:
+            pos = self._pos[symbol] = self._saved(symbol)
+        return pos
+
+    def _saved(self, symbol: str) -> int:
+        """How far the last process read this file for this symbol (0: from the start)."""
+        if self._state is None:
+            return 0
+        raw = self._state.get(self._key(symbol))
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError:
+            return 0
+        if not isinstance(data, dict) or any(data.get(k) != v
+                                             for k, v in self._identity.items()):
+            return 0
+        pos = data.get("pos")
+        return pos if isinstance(pos, int) and 0 <= pos <= len(self._candles) else 0
 
     async def poll(self, symbol: str) -> FeedUpdate:
-        pos = self._pos.get(symbol, 0)
-        n = self._warmup if pos == 0 else 1
-        candles = self._candles[pos : pos + n]
-        self._pos[symbol] = pos + len(candles)
+        pos = self._position(symbol)
+        first = symbol not in self._polled
+        self._polled.add(symbol)
+        if pos == 0:
+            candles = self._candles[: self._warmup]
+            new_pos = len(candles)
+        elif first:  # resumed: the strategy warms up on what came before, then one more
+            candles = self._candles[max(pos - self._warmup + 1, 0) : pos + 1]
+            new_pos = min(pos + 1, len(self._candles))
+        else:
+            candles = self._candles[pos : pos + 1]
+            new_pos = pos + len(candles)
+        self._pos[symbol] = new_pos
+        if self._state is not None and new_pos != pos:
+            self._state.set(self._key(symbol), json.dumps({**self._identity, "pos": new_pos}),
+                            self._clock.now_ms())
         return FeedUpdate(candles, await self.ticker(symbol))
 
     async def ticker(self, symbol: str) -> Ticker:
-        pos = max(self._pos.get(symbol, 1), 1)
+        pos = max(self._position(symbol), 1)
         price = self._candles[min(pos, len(self._candles)) - 1].close
         t = ticker_around(symbol, self._clock.now_ms(), price)
         self._board.update(t)

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from crypto_ai_bot.application.bus import MessageBus
+from crypto_ai_bot.domain import display
 from crypto_ai_bot.domain.accounting import apply_fill
 from crypto_ai_bot.domain.errors import BrokerError, OrderRejected
 from crypto_ai_bot.domain.errors import OrderOutcomeUnknown as Unanswered
@@ -29,7 +30,9 @@ from crypto_ai_bot.domain.events import (
 from crypto_ai_bot.domain.events import OrderRejected as OrderRefused
 from crypto_ai_bot.domain.ids import client_order_id, idempotency_key
 from crypto_ai_bot.domain.model import (
+    FillReport,
     Intent,
+    MarketInfo,
     OrderReport,
     OrderRequest,
     OrderStatus,
@@ -252,6 +255,7 @@ class OrderExecutor:
                 raise KeyError(f"no local order {cid}")
             position = repos.positions.get(report.symbol)
             new_fills = 0
+            applied: list[tuple[FillReport, Decimal]] = []
             for fill in report.fills:
                 # applied to a copy, kept only if the fill is new: UNIQUE(exchange, trade_id)
                 after = position.copy()
@@ -260,6 +264,7 @@ class OrderExecutor:
                     continue
                 position = after
                 new_fills += 1
+                applied.append((fill, pnl))
                 if fills_wanted:
                     bus.publish(FillRecorded(now, report.symbol, fill.side))
             if new_fills:
@@ -271,13 +276,16 @@ class OrderExecutor:
                 filled=report.filled, avg_price=report.avg_price, fee=report.fee,
                 fee_currency=report.fee_currency, current=current,
             )
-            if record is current and current.status.is_final:
-                return current
+            settled = record is current and current.status.is_final
             status = record.status
             if (record.intent is Intent.EXIT and status.is_final
                     and not current.status.is_final
                     and position.is_open(market.min_amount)):
                 self._bump_exit_attempt(report.symbol)
+        for fill, pnl in applied:  # on record: now people may read of it
+            _log_fill(fill, pnl, market, cid, record.intent)
+        if settled:
+            return current
         if status.is_final and not current.status.is_final and bus.wants(OrderClosed):
             bus.publish(OrderClosed(now, report.symbol, cid, report.side, status))
         if new_fills and status is OrderStatus.FILLED and bus.wants(OrderFilled):
@@ -291,3 +299,14 @@ class OrderExecutor:
         position.exit_attempt += 1
         self._repos.positions.save(position)
 
+
+def _log_fill(fill: FillReport, pnl: Decimal, market: MarketInfo, cid: str,
+              intent: Intent) -> None:
+    """One line per fill stored: price, amount and fee as people read them; an exit's also
+    carries the trade's realised PnL (entry fees included, through the cost basis)."""
+    extra = {"pnl_quote": display.money(pnl)} if fill.side is Side.SELL else {}
+    log.info("fill", symbol=fill.symbol, side=fill.side, intent=intent,
+             price=display.price(fill.price, market), amount=display.amount(fill.amount, market),
+             cost_quote=display.money(fill.price * fill.amount),
+             fee=display.fee(fill.fee, fill.fee_currency, market), fee_currency=fill.fee_currency,
+             trade_id=fill.trade_id, client_order_id=cid, **extra)

@@ -1,4 +1,5 @@
-"""Trading performance over a period: fills, volumes, realised PnL and fees, by symbol.
+"""Trading performance over a period: fills, volumes, realised PnL and fees, by symbol and by
+UTC day. The JSON keeps exact decimals; `display` beside them has the money to the cent.
 
 Fees are converted to quote: a quote fee counts as is, a base fee at its fill's price. A fee in
 any other currency (a platform token) cannot be priced here and is listed apart, per currency.
@@ -11,15 +12,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from crypto_ai_bot.domain import display
 from crypto_ai_bot.domain.model import ZERO, Side, split_symbol
 from crypto_ai_bot.ports.storage import TradeRecord, TradesRepository
-from crypto_ai_bot.utils.time import MS_PER_DAY, day_start_ms
+from crypto_ai_bot.utils.time import MS_PER_DAY, day_start_ms, iso_utc
 
 
 @dataclass(slots=True)
 class SymbolPerformance:
     symbol: str
-    trades: int = 0
+    fills: int = 0
     buys: int = 0
     sells: int = 0
     bought_base: Decimal = ZERO
@@ -33,7 +35,7 @@ class SymbolPerformance:
     def add(self, t: TradeRecord) -> None:
         base, quote = split_symbol(t.symbol)
         notional = t.price * t.amount
-        self.trades += 1
+        self.fills += 1
         if t.side is Side.BUY:
             self.buys += 1
             self.bought_base += t.amount
@@ -52,7 +54,7 @@ class SymbolPerformance:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "trades": self.trades,
+            "fills": self.fills,
             "buys": self.buys,
             "sells": self.sells,
             "bought_base": str(self.bought_base),
@@ -62,6 +64,12 @@ class SymbolPerformance:
             "realized_pnl_quote": str(self.realized_pnl_quote),
             "fees_quote": str(self.fees_quote),
             "fees_other": {c: str(v) for c, v in sorted(self.fees_other.items())},
+            "display": {
+                "bought_quote": display.money(self.bought_quote),
+                "sold_quote": display.money(self.sold_quote),
+                "realized_pnl_quote": display.money(self.realized_pnl_quote),
+                "fees_quote": display.money(self.fees_quote),
+            },
         }
 
 
@@ -70,10 +78,11 @@ class PerformanceReport:
     from_ms: int
     to_ms: int
     by_symbol: dict[str, SymbolPerformance] = field(default_factory=dict)
+    by_day: dict[int, SymbolPerformance] = field(default_factory=dict)  # by UTC day start
 
     @property
-    def trades(self) -> int:
-        return sum(s.trades for s in self.by_symbol.values())
+    def fills(self) -> int:
+        return sum(s.fills for s in self.by_symbol.values())
 
     @property
     def buys(self) -> int:
@@ -96,13 +105,23 @@ class PerformanceReport:
         return {
             "from_ms": self.from_ms,
             "to_ms": self.to_ms,
-            "trades": self.trades,
+            "fills": self.fills,
             "buys": self.buys,
             "sells": self.sells,
             "realized_pnl_quote": str(self.realized_pnl_quote),
             "fees_quote": str(self.fees_quote),
+            "display": {"realized_pnl_quote": display.money(self.realized_pnl_quote),
+                        "fees_quote": display.money(self.fees_quote)},
             "by_symbol": {s: p.as_dict() for s, p in sorted(self.by_symbol.items())},
+            "by_day": [{"day": iso_utc(day)[:10], "from_ms": day, **p.as_dict()}
+                       for day, p in sorted(self.days().items())],
         }
+
+    def days(self) -> dict[int, SymbolPerformance]:
+        """Every UTC day of the period, those without a fill included."""
+        out = {day: SymbolPerformance("") for day in range(self.from_ms, self.to_ms, MS_PER_DAY)}
+        out.update(self.by_day)
+        return out
 
 
 def period_ms(now_ms: int, days: int = 1) -> tuple[int, int]:
@@ -121,6 +140,11 @@ def summarize(trades: Iterable[TradeRecord], from_ms: int, to_ms: int) -> Perfor
         if perf is None:
             perf = report.by_symbol[t.symbol] = SymbolPerformance(t.symbol)
         perf.add(t)
+        day = day_start_ms(t.ts_ms)
+        per_day = report.by_day.get(day)
+        if per_day is None:
+            per_day = report.by_day[day] = SymbolPerformance("")
+        per_day.add(t)
     return report
 
 

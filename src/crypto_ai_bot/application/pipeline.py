@@ -15,6 +15,8 @@ from crypto_ai_bot.application.bus import MessageBus
 from crypto_ai_bot.application.execution import OrderExecutor, Outcome, PlaceResult
 from crypto_ai_bot.application.exits import ProtectiveExits
 from crypto_ai_bot.application.risk import RiskManager
+from crypto_ai_bot.domain import display
+from crypto_ai_bot.domain.errors import BrokerError
 from crypto_ai_bot.domain.events import (
     DecisionMade,
     ExitTriggered,
@@ -45,6 +47,9 @@ _HOLD = Action.HOLD  # a module constant: an Enum class attribute costs a lookup
 
 @dataclass(slots=True)
 class PipelineStats:
+    """What the pipeline saw and did. `decisions` counts the holds and the buys and sells acted
+    on; a sell while flat (or a buy while holding) is the strategy's signal, not a decision."""
+
     candles: int = 0
     decisions: dict[str, int] = field(default_factory=lambda: {a.value: 0 for a in Action})
     last_signal: Signal | None = None  # the strategy's latest word, hold included
@@ -98,8 +103,9 @@ class SymbolPipeline:
     def decide(self, bars: Sequence[Bar], price: Decimal) -> Decision | None:
         """Feed closed candles to the strategy; only the newest candle's signal counts.
 
-        A buy or sell comes back as a Decision to act on, at `price` (the market price now);
-        a hold is counted and remembered, and None comes back.
+        A buy or sell comes back as a Decision to act on, at `price` (the market price now;
+        act() counts it, when the position lets it act); a hold is counted and remembered,
+        and None comes back.
         """
         if not bars:
             return None
@@ -109,9 +115,11 @@ class SymbolPipeline:
         assert signal is not None
         stats = self.stats
         stats.candles += len(bars)
-        stats.decisions[signal.action] += 1  # a StrEnum member is its own value as a key
         stats.last_signal, stats.last_signal_candle_ts_ms = signal, bars[-1].ts_ms
-        return None if signal.action is _HOLD else self.decision(signal, bars[-1].ts_ms, price)
+        if signal.action is _HOLD:
+            stats.decisions[_HOLD] += 1  # a StrEnum member is its own value as a key
+            return None
+        return self.decision(signal, bars[-1].ts_ms, price)
 
     def scan(self, bars: Sequence[Bar], start: int) -> tuple[int, Signal | None]:
         """Backtests: feed bars[start:] one by one, counted as decide() counts candles that
@@ -129,8 +137,7 @@ class SymbolPipeline:
             signal = on_candle(bars[i])
             if signal.action is not _HOLD:
                 stats.candles += i - start + 1
-                stats.decisions[_HOLD] += i - start
-                stats.decisions[signal.action] += 1
+                stats.decisions[_HOLD] += i - start  # the buy or sell: counted by act()
                 stats.last_signal, stats.last_signal_candle_ts_ms = signal, bars[i].ts_ms
                 return i, signal
         if signal is not None:  # holds to the end
@@ -142,25 +149,32 @@ class SymbolPipeline:
     def decision(self, signal: Signal, candle_ts_ms: int, price: Decimal) -> Decision:
         """The Decision to act on a buy or sell of the candle at candle_ts_ms: made now, at
         `price` (the market price now)."""
-        decision = Decision(
+        return Decision(
             self.symbol, signal.action, signal.reason, self._clock.now_ms(), price, candle_ts_ms
         )
-        self.stats.last_decision = decision
-        return decision
 
     async def act(self, decision: Decision, ticker: Ticker) -> PlaceResult | None:
-        """Turn a decision into an order, through risk for entries."""
-        if decision.action is not Action.HOLD:
-            log.info("decision", symbol=self.symbol, action=decision.action,
-                     reason=decision.reason, price=decision.price)
-            if self._bus.wants(DecisionMade):
-                self._bus.publish(DecisionMade(decision.ts_ms, self.symbol, decision.action,
-                                               decision.reason, decision.price,
-                                               decision.candle_ts_ms))
-        result: PlaceResult | None = None
+        """Turn a decision into an order, through risk for entries. A sell while flat or a
+        buy while holding is a signal the position makes moot: not logged, counted or
+        announced as a decision, and nothing is done."""
+        action = decision.action
+        if action is _HOLD:
+            return None
         market = self._broker.market(self.symbol)
         position = self._repos.positions.get(self.symbol)
         in_position = position.is_open(market.min_amount)
+        if (action is Action.SELL) is not in_position:
+            return None
+        stats = self.stats
+        stats.decisions[action] += 1
+        stats.last_decision = decision
+        log.info("decision", symbol=self.symbol, action=action, reason=decision.reason,
+                 price=display.price(decision.price, market))
+        if self._bus.wants(DecisionMade):
+            self._bus.publish(DecisionMade(decision.ts_ms, self.symbol, action,
+                                           decision.reason, decision.price,
+                                           decision.candle_ts_ms))
+        result: PlaceResult | None = None
         if decision.action is Action.BUY and not in_position:
             result = await self._enter(decision, ticker)
         elif decision.action is Action.SELL and in_position:
@@ -231,8 +245,10 @@ class SymbolPipeline:
         level = self._exits.triggered(position, trigger_price)
         if level is not None:
             if self._executor.exit_in_flight(self.symbol) is None:
+                market = self._broker.market(self.symbol)
                 log.info("exit_triggered", symbol=self.symbol, reason=level.reason,
-                         stop=level.price, price=trigger_price)
+                         stop=display.price(level.price, market),
+                         price=display.price(trigger_price, market))
                 if self._bus.wants(ExitTriggered):
                     self._bus.publish(ExitTriggered(self._clock.now_ms(), self.symbol,
                                                     level.reason, level.price, trigger_price))
@@ -250,7 +266,23 @@ class SymbolPipeline:
             self._repos.positions.save(position)
 
     def stop_level(self) -> StopLevel | None:
-        return self._exits.stop_level(self._repos.positions.get(self.symbol))
+        """The stop of the position, None when there is none to protect (flat, or dust
+        below the market's minimum amount)."""
+        position = self._repos.positions.get(self.symbol)
+        if not self.in_position(position):
+            return None
+        return self._exits.stop_level(position)
+
+    def in_position(self, position: Position | None = None) -> bool:
+        """Whether the position holds more than the market's minimum amount (what is
+        below it cannot be sold: dust, not a position)."""
+        if position is None:
+            position = self._repos.positions.get(self.symbol)
+        try:
+            dust = self._broker.market(self.symbol).min_amount
+        except BrokerError:  # the markets are not loaded yet: what is held counts
+            dust = Decimal(0)
+        return position.is_open(dust)
 
     async def _position_changed(self) -> None:
         """Announce an entry or exit sent: the position's protection follows (its handlers,

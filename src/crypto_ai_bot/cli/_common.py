@@ -98,15 +98,19 @@ def console() -> Console:
 
 def print_table(
     title: str, columns: Sequence[str], rows: Sequence[Sequence[object]],
-    *, right: Sequence[str] = (),
+    *, right: Sequence[str] = (), width: int | None = None,
 ) -> None:
-    """Print a table; columns named in `right` (numbers) are right-aligned."""
+    """Print a table; columns named in `right` (numbers) are right-aligned. `width`: the
+    console's width (e.g. 80), whatever the terminal says, so that the output fits it."""
     table = Table(title=title, title_justify="left")
     for name in columns:
         table.add_column(name, justify="right" if name in right else "left")
     for row in rows:
         table.add_row(*(str(v) for v in row))
-    console().print(table)
+    out = console()
+    if width is not None:
+        out.width = min(out.width, width)
+    out.print(table)
 
 
 def human_size(n: int) -> str:

@@ -344,8 +344,9 @@ def _write(d: Path, result: BacktestResult, args: argparse.Namespace, out: Conso
             if write_equity_png(d / "equity.png", result, title):
                 wrote.append("equity.png")
             else:
+                # no markup: rich would take "[plot]" for a style tag and drop it; no wrap inside it
                 err.print("equity.png skipped: matplotlib is not installed"
-                          " (pip install 'crypto-ai-bot[plot]')")
+                          " (pip install 'crypto-ai-bot[plot]')", markup=False, soft_wrap=True)
     except OSError as exc:
         raise BadInput(f"cannot write to {d}: {exc.strerror or exc}") from None
     out.print(f"wrote {', '.join(wrote)} to {d}", highlight=False)

@@ -1,7 +1,9 @@
-"""cab-perf: fills and realised PnL for today (UTC) by symbol, or the last N days.
+"""cab-perf: fills and realised PnL for today (UTC) by symbol, or the last N days (then also
+one row per day). The table fits 80 columns, with money to the cent.
 
-`--json` prints an object with trades, buys, sells, realized_pnl_quote, fees_quote (fees in
-quote), by_symbol, from_ms and to_ms; money is given as exact decimal strings.
+`--json` prints an object with fills, buys, sells, realized_pnl_quote, fees_quote (fees in
+quote), by_symbol, by_day, from_ms and to_ms; money is given as exact decimal strings, and
+each `display` beside them has it to the cent.
 """
 
 from __future__ import annotations
@@ -11,11 +13,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from crypto_ai_bot.application.performance import PerformanceReport, performance, period_ms
+from crypto_ai_bot.application.performance import (
+    PerformanceReport,
+    SymbolPerformance,
+    performance,
+    period_ms,
+)
 from crypto_ai_bot.bootstrap import open_storage
 from crypto_ai_bot.cli._common import EXIT_OK, fail, print_table, settings_or_exit
+from crypto_ai_bot.domain import display
 from crypto_ai_bot.domain.errors import StorageError
-from crypto_ai_bot.utils.time import iso_utc, now_ms
+from crypto_ai_bot.utils.time import MS_PER_DAY, iso_utc, now_ms
 
 
 def _days(text: str) -> int:
@@ -55,19 +63,31 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_OK
 
 
+def _fees(s: SymbolPerformance) -> str:
+    return display.money(s.fees_quote) + "".join(
+        f" + {v} {c}" for c, v in s.fees_other.items())
+
+
 def _print_report(r: PerformanceReport) -> None:
-    title = f"Performance {iso_utc(r.from_ms)} .. {iso_utc(r.to_ms)} UTC"
-    cols = ["symbol", "fills", "buys", "sells", "bought (quote)", "sold (quote)",
-            "realised PnL", "fees (quote)"]
+    days = (r.to_ms - r.from_ms) // MS_PER_DAY
+    span = iso_utc(r.from_ms)[:10] if days == 1 else (
+        f"{iso_utc(r.from_ms)[:10]} .. {iso_utc(r.to_ms - 1)[:10]}")
+    title = f"Fills and PnL, {span} UTC (money in quote)"
+    cols = ["symbol", "fills", "buys", "sells", "bought", "sold", "realised PnL", "fees"]
     rows: list[list[object]] = []
     for symbol, s in sorted(r.by_symbol.items()):
-        fees = str(s.fees_quote) + "".join(f" + {v} {c}" for c, v in s.fees_other.items())
-        rows.append([symbol, s.trades, s.buys, s.sells, s.bought_quote, s.sold_quote,
-                     s.realized_pnl_quote, fees])
+        rows.append([symbol, s.fills, s.buys, s.sells, display.money(s.bought_quote),
+                     display.money(s.sold_quote), display.money(s.realized_pnl_quote), _fees(s)])
     if len(rows) != 1:
-        rows.append(["total", r.trades, r.buys, r.sells, "", "", r.realized_pnl_quote,
-                     r.fees_quote])
-    print_table(title, cols, rows, right=cols[1:])
+        rows.append(["total", r.fills, r.buys, r.sells, "", "",
+                     display.money(r.realized_pnl_quote), display.money(r.fees_quote)])
+    print_table(title, cols, rows, right=cols[1:], width=80)
+    if days > 1:
+        day_cols = ["day (UTC)", "fills", "buys", "sells", "realised PnL", "fees"]
+        day_rows = [[iso_utc(day)[:10], s.fills, s.buys, s.sells,
+                     display.money(s.realized_pnl_quote), _fees(s)]
+                    for day, s in sorted(r.days().items())]
+        print_table("By day", day_cols, day_rows, right=day_cols[1:], width=80)
 
 
 if __name__ == "__main__":

@@ -162,22 +162,24 @@ def _report(result: TrainResult, out: Path, backtests: list[tuple[float, float]]
     if backtests is not None:
         columns += ["ai %", "ema_cross %"]
     table = Table(*columns, title="walk-forward, out of sample")
-    growth = [1.0, 1.0, 1.0]  # buy & hold compounds; strategy PnL on a fixed stake adds up
+    # "all" adds the folds' returns in every column: the strategies' PnL is a % of a fixed
+    # stake per trade, which adds up, so buy & hold holds a fixed stake over each span too
+    total_pct = [0.0, 0.0, 0.0]
     for k, f in enumerate(result.folds):
-        growth[0] *= 1.0 + f.buy_hold_pct / 100.0
+        total_pct[0] += f.buy_hold_pct
         cells = [str(f.index), f"{iso_utc(f.test[0])[:10]} .. {iso_utc(f.test[1])[:10]}",
                  *_metric_cells(f.metrics), f"{f.buy_hold_pct:+.2f}"]
         if backtests is not None:
             ai, ema = backtests[k]
-            growth[1] += ai / 100.0
-            growth[2] += ema / 100.0
+            total_pct[1] += ai
+            total_pct[2] += ema
             cells += [f"{ai:+.2f}", f"{ema:+.2f}"]
         table.add_row(*cells)
     table.add_section()
     total = ["all", f"{len(result.folds)} folds", *_metric_cells(result.overall),
-             f"{(growth[0] - 1.0) * 100.0:+.2f}"]
+             f"{total_pct[0]:+.2f}"]
     if backtests is not None:
-        total += [f"{(growth[1] - 1.0) * 100.0:+.2f}", f"{(growth[2] - 1.0) * 100.0:+.2f}"]
+        total += [f"{total_pct[1]:+.2f}", f"{total_pct[2]:+.2f}"]
     table.add_row(*total)
     console = Console(width=160)
     console.print(table)
@@ -187,7 +189,7 @@ def _report(result: TrainResult, out: Path, backtests: list[tuple[float, float]]
     else:
         console.print(f"ai / ema_cross: backtest PnL as % of a {BT_STAKE} stake per trade, "
                       f"hard stop {BT_STOP_PCT} %, fee {meta['fee_pct']:g} % per fill; each fold "
-                      "uses the model trained before its span")
+                      "uses the model trained before its span; 'all' adds the folds' returns")
     span = meta["training_span"]
     console.print(f"saved {meta['model']['backend']} model to {out} (trained on "
                   f"{iso_utc(span['first_ts'])} .. {iso_utc(span['last_ts'])},"

@@ -22,6 +22,7 @@ from crypto_ai_bot.application.trading_state import TradingStates
 from crypto_ai_bot.domain.commands import SetTradingState
 from crypto_ai_bot.domain.events import DeadMansSwitchTripped
 from crypto_ai_bot.domain.model import Intent, OrderStatus, TradingState
+from crypto_ai_bot.drivers.status_display import market_or_none, min_amount, position_display
 from crypto_ai_bot.ports.broker import Broker
 from crypto_ai_bot.ports.clock import Clock
 from crypto_ai_bot.ports.storage import Repositories
@@ -214,9 +215,12 @@ class Orchestrator:
         positions = {}
         for symbol, p in self.pipelines.items():
             pos = self._repos.positions.get(symbol)
-            level = p.stop_level()
+            market = market_or_none(self._broker, symbol)
+            held = pos.is_open(min_amount(market))  # dust below the minimum is no position
+            level = p.stop_level() if held else None
             last, signal = p.stats.last_decision, p.stats.last_signal
             positions[symbol] = {
+                "in_position": held,
                 "base_amount": str(pos.base_amount),
                 "entry_avg": str(pos.entry_avg),
                 "peak": str(pos.peak),
@@ -236,6 +240,7 @@ class Orchestrator:
                 },
                 "last_result": p.stats.last_result or None,
             }
+            positions[symbol]["display"] = position_display(pos, level, last, market)
         return {
             "running": self.running,
             "symbols": self.symbols,
