@@ -92,6 +92,8 @@ class Container:
             self.lock.acquire(self.clock.now_ms())
         try:
             await self.broker.load_markets(self.settings.symbol_list)
+            if self.settings.mode == "live":  # markets are public: a private call tests the keys
+                await self.broker.fetch_balance()
             self.broker_ready, self.broker_error = True, ""
         except Exception as exc:
             self.broker_ready, self.broker_error = False, f"{type(exc).__name__}: {exc}"
@@ -186,6 +188,7 @@ def build_container(
     """Build every object the trading process needs. Raises ConfigError on unusable settings."""
     from crypto_ai_bot.adapters.metrics import Metrics, Sources
     from crypto_ai_bot.adapters.storage.sqlite.instance_lock import InstanceLock
+    from crypto_ai_bot.adapters.storage.sqlite.schema_check import check_tables
     from crypto_ai_bot.application.dead_mans_switch import DeadMansSwitch, Heartbeats
     from crypto_ai_bot.application.reconcile.orders import OrdersReconciler
     from crypto_ai_bot.application.reconcile.service import Reconciler
@@ -196,6 +199,7 @@ def build_container(
 
     clock = clock or SystemClock()
     db = db or open_database(settings.db_path)
+    check_tables(db)  # a table missing at the latest version: refuse now, not mid-trade
     repos = SqliteRepositories(db)
     bus = MessageBus()
     audit = _audit_handler(repos)
@@ -230,6 +234,11 @@ def build_container(
             strategy = build_strategy(settings.strategy, settings.strategy_kwargs, context)
         except (ValueError, OSError) as exc:
             raise ConfigError(f"STRATEGY: {exc}") from None
+        except ImportError as exc:  # STRATEGY=ai without LightGBM
+            raise ConfigError(
+                f"STRATEGY={settings.strategy} needs {exc.name or 'a library not installed'}: "
+                "pip install 'crypto-ai-bot[ai]'"
+            ) from None
         pipelines[symbol] = SymbolPipeline(
             symbol, strategy=strategy, feed=feed, broker=broker, risk=risk, exits=exits,
             executor=executor, repos=repos, bus=bus, clock=clock,

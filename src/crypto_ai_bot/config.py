@@ -34,6 +34,14 @@ from crypto_ai_bot.utils.time import TIMEFRAME_MS
 
 Pct = Decimal
 
+# Bounds of the intervals and timeouts. Every one is finite: `inf` would kill the thread or
+# switch the safety that waits on it off, `1e-9` would pin a core.
+_MIN_INTERVAL_S = 0.05  # the fastest loop: 20 cycles a second
+_DAY_S = 86_400
+_DAY_MS = _DAY_S * 1000
+_MAX_HTTP_TIMEOUT_MS = 600_000  # ten minutes: beyond that a request is lost, not slow
+_DMS_MARGIN = 2  # the switch waits at least twice the longest loop's interval (see below)
+
 
 class Settings(BaseSettings):
     """Typed configuration. Field names are the environment variable names, lower-cased."""
@@ -53,7 +61,7 @@ class Settings(BaseSettings):
     sandbox: bool = False
     exchange: str = "gateio"
     exchange_api_url: str = ""
-    http_timeout_ms: int = Field(default=10_000, ge=100)
+    http_timeout_ms: int = Field(default=10_000, ge=100, le=_MAX_HTTP_TIMEOUT_MS)
     exchange_orders_per_sec: int = Field(default=8, ge=0)  # per market; Gate allows 10
     exchange_requests_per_sec: int = Field(default=20, ge=0)
     symbol: str = "BTC/USDT"
@@ -73,31 +81,37 @@ class Settings(BaseSettings):
     ai_model_path: str = ""
 
     # risk (percents: 0.3 means 0.3 %; 0 disables a limit)
-    risk_cooldown_sec: int = Field(default=10, ge=0)
+    risk_cooldown_sec: int = Field(default=10, ge=0, le=_DAY_S)
     risk_max_spread_pct: Pct = Field(default=Decimal("0.5"), ge=0)
     risk_max_position_base: Decimal = Field(default=Decimal("0"), ge=0)
     risk_max_orders_per_hour: int = Field(default=60, ge=0)
     risk_daily_loss_limit_quote: Decimal = Field(default=Decimal("100"), ge=0)
 
     # idempotency
-    idempotency_bucket_ms: int = Field(default=60_000, ge=1)
-    idempotency_ttl_sec: int = Field(default=3_600, ge=1)
+    idempotency_bucket_ms: int = Field(default=60_000, ge=1, le=_DAY_MS)
+    idempotency_ttl_sec: int = Field(default=3_600, ge=1, le=30 * _DAY_S)
 
     # orchestrator
-    eval_interval_sec: float = Field(default=2.0, gt=0)
-    exits_interval_sec: float = Field(default=1.0, gt=0)
-    reconcile_interval_sec: float = Field(default=30.0, gt=0)
-    watchdog_interval_sec: float = Field(default=5.0, gt=0)
-    dms_timeout_ms: int = Field(default=120_000, ge=1_000)
+    # (bounds: see _MIN_INTERVAL_S and _check_timings; a loop faster than 50 ms pins a core, one
+    # slower than a day is a loop switched off)
+    eval_interval_sec: float = Field(default=2.0, ge=_MIN_INTERVAL_S, le=_DAY_S,
+                                     allow_inf_nan=False)
+    exits_interval_sec: float = Field(default=1.0, ge=_MIN_INTERVAL_S, le=_DAY_S,
+                                      allow_inf_nan=False)
+    reconcile_interval_sec: float = Field(default=30.0, ge=_MIN_INTERVAL_S, le=_DAY_S,
+                                          allow_inf_nan=False)
+    watchdog_interval_sec: float = Field(default=5.0, ge=_MIN_INTERVAL_S, le=_DAY_S,
+                                         allow_inf_nan=False)
+    dms_timeout_ms: int = Field(default=120_000, ge=1_000, le=_DAY_MS)
     dms_action: Literal["halt", "close"] = "halt"
-    exchange_countdown_sec: int = Field(default=120, ge=0)
+    exchange_countdown_sec: int = Field(default=120, ge=0, le=_DAY_S)
 
     # the exchange-side backstop stop (live): how far under the bot's stop it rests, its limit
     # price under its trigger, and how much and how often it may move up
     exchange_stop_offset_pct: Pct = Field(default=Decimal("0.5"), ge=0, lt=100)
     exchange_stop_limit_pct: Pct = Field(default=Decimal("1"), gt=0, lt=100)
     exchange_stop_min_move_pct: Pct = Field(default=Decimal("0.2"), ge=0)
-    exchange_stop_min_interval_sec: int = Field(default=10, ge=0)
+    exchange_stop_min_interval_sec: int = Field(default=10, ge=0, le=_DAY_S)
 
     # protective exits
     exits_enabled: bool = True
@@ -161,6 +175,22 @@ class Settings(BaseSettings):
                 _check_symbol(part.strip())
         return v
 
+    @field_validator("api_token")
+    @classmethod
+    def _token(cls, v: SecretStr) -> SecretStr:
+        """A token a Bearer header can carry: HTTP headers are latin-1 and trimmed."""
+        token = v.get_secret_value()
+        if token != token.strip():
+            raise ValueError("has leading or trailing spaces, so no request could ever match it")
+        try:
+            token.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError("holds characters outside latin-1, which an HTTP header cannot "
+                             "carry; use letters, digits and punctuation") from None
+        if any(not c.isprintable() for c in token):
+            raise ValueError("holds control characters, which an HTTP header cannot carry")
+        return v
+
     @model_validator(mode="before")
     @classmethod
     def _live_reads_live_prices(cls, data: Any) -> Any:
@@ -189,6 +219,7 @@ class Settings(BaseSettings):
             raise ValueError("REPLAY_FILE is required when PRICE_FEED=replay")
         if self.strategy == "ai" and not self.ai_model_path:
             raise ValueError("AI_MODEL_PATH is required when STRATEGY=ai")
+        self._check_timings()
         from crypto_ai_bot.application.strategies import parse_params
 
         try:
@@ -196,6 +227,28 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"STRATEGY_PARAMS: {exc}") from None
         return self
+
+    def _check_timings(self) -> None:
+        """The dead man's switch must outwait every loop it watches, and the watchdog must look
+        at least twice per timeout. A loop beats after its step, so the gap between two beats
+        is its interval plus the step's own time: the timeout is at least twice the longest
+        interval, or a loop running on time would trip it."""
+        loops = [("EVAL_INTERVAL_SEC", self.eval_interval_sec),
+                 ("RECONCILE_INTERVAL_SEC", self.reconcile_interval_sec),
+                 ("WATCHDOG_INTERVAL_SEC", self.watchdog_interval_sec)]
+        if self.exits_enabled:
+            loops.append(("EXITS_INTERVAL_SEC", self.exits_interval_sec))
+        if self.mode == "live" and self.exchange_countdown_sec:
+            # the countdown loop re-arms the exchange's timer four times per period
+            loops.append(("EXCHANGE_COUNTDOWN_SEC/4", max(self.exchange_countdown_sec / 4, 1.0)))
+        name, longest = max(loops, key=lambda item: item[1])
+        need_ms = int(_DMS_MARGIN * longest * 1000)
+        if self.dms_timeout_ms < need_ms:
+            raise ValueError(
+                f"DMS_TIMEOUT_MS={self.dms_timeout_ms} is shorter than twice {name}={longest:g} "
+                f"s: the dead man's switch would halt a bot whose loops run on time; set "
+                f"DMS_TIMEOUT_MS to {need_ms} or more, or shorten {name}"
+            )
 
     def _has_keys(self) -> bool:
         key = self.api_key.get_secret_value() or self.api_key_file or (
@@ -331,6 +384,8 @@ class Settings(BaseSettings):
         for name, value in self.model_dump().items():
             if isinstance(value, SecretStr):
                 out[name] = "set" if value.get_secret_value() else ""
+            elif name in SECRET_BEARING:  # a file path, or the secret pasted in by mistake
+                out[name] = "set" if value else ""
             else:
                 out[name] = str(value) if isinstance(value, Decimal) else value
         return out
@@ -356,6 +411,11 @@ def _key_values(name: str, text: str) -> dict[str, Any]:
             raise ConfigError(f"{name}: expected key=value, got {item.strip()!r}")
         out[key.strip()] = raw.strip()
     return out
+# Variables whose value is, or may by mistake be, a secret: their value is never shown.
+SECRET_BEARING = frozenset({
+    "api_token", "api_key", "api_secret", "api_key_file", "api_secret_file", "api_key_b64",
+    "api_secret_b64", "secrets_file",
+})
 
 
 def _check_symbol(v: str) -> str:
@@ -366,10 +426,17 @@ def _check_symbol(v: str) -> str:
 
 
 def _read_secret_file(name: str, path: str) -> str:
+    """The file's text. The error never shows the path: a key pasted in by mistake is one."""
     try:
         return Path(path).read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"{name}: cannot read {path}: {exc.strerror}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the "path"
+        reason = getattr(exc, "strerror", None) or "not a file path"
+        raise ConfigError(
+            f"{name}: cannot read the file it names ({reason}); it must be the path of a file "
+            "holding the secret, not the secret itself"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{name}: the file it names is not UTF-8 text") from None
 
 
 def _b64(name: str, value: str) -> str:
@@ -384,9 +451,9 @@ def _read_secrets_json(path: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"SECRETS_FILE: {path} is not valid JSON (line {exc.lineno})") from None
+        raise ConfigError(f"SECRETS_FILE: the file is not valid JSON (line {exc.lineno})") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"SECRETS_FILE: {path} must hold a JSON object")
+        raise ConfigError("SECRETS_FILE: the file must hold a JSON object")
     return data
 
 
@@ -408,6 +475,7 @@ def _describe(exc: ValidationError) -> str:
     if not loc:
         return msg.removeprefix("Value error, ")
     got = err.get("input")
-    shown = "" if "secret" in loc or "key" in loc or "token" in loc else f" (got {got!r})"
+    shown = "" if loc in SECRET_BEARING or "secret" in loc or "key" in loc or "token" in loc else (
+        f" (got {got!r})")
     return f"{loc.upper()}: {msg.removeprefix('Value error, ')}{shown}"
 

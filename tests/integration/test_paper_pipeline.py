@@ -84,15 +84,16 @@ class _StuckFeed:
 
 async def test_dead_mans_switch_halts_a_stalled_bot(make_settings: Callable[..., Any]) -> None:
     settings = make_settings(eval_interval_sec=0.05, exits_interval_sec=0.05,
-                             watchdog_interval_sec=0.05, dms_timeout_ms=1000, autostart=True)
+                             watchdog_interval_sec=0.05, reconcile_interval_sec=0.2,
+                             dms_timeout_ms=1000, autostart=True)
     base = build_container(settings)
     feed = _StuckFeed(base.feed)
     base.db.close()
     c = build_container(settings, feed=feed)
     c.orchestrator.config = dataclasses.replace(c.orchestrator.config, stop_timeout_s=0.5)
     await c.start()
-    for _ in range(100):
-        if c.orchestrator.dms.tripped:
+    for _ in range(100):  # the trip's handler (halt, audit) runs on the watchdog thread
+        if c.orchestrator.dms.tripped and c.repos.audit.count("dms.tripped"):
             break
         await asyncio.sleep(0.1)
     assert c.orchestrator.dms.tripped

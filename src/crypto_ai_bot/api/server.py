@@ -1,37 +1,93 @@
 """The FastAPI server: health, readiness, metrics and token-protected orchestrator control.
 
 `uvicorn crypto_ai_bot.api.server:app` builds the app from the environment on first access
-(a bad setting prints one line naming it and exits with code 2); tests call create_app().
+(a bad setting, or anything else that stops the start-up, prints one line naming it and exits
+with code 2); tests call create_app(). Requests pass the guard (api/guard.py) first: the
+token and the body's size are checked before a byte of the body is read.
 """
 
 from __future__ import annotations
 
-import hmac
+import json
+import os
 import sys
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from crypto_ai_bot.adapters.metrics import CONTENT_TYPE
 from crypto_ai_bot.adapters.storage.sqlite.database import check_db
-from crypto_ai_bot.application.health import overall_status, readiness
+from crypto_ai_bot.api.guard import MAX_BODY_BYTES, UNAUTHORIZED, RequestGuard, bearer_matches
+from crypto_ai_bot.application.health import (
+    HealthInputs,
+    printable,
+    problems,
+    readiness,
+    status_of,
+)
 from crypto_ai_bot.bootstrap import Container, build_container
 from crypto_ai_bot.config import Settings, load_settings
 from crypto_ai_bot.domain.commands import SetTradingState
 from crypto_ai_bot.domain.errors import BotError, ConfigError
 from crypto_ai_bot.domain.model import TradingState
+from crypto_ai_bot.ports.broker_health import BrokerHealth, ReportsHealth
 from crypto_ai_bot.utils.logging import configure_logging, get_logger
 
+EXIT_CONFIG = 2  # what every command answers a bad setting with (README)
 log = get_logger("server")
 
 
 class TradingStateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     state: Literal["ACTIVE", "REDUCING", "HALTED"]
     reason: str = Field(default="set by operator", max_length=200)
+
+    @field_validator("reason")
+    @classmethod
+    def _printable(cls, v: str) -> str:
+        """Shown on /health to anyone: no control characters (newlines, ANSI escapes)."""
+        return printable(v) or ""
+
+
+class Detail(BaseModel):
+    detail: str
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationFailed(BaseModel):
+    detail: list[FieldError]
+
+
+def _error(model: type[BaseModel], what: str) -> dict[str, Any]:
+    return {"model": model, "description": what}
+
+
+# The answers every control call may give besides its own (documented in /openapi.json).
+CONTROL_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _error(Detail, "missing or wrong bearer token (API_TOKEN)"),
+    413: _error(Detail, f"request body larger than {MAX_BODY_BYTES} bytes"),
+}
+OPEN_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: _error(Detail, f"request body larger than {MAX_BODY_BYTES} bytes"),
+}
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    **CONTROL_ERRORS,
+    400: _error(Detail, "the body is not a JSON object"),
+    422: _error(ValidationFailed, "the JSON does not fit the schema (the input is not echoed)"),
+}
 
 
 def get_container(request: Request) -> Container:
@@ -40,6 +96,7 @@ def get_container(request: Request) -> Container:
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
+bearer = HTTPBearer(auto_error=False, description="API_TOKEN, as `Authorization: Bearer <token>`")
 
 
 def _check_control_auth(settings: Settings) -> None:
@@ -55,10 +112,14 @@ def create_app(
     settings: Settings | None = None, container: Container | None = None
 ) -> FastAPI:
     """Build the app. With a container given, the caller owns its lifecycle."""
+    return _create_app(settings, container, owns_container=container is None)
+
+
+def _create_app(settings: Settings | None, container: Container | None, *,
+                owns_container: bool, exit_on_failure: bool = False) -> FastAPI:
     settings = settings or (container.settings if container else load_settings())
     _check_control_auth(settings)
     configure_logging(settings.log_level, settings.log_format)
-    owns_container = container is None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,9 +129,12 @@ def create_app(
             await c.start()
         except BotError as exc:
             log.error("startup_failed", error=str(exc))
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {exc}", file=sys.stderr, flush=True)
             if owns_container:
                 await c.close()
+            if exit_on_failure:  # uvicorn would exit 3 with a traceback; the README says 2
+                sys.stdout.flush()
+                os._exit(EXIT_CONFIG)
             raise
         log.info("server_started", mode=settings.mode, symbols=settings.symbol_list,
                  db=settings.db_path, price_feed=settings.price_feed)
@@ -84,62 +148,105 @@ def create_app(
 
     app = FastAPI(title="crypto-ai-bot", version="0.1.0", lifespan=lifespan)
     token = settings.api_token.get_secret_value()
+    app.add_middleware(RequestGuard, token=token)  # before any body is read
 
-    def require_token(authorization: Annotated[str | None, Header()] = None) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """422 naming the fields, never echoing the input (it may be huge, or a secret)."""
+        errors = [{"loc": [p if isinstance(p, int) else str(p) for p in e.get("loc", ())],
+                   "msg": str(e.get("msg", "invalid")), "type": str(e.get("type", "invalid"))}
+                  for e in exc.errors()[:20]]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    def require_token(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> None:
+        """The guard has checked already; this declares the scheme in the OpenAPI spec."""
         if not token:
             return
-        given = ""
-        if authorization and authorization.lower().startswith("bearer "):
-            given = authorization[7:].strip()
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            raise HTTPException(
-                status_code=401, detail="missing or wrong bearer token",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+        given = f"Bearer {credentials.credentials}" if credentials else None
+        if not bearer_matches(given, token):
+            raise HTTPException(status_code=401, detail=UNAUTHORIZED,
+                                headers={"WWW-Authenticate": "Bearer"})
 
-    @app.get("/health")
+    def broker_health(c: Container) -> BrokerHealth | None:
+        return c.broker.health() if isinstance(c.broker, ReportsHealth) else None
+
+    def broker_can_trade(c: Container) -> tuple[bool, str]:
+        if not c.broker_ready:
+            return False, c.broker_error or "not loaded"
+        b = broker_health(c)
+        if b is not None and not b.can_trade:
+            return False, f"cannot trade, the exchange refuses the keys: {b.auth_error}"
+        return True, ""
+
+    @app.get("/health", responses=OPEN_ERRORS)
     async def health(c: ContainerDep) -> dict[str, Any]:
         db_ok, db_detail = check_db(c.db)
-        stale = c.orchestrator.dms.stale() if c.orchestrator.running else []
+        running = c.orchestrator.running
+        stale = c.orchestrator.dms.stale() if running else []
         state = c.repos.state.trading_state().value
+        b = broker_health(c)
+        found = problems(HealthInputs(
+            db_ok=db_ok, db_detail=db_detail, broker_ready=c.broker_ready,
+            broker_detail=c.broker_error or "not loaded", broker=b, running=running,
+            watchdog_alive=c.orchestrator.watchdog.alive, stale_loops=stale,
+            trading_state=state,
+        ))
+        can_trade, _ = broker_can_trade(c)
         return {
-            "status": overall_status(db_ok, c.broker_ready, stale, state),
+            "status": status_of(found),
+            "reasons": [printable(p.text) for p in found],
             "mode": c.settings.mode,
             "sandbox": c.settings.sandbox,
             "exchange": c.settings.exchange if c.settings.mode == "live" else "paper",
             "price_feed": c.settings.price_feed,
             "symbols": c.settings.symbol_list,
-            "db": {"ok": db_ok, "detail": db_detail, "path": c.settings.db_path},
+            "db": {"ok": db_ok, "detail": printable(db_detail), "path": c.settings.db_path},
             "broker": {"ready": c.broker_ready, "name": c.broker.name,
-                       "error": c.broker_error or None},
-            "orchestrator": {"running": c.orchestrator.running},
+                       "can_trade": can_trade,
+                       "error": printable(c.broker_error) or None,
+                       "failing_calls": b.failing_calls if b else 0,
+                       "last_error": (printable(b.last_error) or None) if b else None,
+                       "circuit": b.circuit if b else "closed"},
+            "orchestrator": {"running": running,
+                             "watchdog_alive": c.orchestrator.watchdog.alive},
             "loops": {
                 name: {"last_beat_ms": ts, "stale": name in stale}
                 for name, ts in sorted(c.heartbeats.snapshot().items())
             },
             "trading_state": state,
-            "trading_state_reason": c.repos.state.trading_state_reason(),
+            "trading_state_reason": printable(c.repos.state.trading_state_reason()),
             "dms_tripped": c.orchestrator.dms.tripped,
             "time_ms": c.clock.now_ms(),
         }
 
-    @app.get("/ready")
+    @app.get("/ready", responses={**OPEN_ERRORS, 503: {"description": "not ready: see reasons"}})
     async def ready(c: ContainerDep) -> JSONResponse:
         db_ok, db_detail = check_db(c.db)
-        can_run = c.broker_ready and bool(c.pipelines)
-        r = readiness(db_ok, db_detail, c.broker_ready, c.broker_error or "not loaded",
-                      can_run, "broker not ready" if not c.broker_ready else "no symbols")
+        broker_ok, broker_detail = broker_can_trade(c)
+        can_run = broker_ok and bool(c.pipelines)
+        r = readiness(db_ok, db_detail, broker_ok, broker_detail,
+                      can_run, "broker cannot trade" if not broker_ok else "no symbols")
         return JSONResponse(
-            {"ready": r.ready, "reasons": r.reasons}, status_code=200 if r.ready else 503
+            {"ready": r.ready, "reasons": [printable(x) for x in r.reasons],
+             "orchestrator_running": c.orchestrator.running},
+            status_code=200 if r.ready else 503,
         )
 
-    @app.get("/metrics")
+    @app.get("/metrics", response_class=Response, responses={
+        **OPEN_ERRORS,
+        200: {"description": "Prometheus text, or JSON with `Accept: application/json`",
+              "content": {CONTENT_TYPE.split(";")[0]: {"schema": {"type": "string"}},
+                          "application/json": {"schema": {"type": "object"}}}},
+    })
     async def metrics(request: Request, c: ContainerDep) -> Response:
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse(c.metrics.as_json())
         return Response(c.metrics.render(), media_type=CONTENT_TYPE)
 
-    @app.post("/orchestrator/start", dependencies=[Depends(require_token)])
+    @app.post("/orchestrator/start", dependencies=[Depends(require_token)],
+              responses={**CONTROL_ERRORS, 503: {"description": "broker not ready"}})
     async def start(c: ContainerDep) -> JSONResponse:
         if not c.broker_ready:
             return JSONResponse({"started": False, "running": False,
@@ -147,29 +254,68 @@ def create_app(
         started = await c.orchestrator.start()
         return JSONResponse({"started": started, "running": c.orchestrator.running})
 
-    @app.post("/orchestrator/stop", dependencies=[Depends(require_token)])
+    @app.post("/orchestrator/stop", dependencies=[Depends(require_token)],
+              responses=CONTROL_ERRORS)
     async def stop(c: ContainerDep) -> dict[str, Any]:
         stopped = await c.orchestrator.stop()
         return {"stopped": stopped, "running": c.orchestrator.running}
 
-    @app.get("/orchestrator/status", dependencies=[Depends(require_token)])
+    @app.get("/orchestrator/status", dependencies=[Depends(require_token)],
+             responses=CONTROL_ERRORS)
     async def status(c: ContainerDep) -> dict[str, Any]:
         return {"mode": c.settings.mode, **c.orchestrator.status()}
 
-    @app.post("/orchestrator/trading-state", dependencies=[Depends(require_token)])
-    async def trading_state(body: TradingStateBody, c: ContainerDep) -> dict[str, Any]:
+    @app.post("/orchestrator/trading-state", dependencies=[Depends(require_token)],
+              responses=BODY_ERRORS, openapi_extra={"requestBody": {
+                  "required": True,
+                  "content": {"application/json": {"schema": TradingStateBody.model_json_schema()}},
+              }})
+    async def trading_state(request: Request, c: ContainerDep) -> dict[str, Any]:
+        """The body is JSON whatever the Content-Type says (curl -d sends a form type)."""
+        body = _json_body(await request.body())
         c.bus.handle(SetTradingState(TradingState(body.state), body.reason))
         return {"trading_state": body.state, "reason": c.repos.state.trading_state_reason()}
 
     return app
 
 
-def _app_from_env() -> FastAPI:
+def _json_body(raw: bytes) -> TradingStateBody:
     try:
-        return create_app()
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise HTTPException(400, 'the body is not JSON: send {"state": "HALTED", '
+                                 '"reason": "..."}') from None
+    if not isinstance(data, dict):
+        raise HTTPException(400, "the body must be a JSON object")
+    try:
+        return TradingStateBody.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+
+
+def _app_from_env() -> FastAPI:
+    """The app as uvicorn serves it: the container is built here, so that whatever stops the
+    start-up (a setting, the database, a model file) is one line and exit 2, not uvicorn's
+    traceback and exit 3."""
+    try:
+        settings = load_settings()
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(EXIT_CONFIG) from None
+    try:
+        _check_control_auth(settings)
+        configure_logging(settings.log_level, settings.log_format)
+        container = build_container(settings)
+    except BotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+    except Exception as exc:  # an error nobody named: one line, the traceback in DEBUG
+        if settings.log_level == "DEBUG":
+            traceback.print_exc()
+        print(f"error: cannot start: {type(exc).__name__}: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+    return _create_app(settings, container, owns_container=True, exit_on_failure=True)
 
 
 def __getattr__(name: str) -> Any:

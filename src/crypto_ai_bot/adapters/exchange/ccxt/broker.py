@@ -29,6 +29,7 @@ from crypto_ai_bot.adapters.exchange.ccxt.dialects import (
 from crypto_ai_bot.adapters.exchange.ccxt.errors import is_retryable, map_ccxt_error
 from crypto_ai_bot.adapters.exchange.circuit_breaker import CircuitBreaker
 from crypto_ai_bot.domain.errors import (
+    AuthenticationFailed,
     BrokerError,
     CircuitOpen,
     ExchangeUnavailable,
@@ -48,6 +49,7 @@ from crypto_ai_bot.domain.model import (
     StopOrderReport,
     Ticker,
 )
+from crypto_ai_bot.ports.broker_health import BrokerHealth
 from crypto_ai_bot.ports.clock import Clock
 from crypto_ai_bot.utils.rate_limit import SlidingWindowLimiter
 from crypto_ai_bot.utils.retry import retry_async
@@ -79,6 +81,9 @@ class CcxtBroker:
         self._breaker = breaker or CircuitBreaker(clock, failure_threshold=8, reset_after_ms=10_000)
         self._markets: dict[str, MarketInfo] = {}
         self._last: dict[str, Decimal] = {}
+        self._auth_error = ""  # what /health and /ready say of the calls (health())
+        self._failing = 0
+        self._last_error = ""
 
     @classmethod
     def from_config(cls, config: ExchangeConfig, clock: Clock) -> CcxtBroker:
@@ -95,8 +100,10 @@ class CcxtBroker:
 
     # plumbing -------------------------------------------------------------------------
 
-    async def _call(self, fn: Callable[[], Awaitable[T]], *, creating: bool = False) -> T:
-        """One attempt behind the breaker; ccxt errors become bot errors."""
+    async def _call(self, fn: Callable[[], Awaitable[T]], *, creating: bool = False,
+                    public: bool = False) -> T:
+        """One attempt behind the breaker; ccxt errors become bot errors. Its outcome is what
+        health() reports: a refused key until a private call succeeds, failures in a row."""
         async def attempt() -> T:
             await self._requests.acquire()
             try:
@@ -104,13 +111,33 @@ class CcxtBroker:
             except ccxt.BaseError as exc:
                 raise map_ccxt_error(exc, creating=creating) from exc
 
-        return await self._breaker.call(
-            attempt, lambda e: isinstance(e, ExchangeUnavailable | OrderOutcomeUnknown)
-        )
+        try:
+            result = await self._breaker.call(
+                attempt, lambda e: isinstance(e, ExchangeUnavailable | OrderOutcomeUnknown)
+            )
+        except AuthenticationFailed as exc:
+            self._auth_error = str(exc) or type(exc).__name__
+            raise
+        except (ExchangeUnavailable, OrderOutcomeUnknown, CircuitOpen) as exc:
+            self._failing += 1
+            self._last_error = f"{type(exc).__name__}: {exc}"
+            raise
+        except BrokerError:  # a definite answer (rejected, not found): the exchange works
+            self._failing, self._last_error = 0, ""
+            raise
+        self._failing, self._last_error = 0, ""
+        if not public:
+            self._auth_error = ""
+        return result
 
-    async def _read(self, fn: Callable[[], Awaitable[T]]) -> T:
+    def health(self) -> BrokerHealth:
+        return BrokerHealth(auth_error=self._auth_error, failing_calls=self._failing,
+                            last_error=self._last_error, circuit=self._breaker.state)
+
+    async def _read(self, fn: Callable[[], Awaitable[T]], *, public: bool = False) -> T:
         """An idempotent request: retried with backoff on retryable errors."""
-        return await retry_async(lambda: self._call(fn), should_retry=is_retryable,
+        return await retry_async(lambda: self._call(fn, public=public),
+                                 should_retry=is_retryable,
                                  attempts=self._attempts, initial_s=self._initial_s)
 
     async def _send(self, symbol: str, fn: Callable[[], Awaitable[T]]) -> T:
@@ -127,7 +154,7 @@ class CcxtBroker:
     # markets, prices, balances --------------------------------------------------------
 
     async def load_markets(self, symbols: list[str]) -> dict[str, MarketInfo]:
-        await self._read(lambda: self.exchange.load_markets())
+        await self._read(lambda: self.exchange.load_markets(), public=True)
         tick = self.exchange.precisionMode == ccxt.TICK_SIZE
         for s in symbols:
             try:
@@ -148,7 +175,7 @@ class CcxtBroker:
             raise InvalidOrder(f"unknown market {symbol} (markets not loaded?)") from None
 
     async def fetch_ticker(self, symbol: str) -> Ticker:
-        t = await self._read(lambda: self.exchange.fetch_ticker(symbol))
+        t = await self._read(lambda: self.exchange.fetch_ticker(symbol), public=True)
         last = d(t.get("last"))
         self._last[symbol] = last
         return Ticker(symbol, self._clock.now_ms(), last, d(t.get("bid")) or last,
