@@ -32,21 +32,23 @@ async def list_price_orders(request: Request) -> list[dict[str, Any]]:
     with ex.lock:
         market = q_str(request, "market")
         market = ex.pair(market).id if market else None
-        return [trigger_json(o) for o in ex.triggers.list(status, market, limit, offset)]
+        echo = bool(ex.settings.echo_trigger_text)
+        return [trigger_json(o, echo) for o in ex.triggers.list(status, market, limit, offset)]
 
 
 @router.get("/spot/price_orders/{order_id}")
 async def get_price_order(order_id: str, request: Request) -> dict[str, Any]:
     ex = sim_of(request).exchange
     with ex.lock:
-        return trigger_json(ex.triggers.get(order_id))
+        return trigger_json(ex.triggers.get(order_id), bool(ex.settings.echo_trigger_text))
 
 
 @router.delete("/spot/price_orders/{order_id}")
 async def cancel_price_order(order_id: str, request: Request) -> dict[str, Any]:
     ex = sim_of(request).exchange
     with ex.lock:
-        return trigger_json(ex.triggers.cancel(order_id, ex.now()))
+        return trigger_json(ex.triggers.cancel(order_id, ex.now()),
+                            bool(ex.settings.echo_trigger_text))
 
 
 @router.delete("/spot/price_orders")
@@ -55,7 +57,8 @@ async def cancel_price_orders(request: Request) -> list[dict[str, Any]]:
     with ex.lock:
         market = q_str(request, "market")
         market = ex.pair(market).id if market else None
-        return [trigger_json(o) for o in ex.triggers.cancel_all(market, ex.now())]
+        echo = bool(ex.settings.echo_trigger_text)
+        return [trigger_json(o, echo) for o in ex.triggers.cancel_all(market, ex.now())]
 
 
 @router.post("/spot/countdown_cancel_all")

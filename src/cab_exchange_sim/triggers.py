@@ -134,9 +134,10 @@ class TriggerBook:
 
 
 def _expiration(raw: object) -> int:
+    """Seconds to wait for the condition (required; 0 and negative are refused as by Gate)."""
     if raw is None or raw == "":
-        return 0
+        raise GateError("MISSING_REQUIRED_PARAM", "Missing required parameter: trigger.expiration")
     value = to_decimal(raw, "Trigger.expiration")
-    if value < 0 or value != value.to_integral_value():
+    if value <= 0 or value != value.to_integral_value():
         raise GateError("INVALID_PARAM_VALUE", "invalid argument: trigger.expiration invalid range")
     return int(value)
