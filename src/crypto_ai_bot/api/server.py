@@ -102,8 +102,11 @@ def create_app(
         db_ok, db_detail = check_db(c.db)
         stale = c.orchestrator.dms.stale() if c.orchestrator.running else []
         state = c.repos.state.trading_state().value
+        status = overall_status(db_ok, c.broker_ready, stale, state)
+        bare = _unprotected(c)  # an open position without its exchange-side stop: an alarm
         return {
-            "status": overall_status(db_ok, c.broker_ready, stale, state),
+            "status": "degraded" if bare and status == "ok" else status,
+            "unprotected_positions": bare,
             "mode": c.settings.mode,
             "sandbox": c.settings.sandbox,
             "exchange": c.settings.exchange if c.settings.mode == "live" else "paper",
@@ -154,7 +157,11 @@ def create_app(
 
     @app.get("/orchestrator/status", dependencies=[Depends(require_token)])
     async def status(c: ContainerDep) -> dict[str, Any]:
-        return {"mode": c.settings.mode, **c.orchestrator.status()}
+        out = {"mode": c.settings.mode, **c.orchestrator.status()}
+        bare = _unprotected(c)
+        for symbol, pos in out.get("positions", {}).items():
+            pos["unprotected"] = bare.get(symbol)  # why it has no resting stop, or None
+        return out
 
     @app.post("/orchestrator/trading-state", dependencies=[Depends(require_token)])
     async def trading_state(body: TradingStateBody, c: ContainerDep) -> dict[str, Any]:
@@ -179,3 +186,9 @@ def __getattr__(name: str) -> Any:
         globals()["app"] = app
         return app
     raise AttributeError(name)
+
+
+def _unprotected(c: Container) -> dict[str, str]:
+    """Open positions without a resting exchange-side stop, with why (live mode only)."""
+    keeper = c.extras.get("stop_keeper")
+    return dict(keeper.unprotected()) if keeper is not None else {}

@@ -109,7 +109,15 @@ class ExchangeStopKeeper:
 
     def unprotected(self) -> dict[str, str]:
         """Open positions without a resting stop, with why (for /health, status, metrics)."""
-        return dict(self._unprotected)
+        out = {}
+        for pos in self._repos.positions.all():
+            try:
+                min_amount = self._broker.market(pos.symbol).min_amount
+            except BrokerError:  # markets not loaded yet: nothing is known of it
+                continue
+            if pos.is_open(min_amount) and not pos.stop_order_id:
+                out[pos.symbol] = self._unprotected.get(pos.symbol, "no resting stop")
+        return out
 
     # the bus's handler ------------------------------------------------------------------
 

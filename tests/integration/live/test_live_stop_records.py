@@ -92,3 +92,43 @@ async def test_a_stop_whose_id_was_not_saved_is_booked_when_it_fires_while_down(
     assert second.repos.trades.count() == trades
     assert second.repos.positions.get(SYMBOL).realized_pnl == pnl
     assert not second.repos.stops.active(SYMBOL)
+
+
+async def test_a_stop_that_cannot_be_placed_is_an_alarm_retried_with_backoff(
+    sim: SimServer, make_container: ContainerFactory,
+) -> None:
+    import httpx
+
+    from crypto_ai_bot.api.server import create_app
+
+    token = "stops-test-token-0123456789abcdef"
+    c = await make_container(api_token=token)
+    keeper = c.extras["stop_keeper"]
+    p = c.pipelines[SYMBOL]
+    t = await ticker(c)
+    await p.act(decision(Action.BUY, t.last), t)
+    stop_id = c.repos.positions.get(SYMBOL).stop_order_id
+    sim.exchange.triggers.cancel(stop_id, sim.exchange.now())  # gone (say, by an operator)
+    await keeper.settle_fired(SYMBOL)
+    assert c.repos.positions.get(SYMBOL).stop_order_id == ""
+    sim.set_faults(rate_limit_next=1)  # Gate answers the next placement 429
+    await keeper.sync(SYMBOL, c.repos.positions.get(SYMBOL), p.stop_level())
+    assert "placement rejected" in keeper.unprotected()[SYMBOL]
+    app = create_app(container=c)
+    app.state.container = c  # started above: the app's lifespan is not needed
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test",
+                                 headers={"Authorization": f"Bearer {token}"}) as client:
+        health = (await client.get("/health")).json()
+        assert health["status"] == "degraded" and SYMBOL in health["unprotected_positions"]
+        status = (await client.get("/orchestrator/status")).json()
+        assert status["positions"][SYMBOL]["unprotected"]
+        assert 'cab_position_unprotected{symbol="BTC/USDT"} 1.0' in c.metrics.render().decode()
+        await p.protect()  # backing off: no new attempt yet
+        assert [x["status"] for x in sim.state()["trigger_orders"]] == ["cancelled"]
+        keeper._retry_at[SYMBOL] = 0  # the backoff has passed
+        await p.protect()
+        assert [x["status"] for x in sim.state()["trigger_orders"]] == ["cancelled", "open"]
+        assert keeper.unprotected() == {}
+        health = (await client.get("/health")).json()
+        assert health["unprotected_positions"] == {} and health["status"] == "ok"
+        assert 'cab_position_unprotected{symbol="BTC/USDT"} 0.0' in c.metrics.render().decode()
