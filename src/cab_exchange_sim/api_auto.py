@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -19,8 +20,13 @@ async def create_price_order(request: Request) -> dict[str, int]:
     body = await read_object(request)
     with ex.lock:
         pair = ex.pair(body.get("market"))
-        order = ex.triggers.create(pair, body, ex.price(pair.id), ex.now())
-        return {"id": order.id}
+        order = ex.triggers.create(pair, body, ex.price(pair.id), ex.now(),
+                                   repeat_ms=ex.settings.price_order_repeat_ms)
+        lose = ex.settings.take("lose_next_orders")
+        delay = ex.settings.lose_delay_ms
+    if lose:  # placed, but the answer comes too late for the client
+        await asyncio.sleep(delay / 1000)
+    return {"id": order.id}
 
 
 @router.get("/spot/price_orders")

@@ -19,6 +19,7 @@ INT_FIELDS = (
     "private_rate_limit",
     "public_rate_limit",
     "echo_trigger_text",
+    "price_order_repeat_ms",
 )
 DECIMAL_FIELDS = ("error_rate", "partial_fill_ratio", "fee_rate")
 
@@ -41,6 +42,9 @@ class SimSettings:
     # 1: answer a price order's trigger.text / put.text as sent (an experiment: real Gate
     # echoes no trigger.text and answers put.text as the order's source)
     echo_trigger_text: int = 0
+    # > 0: a price order with the same market and rule as one placed less than this many ms
+    # before is refused REPEAT_REQUEST, as real Gate has done (gateapi-python #109)
+    price_order_repeat_ms: int = 0
     seed: int | None = None
     rng: random.Random = field(default_factory=random.Random, repr=False)
 

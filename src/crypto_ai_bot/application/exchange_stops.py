@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from crypto_ai_bot.application.bus import MessageBus
-from crypto_ai_bot.application.execution import OrderExecutor
+from crypto_ai_bot.application.execution import OrderExecutor, Outcome
 from crypto_ai_bot.domain.errors import (
     BrokerError,
     ExchangeUnavailable,
@@ -29,6 +29,7 @@ from crypto_ai_bot.domain.errors import (
 )
 from crypto_ai_bot.domain.events import (
     ExchangeStopFired,
+    ExitTriggered,
     PositionChanged,
     StopMoved,
     StopsChecked,
@@ -177,6 +178,8 @@ class ExchangeStopKeeper:
                                                  expiration_sec=self.expiration_sec)
         except OrderRejected as exc:  # e.g. trigger above the price, or below the minimums
             self._repos.stops.finish(rec.id, "rejected", now)
+            if _breached(exc) and await self._sell_now(symbol, reason, trigger):
+                return
             self._failed(symbol, pos, f"placement rejected: {exc}", now)
             return
         except ExchangeUnavailable as exc:  # surely not sent
@@ -199,6 +202,16 @@ class ExchangeStopKeeper:
                  limit=str(limit), amount=str(amount), replaced=old or None)
         self._bus.publish(StopMoved(now, symbol, stop.id, str(trigger), str(limit), str(amount),
                                     reason, old))
+
+    async def _sell_now(self, symbol: str, reason: str, trigger: Decimal) -> bool:
+        """The price is already at or under the stop's trigger (Gate: "Trigger.Price must <
+        last_price"): the stop is breached, so the position is sold at market now."""
+        if self.executor is None:
+            return False
+        log.warning("exchange_stop_breached_selling", symbol=symbol, trigger=str(trigger))
+        self._bus.publish(ExitTriggered(self._clock.now_ms(), symbol, reason, trigger, trigger))
+        result = await self.executor.exit(symbol, reason)
+        return result.outcome is Outcome.SENT or result.detail == "exit in flight"
 
     def _failed(self, symbol: str, pos: Position, why: str, now: int) -> None:
         """A placement failed: with no stop resting the position is unprotected; retry later,
@@ -385,6 +398,12 @@ class ExchangeStopKeeper:
             self._bus.publish(UnknownStopFound(self._clock.now_ms(), symbol, stop.id,
                                                str(stop.trigger_price), str(stop.amount),
                                                cancelled))
+
+
+def _breached(exc: BaseException) -> bool:
+    """Gate refused a `<=` trigger at or above the last price."""
+    text = str(exc)
+    return "AUTO_TRIGGER_PRICE_LESS_LAST" in text or "must < last_price" in text
 
 
 def _match(rec: StopRecord, candidates: list[StopOrderReport],
