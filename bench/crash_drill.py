@@ -6,8 +6,11 @@ One emulator process serves the whole drill. Each cycle starts a bot process (li
 trading steps: entries, signal exits, protective exits, exchange-side stops, reconcile) while
 the drill moves the price and sometimes makes the emulator lose an order's answer; the bot is
 killed with SIGKILL at a random moment; then a fresh container on the same database reconciles
-against the emulator. Printed per cycle and in total: duplicates (two emulator orders with the
-same client `text`) and mismatches (local position vs emulator base balance beyond dust).
+against the emulator and runs one exits check (as the restarted bot's first cycle would). Printed
+per cycle and in total: duplicates (two emulator orders with the same client `text`),
+mismatches (local position vs emulator base balance beyond dust), orphan stops (price orders
+left open beside, or without, the position's own stop) and unprotected positions (an open
+position without its resting stop).
 Not a test: a benchmark that prints figures.
 """
 
@@ -26,7 +29,7 @@ import time
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 sys.path.insert(0, str(SRC))
@@ -84,8 +87,17 @@ async def worker(api_url: str, db: str, seed: int) -> None:
 
 # the drill --------------------------------------------------------------------------------
 
-async def check(api_url: str, db: str) -> tuple[bool, Decimal, Decimal, str]:
-    """Restart on the database, reconcile; (ok, local, exchange, notes)."""
+class Check(NamedTuple):
+    ok: bool
+    local: Decimal
+    exchange: Decimal
+    notes: str
+    orphan_stops: int
+    unprotected: int
+
+
+async def check(api_url: str, db: str, sim: SimProcess) -> Check:
+    """Restart on the database, reconcile, run one exits check; then count the stops."""
     c = build_container(settings(api_url, db, http_timeout_ms=5000))
     try:
         await c.start()
@@ -98,9 +110,23 @@ async def check(api_url: str, db: str) -> tuple[bool, Decimal, Decimal, str]:
         if orders is not None and (orders.settled or orders.not_found):
             notes += f" settled_on_restart={len(orders.settled)}"
             notes += f" never_sent={len(orders.not_found)}"
-        return pos is not None and pos.ok, local, exchange, notes.strip()
+        with contextlib.suppress(Exception):
+            await c.pipelines[SYMBOL].protect()
+        orphans, unprotected = stop_counts(c, sim)
+        return Check(pos is not None and pos.ok, local, exchange, notes.strip(), orphans,
+                     unprotected)
     finally:
         await c.close()
+
+
+def stop_counts(c: Any, sim: SimProcess) -> tuple[int, int]:
+    """(price orders open beside or without the position's stop, 1 if the open position has
+    no resting stop)."""
+    pos = c.repos.positions.get(SYMBOL)
+    held = pos.is_open(c.broker.market(SYMBOL).min_amount)
+    open_ids = {str(t["id"]) for t in sim.state()["trigger_orders"] if t["status"] == "open"}
+    own = {pos.stop_order_id} if held and pos.stop_order_id in open_ids else set()
+    return len(open_ids - own), 1 if held and not own else 0
 
 
 def duplicates(sim: SimProcess) -> int:
@@ -108,7 +134,7 @@ def duplicates(sim: SimProcess) -> int:
     return sum(n - 1 for n in texts.values() if n > 1)
 
 
-def run_cycle(sim: SimProcess, db: str, rng: random.Random, n: int) -> tuple[int, bool, str]:
+def run_cycle(sim: SimProcess, db: str, rng: random.Random, n: int) -> tuple[int, Check, str]:
     if rng.random() < 0.35:  # the next order executes but its answer is lost / late
         sim.set_faults(lose_next_orders=1, lose_delay_ms=rng.randint(300, 3000))
     env = dict(os.environ, PYTHONPATH=str(SRC))
@@ -126,11 +152,12 @@ def run_cycle(sim: SimProcess, db: str, rng: random.Random, n: int) -> tuple[int
     proc.send_signal(signal.SIGKILL)
     _, err = proc.communicate(timeout=10)
     sim.clear_faults()
-    ok, local, exchange, errors = asyncio.run(check(sim.base_url, db))
+    result = asyncio.run(check(sim.base_url, db, sim))
     dups = duplicates(sim)
     note = f"worker exited early: {err.strip()[-300:]}" if died is not None else ""
-    detail = f"local={local} exchange={exchange}" + (f" {errors}" if errors else "")
-    return dups, ok, (detail + (" " + note if note else ""))
+    detail = (f"local={result.local} exchange={result.exchange}"
+              + (f" {result.notes}" if result.notes else ""))
+    return dups, result, (detail + (" " + note if note else ""))
 
 
 def main() -> int:
@@ -150,21 +177,25 @@ def main() -> int:
         "--symbols", SYMBOL,
     ) as sim:
         db = str(Path(tmp) / "bot.sqlite3")
-        total_dups = total_mismatch = 0
+        total_dups = total_mismatch = total_orphans = total_unprotected = 0
         for n in range(1, args.cycles + 1):
-            dups, ok, detail = run_cycle(sim, db, rng, n)
+            dups, result, detail = run_cycle(sim, db, rng, n)
             new_dups = dups - total_dups
             total_dups = dups
-            total_mismatch += 0 if ok else 1
-            print(f"cycle {n:3d}: duplicates={new_dups} mismatch={0 if ok else 1} {detail}",
-                  flush=True)
+            total_mismatch += 0 if result.ok else 1
+            total_orphans += result.orphan_stops
+            total_unprotected += result.unprotected
+            print(f"cycle {n:3d}: duplicates={new_dups} mismatch={0 if result.ok else 1}"
+                  f" orphan_stops={result.orphan_stops} unprotected={result.unprotected}"
+                  f" {detail}", flush=True)
         state = sim.state()
         orders = [o for o in state["orders"] if o["text"].startswith("t-")]
         fired = [t for t in state["trigger_orders"] if t["status"] == "finish"]
         print(f"TOTAL cycles={args.cycles} duplicates={total_dups} mismatches={total_mismatch}"
+              f" orphan_stops={total_orphans} unprotected_positions={total_unprotected}"
               f" exchange_orders={len(orders)} stops_fired={len(fired)}"
               f" elapsed={time.monotonic() - started:.0f}s", flush=True)
-    return 1 if total_dups or total_mismatch else 0
+    return 1 if total_dups or total_mismatch or total_orphans or total_unprotected else 0
 
 
 if __name__ == "__main__":

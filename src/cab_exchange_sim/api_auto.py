@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -19,8 +20,13 @@ async def create_price_order(request: Request) -> dict[str, int]:
     body = await read_object(request)
     with ex.lock:
         pair = ex.pair(body.get("market"))
-        order = ex.triggers.create(pair, body, ex.price(pair.id), ex.now())
-        return {"id": order.id}
+        order = ex.triggers.create(pair, body, ex.price(pair.id), ex.now(),
+                                   repeat_ms=ex.settings.price_order_repeat_ms)
+        lose = ex.settings.take("lose_next_orders")
+        delay = ex.settings.lose_delay_ms
+    if lose:  # placed, but the answer comes too late for the client
+        await asyncio.sleep(delay / 1000)
+    return {"id": order.id}
 
 
 @router.get("/spot/price_orders")
@@ -32,21 +38,23 @@ async def list_price_orders(request: Request) -> list[dict[str, Any]]:
     with ex.lock:
         market = q_str(request, "market")
         market = ex.pair(market).id if market else None
-        return [trigger_json(o) for o in ex.triggers.list(status, market, limit, offset)]
+        echo = bool(ex.settings.echo_trigger_text)
+        return [trigger_json(o, echo) for o in ex.triggers.list(status, market, limit, offset)]
 
 
 @router.get("/spot/price_orders/{order_id}")
 async def get_price_order(order_id: str, request: Request) -> dict[str, Any]:
     ex = sim_of(request).exchange
     with ex.lock:
-        return trigger_json(ex.triggers.get(order_id))
+        return trigger_json(ex.triggers.get(order_id), bool(ex.settings.echo_trigger_text))
 
 
 @router.delete("/spot/price_orders/{order_id}")
 async def cancel_price_order(order_id: str, request: Request) -> dict[str, Any]:
     ex = sim_of(request).exchange
     with ex.lock:
-        return trigger_json(ex.triggers.cancel(order_id, ex.now()))
+        return trigger_json(ex.triggers.cancel(order_id, ex.now()),
+                            bool(ex.settings.echo_trigger_text))
 
 
 @router.delete("/spot/price_orders")
@@ -55,7 +63,8 @@ async def cancel_price_orders(request: Request) -> list[dict[str, Any]]:
     with ex.lock:
         market = q_str(request, "market")
         market = ex.pair(market).id if market else None
-        return [trigger_json(o) for o in ex.triggers.cancel_all(market, ex.now())]
+        echo = bool(ex.settings.echo_trigger_text)
+        return [trigger_json(o, echo) for o in ex.triggers.cancel_all(market, ex.now())]
 
 
 @router.post("/spot/countdown_cancel_all")

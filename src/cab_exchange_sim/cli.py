@@ -16,7 +16,8 @@ Control API, no auth:
   POST /_sim/faults    {"latency_ms", "error_rate", "error_when": "before"|"after",
                         "rate_limit_next", "lose_next_orders", "lose_delay_ms",
                         "partial_fill_ratio", "fee_rate", "order_rate_limit",
-                        "private_rate_limit", "public_rate_limit", "seed"} or {"clear": true}
+                        "private_rate_limit", "public_rate_limit", "seed",
+                        "echo_trigger_text", "price_order_repeat_ms"} or {"clear": true}
   POST /_sim/balances  {"USDT": "10000"}
   POST /_sim/reset     {"balances": {...}, "prices": {"BTC_USDT": "60000"}}
   POST /_sim/countdown {"fire": true}    expire armed countdown cancel-alls now

@@ -35,7 +35,8 @@ def snapshot(ex: Exchange) -> dict[str, Any]:
             "balances": balances_json(ex),
             "orders": [state_order_json(o) for o in ex.engine.orders.values()],
             "trades": [trade_json(t) for t in ex.engine.trades],
-            "trigger_orders": [trigger_json(t) for t in ex.triggers.orders.values()],
+            "trigger_orders": [trigger_json(t, echo_text=True)
+                               for t in ex.triggers.orders.values()],
             "prices": {pid: fmt(ex.price(pid)) for pid in ex.pairs},
             "countdown": ex.countdown_json(),
             "faults": ex.settings.to_json(),

@@ -18,6 +18,8 @@ INT_FIELDS = (
     "order_rate_limit",
     "private_rate_limit",
     "public_rate_limit",
+    "echo_trigger_text",
+    "price_order_repeat_ms",
 )
 DECIMAL_FIELDS = ("error_rate", "partial_fill_ratio", "fee_rate")
 
@@ -37,6 +39,12 @@ class SimSettings:
     order_rate_limit: int = 10  # order placements and amendments per second per pair; 0 = off
     private_rate_limit: int = 200  # per endpoint per 10 s; 0 = off
     public_rate_limit: int = 200  # per endpoint per 10 s; 0 = off
+    # 1: answer a price order's trigger.text / put.text as sent (an experiment: real Gate
+    # echoes no trigger.text and answers put.text as the order's source)
+    echo_trigger_text: int = 0
+    # > 0: a price order with the same market and rule as one placed less than this many ms
+    # before is refused REPEAT_REQUEST, as real Gate has done (gateapi-python #109)
+    price_order_repeat_ms: int = 0
     seed: int | None = None
     rng: random.Random = field(default_factory=random.Random, repr=False)
 

@@ -81,14 +81,19 @@ def public_trade_json(trade: Trade) -> dict[str, Any]:
                                 "side", "amount", "price", "sequence_id")}
 
 
-def trigger_json(order: TriggerOrder) -> dict[str, Any]:
-    """A spot price-triggered order as GET /spot/price_orders/{id} answers it."""
+PRICE_ORDER_SOURCE = "api"  # put.text: the order's source (web, api, app), per Gate's docs
+
+
+def trigger_json(order: TriggerOrder, echo_text: bool = False) -> dict[str, Any]:
+    """A spot price-triggered order as GET /spot/price_orders/{id} answers it: as real Gate,
+    no `trigger.text` (SpotPriceTrigger has price, rule, expiration only) and `put.text` the
+    order's source; `echo_text` (the echo_trigger_text setting) answers both as sent."""
     trigger: dict[str, Any] = {
         "price": fmt(order.trigger_price),
         "rule": order.rule,
         "expiration": order.expiration,
     }
-    if order.trigger_text is not None:
+    if echo_text and order.trigger_text is not None:
         trigger["text"] = order.trigger_text
     put: dict[str, Any] = {
         "type": order.put_type,
@@ -100,8 +105,8 @@ def trigger_json(order: TriggerOrder) -> dict[str, Any]:
         "auto_borrow": False,
         "auto_repay": False,
     }
-    if order.put_text is not None:
-        put["text"] = order.put_text
+    put["text"] = order.put_text if echo_text and order.put_text is not None \
+        else PRICE_ORDER_SOURCE
     return {
         "market": order.market,
         "user": USER_ID,

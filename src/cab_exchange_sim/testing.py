@@ -16,7 +16,8 @@ ccxt calls that work against the emulator (ccxt 4.5, ``ccxt.async_support.gate``
     stop = await ex.create_order("BTC/USDT", "limit", "sell", 0.001, 58_800,
                                  {"stopLossPrice": 59_000})
     # (`takeProfitPrice` gives the opposite rule; do not pass params["trigger"]: ccxt then
-    # sends no trigger at all.) Optional params: "expiration" (seconds, 0 or absent = never).
+    # sends no trigger at all.) Optional params: "expiration" (seconds, default 86400; 0 and
+    # negative are refused, as by Gate: "trigger.expiration invalid range").
     await ex.fetch_order(stop["id"], "BTC/USDT", {"trigger": True})   # also {"stop": True}
     await ex.fetch_open_orders("BTC/USDT", None, None, {"trigger": True})
     await ex.fetch_closed_orders("BTC/USDT", None, None, {"trigger": True})

@@ -20,8 +20,9 @@ class TriggerBook:
         self.next_id = FIRST_TRIGGER_ID
 
     def create(self, pair: Pair, body: Mapping[str, Any], last_price: Decimal,
-               now_ms: int) -> TriggerOrder:
-        """Validate a POST /spot/price_orders body and store the order."""
+               now_ms: int, *, repeat_ms: int = 0) -> TriggerOrder:
+        """Validate a POST /spot/price_orders body and store the order; with `repeat_ms`, one
+        of the same market and rule placed less than that before is refused REPEAT_REQUEST."""
         trigger = body.get("trigger")
         put = body.get("put")
         if not isinstance(trigger, Mapping) or not isinstance(put, Mapping):
@@ -50,12 +51,8 @@ class TriggerBook:
             raise GateError("INVALID_PARAM_VALUE", "invalid argument: put")
         if decimals(price) > pair.precision or decimals(amount) > pair.amount_precision:
             raise GateError("INVALID_PRECISION", "Invalid put precision")
-        quote_amount = (ptype, side) == ("market", "buy")  # market buys spend a quote amount
-        value = amount if quote_amount else amount * (price if ptype == "limit" else trigger_price)
-        if (not quote_amount and amount < pair.min_base) or value < pair.min_quote:
-            raise GateError("AMOUNT_TOO_LITTLE",
-                            f"Your order size {fmt(value)} {pair.quote} is too small. "
-                            f"The minimum is {fmt(pair.min_quote)} {pair.quote}")
+        # a put under the market's minimum is accepted here, as by Gate, and ends `failed`
+        # when it fires (the spot order it places is refused AMOUNT_TOO_LITTLE)
         texts = (put.get("text"), trigger.get("text"))
         for text in texts:
             if text is not None and not TEXT_RE.match(str(text)):
@@ -63,6 +60,10 @@ class TriggerBook:
         tif = str(put.get("time_in_force") or "gtc")
         if tif not in ("gtc", "ioc"):
             raise GateError("INVALID_PARAM_VALUE", "invalid argument: put.time_in_force")
+        if repeat_ms > 0 and any(o.market == pair.id and o.rule == rule
+                                 and now_ms - o.ctime_ms < repeat_ms
+                                 for o in self.orders.values()):
+            raise GateError("REPEAT_REQUEST", "Repeat request")
         order = TriggerOrder(
             id=self.next_id, market=pair.id, rule=rule, trigger_price=trigger_price,
             expiration=expiration, put_type=ptype, put_side=side, put_price=price,
@@ -103,9 +104,13 @@ class TriggerBook:
         return order
 
     def cancel(self, ref: str, now_ms: int) -> TriggerOrder:
+        """Cancel an open order; one already finished answers as Gate can: ORDER_CANCELLED
+        (it was cancelled) or ORDER_CLOSED (it fired, failed or expired)."""
         order = self.get(ref)
+        if order.status == "cancelled":
+            raise GateError("ORDER_CANCELLED", "Order cancelled")
         if order.status != "open":
-            raise GateError("ORDER_NOT_FOUND", "Order not found", 404)
+            raise GateError("ORDER_CLOSED", "Order closed")
         self._finish(order, "cancelled", "cancelled", now_ms)
         return order
 
@@ -134,9 +139,10 @@ class TriggerBook:
 
 
 def _expiration(raw: object) -> int:
+    """Seconds to wait for the condition (required; 0 and negative are refused as by Gate)."""
     if raw is None or raw == "":
-        return 0
+        raise GateError("MISSING_REQUIRED_PARAM", "Missing required parameter: trigger.expiration")
     value = to_decimal(raw, "Trigger.expiration")
-    if value < 0 or value != value.to_integral_value():
+    if value <= 0 or value != value.to_integral_value():
         raise GateError("INVALID_PARAM_VALUE", "invalid argument: trigger.expiration invalid range")
     return int(value)

@@ -273,6 +273,7 @@ def build_container(
         daily_pnl=lambda: _daily_pnl(repos, clock),
         positions=lambda: {p.symbol: p.base_amount for p in repos.positions.all()},
         daily_loss_limit_quote=settings.risk_daily_loss_limit_quote,
+        unprotected=extras["stop_keeper"].unprotected if "stop_keeper" in extras else dict,
     ))
     lock = InstanceLock(db, settings.db_path) if settings.instance_lock_enabled else None
     log.info("settings", **settings.public_view())

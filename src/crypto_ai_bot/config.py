@@ -112,6 +112,12 @@ class Settings(BaseSettings):
     exchange_stop_limit_pct: Pct = Field(default=Decimal("1"), gt=0, lt=100)
     exchange_stop_min_move_pct: Pct = Field(default=Decimal("0.2"), ge=0)
     exchange_stop_min_interval_sec: int = Field(default=10, ge=0, le=_DAY_S)
+    # how long Gate keeps it waiting (renewed at half of it), the longest wait between
+    # attempts to place it after a failure, and on a dedicated account: cancel price orders
+    # the bot cannot account for
+    exchange_stop_expiration_sec: int = Field(default=86_400, ge=60, le=30 * 86_400)
+    exchange_stop_retry_max_sec: int = Field(default=300, ge=1, le=_DAY_S)
+    exchange_stops_exclusive: bool = False
 
     # protective exits
     exits_enabled: bool = True
@@ -340,6 +346,9 @@ class Settings(BaseSettings):
             offset_pct=self.exchange_stop_offset_pct, limit_pct=self.exchange_stop_limit_pct,
             min_move_pct=self.exchange_stop_min_move_pct,
             min_interval_ms=self.exchange_stop_min_interval_sec * 1000,
+            expiration_sec=self.exchange_stop_expiration_sec,
+            retry_max_ms=self.exchange_stop_retry_max_sec * 1000,
+            exclusive=self.exchange_stops_exclusive,
         )
 
     @property

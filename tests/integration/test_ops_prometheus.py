@@ -50,7 +50,8 @@ def test_rules_cover_the_alerts_operators_need() -> None:
     exprs = " ".join(rule_exprs())
     for needed in ("cab_up", "cab_loop_last_beat_timestamp_seconds", "cab_dms_tripped",
                    "cab_reconcile_mismatch", "cab_daily_loss_limit_reached",
-                   "cab_order_errors_total", 'up{job="crypto-ai-bot"}'):
+                   "cab_order_errors_total", 'up{job="crypto-ai-bot"}',
+                   "cab_position_unprotected", "cab_exchange_stops_unknown_total"):
         assert needed in exprs, needed
     prom = (OPS / "prometheus.yml").read_text(encoding="utf-8")
     assert "alerts.yml" in prom and "alertmanager:9093" in prom

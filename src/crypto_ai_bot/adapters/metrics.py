@@ -21,6 +21,8 @@ from crypto_ai_bot.domain.events import (
     OrderRejected,
     PositionChecked,
     RiskDenied,
+    StopUnprotected,
+    UnknownStopFound,
 )
 
 DecisionSource = Callable[[], Iterable[tuple[str, str, int]]]
@@ -86,6 +88,13 @@ class _Readings(Collector):
         for symbol, base in sorted(s.positions().items()):
             positions.add_metric([symbol], float(base))
         yield positions
+        bare = GaugeMetricFamily("cab_position_unprotected",
+                                 "1 while an open position has no resting exchange-side stop",
+                                 labels=["symbol"])
+        unprotected = s.unprotected()
+        for symbol in sorted(s.positions()):
+            bare.add_metric([symbol], 1 if symbol in unprotected else 0)
+        yield bare
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +108,7 @@ class Sources:
     daily_pnl: Callable[[], Decimal]
     positions: Callable[[], dict[str, Decimal]]
     daily_loss_limit_quote: Decimal = Decimal(0)  # 0 = no limit
+    unprotected: Callable[[], dict[str, str]] = dict  # symbol -> why it has no resting stop
 
 
 class Metrics:
@@ -135,6 +145,14 @@ class Metrics:
         self.exits = Counter(
             "cab_exit_triggers", "Protective exits triggered", ["symbol", "reason"], registry=r
         )
+        self.unknown_stops = Counter(
+            "cab_exchange_stops_unknown", "Price orders found that the bot cannot account for",
+            ["symbol"], registry=r,
+        )
+        self.stop_failures = Counter(
+            "cab_exchange_stop_failures", "Exchange-side stops that could not be placed",
+            ["symbol"], registry=r,
+        )
         self.up.set(1)
         self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
 
@@ -160,6 +178,8 @@ class Metrics:
             (ExitTriggered, lambda e: lab(self.exits, e.symbol, e.reason).inc()),
             (PositionChecked, self._position_checked),
             (DeadMansSwitchTripped, lambda e: self.dms_trips.inc()),
+            (UnknownStopFound, lambda e: lab(self.unknown_stops, e.symbol).inc()),
+            (StopUnprotected, lambda e: lab(self.stop_failures, e.symbol).inc()),
         ]
 
     def _risk_denied(self, e: RiskDenied) -> None:

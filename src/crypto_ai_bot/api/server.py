@@ -27,6 +27,7 @@ from crypto_ai_bot.adapters.storage.sqlite.database import check_db
 from crypto_ai_bot.api.guard import MAX_BODY_BYTES, UNAUTHORIZED, RequestGuard, bearer_matches
 from crypto_ai_bot.application.health import (
     HealthInputs,
+    Problem,
     printable,
     problems,
     readiness,
@@ -193,10 +194,14 @@ def _create_app(settings: Settings | None, container: Container | None, *,
             watchdog_alive=c.orchestrator.watchdog.alive, stale_loops=stale,
             trading_state=state,
         ))
+        bare = _unprotected(c)  # an open position without its exchange-side stop: an alarm
+        found += [Problem("degraded", f"position unprotected: {symbol}: {why}")
+                  for symbol, why in sorted(bare.items())]
         can_trade, _ = broker_can_trade(c)
         return {
             "status": status_of(found),
             "reasons": [printable(p.text) for p in found],
+            "unprotected_positions": bare,
             "mode": c.settings.mode,
             "sandbox": c.settings.sandbox,
             "exchange": c.settings.exchange if c.settings.mode == "live" else "paper",
@@ -263,7 +268,11 @@ def _create_app(settings: Settings | None, container: Container | None, *,
     @app.get("/orchestrator/status", dependencies=[Depends(require_token)],
              responses=CONTROL_ERRORS)
     async def status(c: ContainerDep) -> dict[str, Any]:
-        return {"mode": c.settings.mode, **c.orchestrator.status()}
+        out = {"mode": c.settings.mode, **c.orchestrator.status()}
+        bare = _unprotected(c)
+        for symbol, pos in out.get("positions", {}).items():
+            pos["unprotected"] = bare.get(symbol)  # why it has no resting stop, or None
+        return out
 
     @app.post("/orchestrator/trading-state", dependencies=[Depends(require_token)],
               responses=BODY_ERRORS, openapi_extra={"requestBody": {
@@ -325,3 +334,9 @@ def __getattr__(name: str) -> Any:
         globals()["app"] = app
         return app
     raise AttributeError(name)
+
+
+def _unprotected(c: Container) -> dict[str, str]:
+    """Open positions without a resting exchange-side stop, with why (live mode only)."""
+    keeper = c.extras.get("stop_keeper")
+    return dict(keeper.unprotected()) if keeper is not None else {}

@@ -175,6 +175,28 @@ class StopMoved(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class StopUnprotected(Event):
+    """A position's exchange-side stop could not be placed: an alarm until one rests."""
+
+    topic: ClassVar[str] = "stop.unprotected"
+
+    reason: str
+    retry_in_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownStopFound(Event):
+    """A price order open on a traded symbol that the bot cannot account for."""
+
+    topic: ClassVar[str] = "reconcile.unknown_stop"
+
+    stop_id: str
+    trigger: str
+    amount: str
+    cancelled: bool
+
+
+@dataclass(frozen=True, slots=True)
 class PositionChanged(Event):
     """An entry or an exit was sent (the position is, or will be, another): its protection
     follows (the exchange-side stop)."""

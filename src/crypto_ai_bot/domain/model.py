@@ -227,6 +227,8 @@ class StopOrderReport:
     amount: Decimal
     status: str  # open | finished | cancelled | failed | expired
     fired_order_id: str = ""
+    limit_price: Decimal = ZERO  # the sell it places when it fires (0: not known)
+    created_ms: int = 0  # when the exchange took it (0: not known)
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,12 +51,21 @@ class Broker(Protocol):
         ...
 
     async def place_stop(
-        self, symbol: str, amount: Decimal, trigger_price: Decimal, limit_price: Decimal
-    ) -> StopOrderReport: ...
+        self, symbol: str, amount: Decimal, trigger_price: Decimal, limit_price: Decimal,
+        *, expiration_sec: int = 86_400,
+    ) -> StopOrderReport:
+        """A price-triggered limit sell that waits `expiration_sec` at most."""
+        ...
 
     async def fetch_stop(self, symbol: str, stop_id: str) -> StopOrderReport | None: ...
 
-    async def cancel_stop(self, symbol: str, stop_id: str) -> None: ...
+    async def fetch_stops(self, symbol: str, *, finished: bool = False) -> list[StopOrderReport]:
+        """The symbol's price orders, open (or the most recent finished), whoever placed them."""
+        ...
+
+    async def cancel_stop(self, symbol: str, stop_id: str) -> None:
+        """Raises OrderNotFound when the stop is already gone (fired, cancelled, expired)."""
+        ...
 
     async def arm_countdown(self, symbol: str, timeout_sec: int) -> None:
         """Keep the exchange's cancel-all timer armed (0 disarms); no-op where unsupported."""

@@ -60,6 +60,59 @@ class SeriesSummary:
     count: int
 
 
+STOP_ACTIVE = ("recorded", "placed")  # a stop record not final: it may rest on the exchange
+
+
+@dataclass(frozen=True, slots=True)
+class StopRecord:
+    """An exchange-side stop as the bot recorded it before sending (write-ahead), then the
+    exchange id it got back; `status` is recorded | placed | fired | cancelled | expired |
+    failed | rejected | lost (never reached the exchange)."""
+
+    id: int
+    symbol: str
+    rule: str
+    trigger_price: Decimal
+    limit_price: Decimal
+    amount: Decimal
+    expiration_sec: int
+    created_ms: int
+    exchange_id: str
+    status: str
+    updated_ms: int
+
+    @property
+    def active(self) -> bool:
+        return self.status in STOP_ACTIVE
+
+
+class StopsRepository(Protocol):
+    def record(
+        self, *, symbol: str, rule: str, trigger_price: Decimal, limit_price: Decimal,
+        amount: Decimal, expiration_sec: int, now_ms: int,
+    ) -> StopRecord:
+        """A stop about to be sent, committed before its request leaves."""
+        ...
+
+    def placed(self, record_id: int, exchange_id: str, now_ms: int) -> None:
+        """The exchange took it under this id."""
+        ...
+
+    def finish(self, record_id: int, status: str, now_ms: int) -> None: ...
+
+    def get(self, record_id: int) -> StopRecord | None: ...
+
+    def by_exchange_id(self, exchange_id: str) -> StopRecord | None: ...
+
+    def active(self, symbol: str | None = None) -> list[StopRecord]:
+        """Records not final (recorded or placed), oldest first."""
+        ...
+
+    def exchange_ids(self, symbol: str) -> set[str]:
+        """Every exchange id the bot's stops of a symbol ever got."""
+        ...
+
+
 class OrdersRepository(Protocol):
     def insert(
         self, event: OrderEvent, *, client_order_id: str, symbol: str, side: Side,
@@ -215,6 +268,9 @@ class Repositories(Protocol):
 
     @property
     def market_data(self) -> MarketDataRepository: ...
+
+    @property
+    def stops(self) -> StopsRepository: ...
 
     def transaction(self) -> AbstractContextManager[None]:
         """Writes inside commit together or not at all (in memory: nothing to commit, and

@@ -143,7 +143,10 @@ async def test_failing_calls_then_open_breaker_are_degraded(
 async def test_recovered_broker_is_ok_again(
     sim: SimServer, make_container: ContainerFactory
 ) -> None:
-    c = await make_container(api_token=TOKEN)
+    # the loops run once at start and then wait: only this test's own calls meet the faults,
+    # so the circuit breaker never opens (its cool-off is 10 s)
+    c = await make_container(api_token=TOKEN, eval_interval_sec=3600, exits_interval_sec=3600,
+                             reconcile_interval_sec=3600, dms_timeout_ms=86_400_000)
     await c.orchestrator.start()
     async with client(c) as http:
         sim.set_faults(error_rate=1)

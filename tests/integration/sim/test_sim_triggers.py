@@ -55,8 +55,10 @@ async def test_trigger_fails_without_balance_and_can_be_cancelled(gate: Any,
     assert failed["info"]["fired_order_id"] == 0
     cancelled = await gate.cancel_order(kept["id"], "ETH/USDT", {"trigger": True})
     assert cancelled["info"]["status"] == "cancelled"
-    with pytest.raises(ccxt.OrderNotFound):
+    with pytest.raises(ccxt.InvalidOrder, match="ORDER_CANCELLED"):  # as Gate can answer
         await gate.cancel_order(kept["id"], "ETH/USDT", {"trigger": True})
+    with pytest.raises(ccxt.OrderNotFound):
+        await gate.cancel_order("79999999", "ETH/USDT", {"trigger": True})
     again = await gate.create_order("ETH/USDT", "limit", "sell", 0.1, 2900,
                                     {"stopLossPrice": 2950})
     gone = await gate.cancel_all_orders("ETH/USDT", {"trigger": True})
@@ -86,3 +88,48 @@ async def test_countdown_cancel_all(gate: Any, sim: SimServer) -> None:
     disarmed = await gate.private_spot_post_countdown_cancel_all({"timeout": 0})
     assert disarmed == {"triggerTime": "0"} and sim.state()["countdown"] == {}
     assert sim.fire_countdown() == []
+
+
+async def test_a_price_order_answers_as_real_gate_without_the_text_sent(
+    gate: Any, sim: SimServer
+) -> None:
+    """Gate's SpotPriceTrigger has price, rule and expiration only, and put.text is the
+    order's source: a client id sent as trigger.text never comes back (ccxt: None)."""
+    stop = await gate.create_order("BTC/USDT", "limit", "sell", 0.01, 58800,
+                                   {"stopLossPrice": 59000, "clientOrderId": "t-mine"})
+    raw = await gate.private_spot_get_price_orders_order_id({"order_id": stop["id"]})
+    assert set(raw["trigger"]) == {"price", "rule", "expiration"}
+    assert raw["put"]["text"] == "api"
+    fetched = await gate.fetch_order(stop["id"], "BTC/USDT", {"trigger": True})
+    assert fetched["clientOrderId"] is None
+    listed = await gate.fetch_open_orders("BTC/USDT", None, None, {"trigger": True})
+    assert [o["clientOrderId"] for o in listed] == [None]
+    sim.set_faults(echo_trigger_text=1)  # the opt-in experiment keeps the echo
+    echoed = await gate.fetch_order(stop["id"], "BTC/USDT", {"trigger": True})
+    assert echoed["clientOrderId"] == "t-mine"
+
+
+@pytest.mark.parametrize("expiration", [0, -60])
+async def test_an_expiration_of_zero_or_less_is_refused_with_gates_label(
+    gate: Any, expiration: int
+) -> None:
+    with pytest.raises(ccxt.BadRequest, match=r"trigger\.expiration invalid range"):
+        await gate.create_order("BTC/USDT", "limit", "sell", 0.01, 58800,
+                                {"stopLossPrice": 59000, "expiration": expiration})
+
+
+async def test_a_price_order_expires_after_its_expiration(gate: Any, sim: SimServer) -> None:
+    stop = await gate.create_order("BTC/USDT", "limit", "sell", 0.01, 58800,
+                                   {"stopLossPrice": 59000, "expiration": 60})
+    ex = sim.exchange
+    wall = ex.clock
+    with ex.lock:  # a minute passes on the exchange's clock
+        ex.clock = lambda: wall() + 61_000
+        try:
+            ex.tick(0)
+        finally:
+            ex.clock = wall
+    fetched = await gate.fetch_order(stop["id"], "BTC/USDT", {"trigger": True})
+    assert fetched["info"]["status"] == "expired"
+    sim.set_price("BTC/USDT", 58000)  # an expired trigger never fires
+    assert [o for o in sim.state()["orders"] if o["side"] == "sell"] == []

@@ -33,7 +33,7 @@ def exchange(**balances: str) -> tuple[Exchange, FakeClock]:
 def stop_body(amount: str = "0.01", trigger: str = "59000", price: str = "58800",
               rule: str = "<=", side: str = "sell", **extra: Any) -> dict[str, Any]:
     return {"market": "BTC_USDT",
-            "trigger": {"price": trigger, "rule": rule, "expiration": extra.get("exp")},
+            "trigger": {"price": trigger, "rule": rule, "expiration": extra.get("exp", 86400)},
             "put": {"type": "limit", "side": side, "price": price, "amount": amount,
                     "account": "normal", "time_in_force": "gtc"}}
 
@@ -92,7 +92,9 @@ def test_trigger_fails_without_balance_and_expires() -> None:
         (stop_body(trigger="60500"), "AUTO_TRIGGER_PRICE_LESS_LAST"),
         (stop_body(trigger="59500", rule=">="), "AUTO_TRIGGER_PRICE_GREATE_LAST"),
         (stop_body(rule="<"), "INVALID_PARAM_VALUE"),
-        (stop_body(amount="0.00001"), "AMOUNT_TOO_LITTLE"),
+        (stop_body(exp=0), "INVALID_PARAM_VALUE"),  # Gate: trigger.expiration invalid range
+        (stop_body(exp=-60), "INVALID_PARAM_VALUE"),
+        (stop_body(exp=None), "MISSING_REQUIRED_PARAM"),
         (stop_body(price="58800.05"), "INVALID_PRECISION"),
         ({"market": "BTC_USDT"}, "MISSING_REQUIRED_PARAM"),
     ],
@@ -113,8 +115,43 @@ def test_trigger_listing_and_cancel_all() -> None:
     assert ex.triggers.list("open", "BTC_USDT", 100, 0) == [b]
     assert ex.triggers.list("finished", None, 100, 0) == [a]
     assert ex.triggers.cancel_all("BTC_USDT", clock()) == [b]
-    with pytest.raises(GateError, match="ORDER_NOT_FOUND"):
+    with pytest.raises(GateError, match="ORDER_CANCELLED"):  # as Gate can answer
         ex.triggers.cancel(str(a.id), clock())
+    with pytest.raises(GateError, match="ORDER_NOT_FOUND"):
+        ex.triggers.cancel("79999999", clock())
+
+
+def test_cancelling_a_fired_trigger_answers_order_closed() -> None:
+    ex, clock = exchange(USDT="10000", BTC="0.01")
+    fired = ex.triggers.create(ex.pair("BTC_USDT"), stop_body(), D("60000"), clock())
+    ex.set_price("BTC_USDT", D("58900"))
+    assert fired.status == "finish"
+    with pytest.raises(GateError, match="ORDER_CLOSED"):
+        ex.triggers.cancel(str(fired.id), clock())
+
+
+def test_a_put_under_the_minimum_is_taken_and_fails_when_it_fires() -> None:
+    ex, clock = exchange(USDT="10000", BTC="0.01")
+    small = ex.triggers.create(ex.pair("BTC_USDT"), stop_body(amount="0.00001"), D("60000"),
+                               clock())
+    assert small.status == "open"
+    ex.set_price("BTC_USDT", D("58900"))
+    assert small.status == "failed" and small.fired_order_id == 0
+    assert "too small" in small.reason
+
+
+def test_a_quick_second_price_order_can_be_refused_repeat_request() -> None:
+    ex, clock = exchange()
+    ex.triggers.create(ex.pair("BTC_USDT"), stop_body(), D("60000"), clock(), repeat_ms=1000)
+    with pytest.raises(GateError, match="REPEAT_REQUEST"):
+        ex.triggers.create(ex.pair("BTC_USDT"), stop_body(trigger="59100"), D("60000"),
+                           clock(), repeat_ms=1000)
+    ex.triggers.create(ex.pair("BTC_USDT"), stop_body(rule=">=", trigger="61000", side="buy",
+                                                      price="61000"), D("60000"), clock(),
+                       repeat_ms=1000)  # another rule is another request
+    clock.ms += 1000
+    ex.triggers.create(ex.pair("BTC_USDT"), stop_body(trigger="59100"), D("60000"), clock(),
+                       repeat_ms=1000)
 
 
 def test_countdown_cancels_the_pair_or_everything() -> None:

@@ -199,12 +199,16 @@ class PaperBroker:
                 if f.ts_ms >= since_ms]
 
     async def place_stop(
-        self, symbol: str, amount: Decimal, trigger_price: Decimal, limit_price: Decimal
+        self, symbol: str, amount: Decimal, trigger_price: Decimal, limit_price: Decimal,
+        *, expiration_sec: int = 86_400,
     ) -> StopOrderReport:
         raise InvalidOrder("paper broker keeps no exchange-side stops")
 
     async def fetch_stop(self, symbol: str, stop_id: str) -> StopOrderReport | None:
         return None
+
+    async def fetch_stops(self, symbol: str, *, finished: bool = False) -> list[StopOrderReport]:
+        return []
 
     async def cancel_stop(self, symbol: str, stop_id: str) -> None:
         return None

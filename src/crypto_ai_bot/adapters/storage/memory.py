@@ -13,6 +13,7 @@ trading process therefore always writes through to SQLite (SqliteRepositories).
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import json
 from collections.abc import Iterable
 from contextlib import AbstractContextManager, nullcontext
@@ -37,7 +38,13 @@ from crypto_ai_bot.domain.orders import (
     advance,
     new_record,
 )
-from crypto_ai_bot.ports.storage import AuditRecord, SeriesSummary, TradeRecord
+from crypto_ai_bot.ports.storage import (
+    STOP_ACTIVE,
+    AuditRecord,
+    SeriesSummary,
+    StopRecord,
+    TradeRecord,
+)
 
 _REJECTED = OrderStatus.REJECTED
 
@@ -349,13 +356,56 @@ class MemoryMarketData:
         return sorted(self._series.get((symbol, timeframe), {}))
 
 
+class MemoryStops:
+    """Stop records by id; a change replaces the frozen record."""
+
+    def __init__(self) -> None:
+        self._stops: dict[int, StopRecord] = {}
+
+    def record(
+        self, *, symbol: str, rule: str, trigger_price: Decimal, limit_price: Decimal,
+        amount: Decimal, expiration_sec: int, now_ms: int,
+    ) -> StopRecord:
+        rec = StopRecord(len(self._stops) + 1, symbol, rule, trigger_price, limit_price, amount,
+                         expiration_sec, now_ms, "", "recorded", now_ms)
+        self._stops[rec.id] = rec
+        return rec
+
+    def placed(self, record_id: int, exchange_id: str, now_ms: int) -> None:
+        if record_id in self._stops:
+            self._stops[record_id] = dataclasses.replace(
+                self._stops[record_id], exchange_id=exchange_id, status="placed",
+                updated_ms=now_ms)
+
+    def finish(self, record_id: int, status: str, now_ms: int) -> None:
+        if record_id in self._stops:
+            self._stops[record_id] = dataclasses.replace(
+                self._stops[record_id], status=status, updated_ms=now_ms)
+
+    def get(self, record_id: int) -> StopRecord | None:
+        return self._stops.get(record_id)
+
+    def by_exchange_id(self, exchange_id: str) -> StopRecord | None:
+        found = [r for r in self._stops.values() if exchange_id and r.exchange_id == exchange_id]
+        return found[-1] if found else None
+
+    def active(self, symbol: str | None = None) -> list[StopRecord]:
+        return [r for r in self._stops.values()
+                if r.status in STOP_ACTIVE and symbol in (None, r.symbol)]
+
+    def exchange_ids(self, symbol: str) -> set[str]:
+        return {r.exchange_id for r in self._stops.values()
+                if r.symbol == symbol and r.exchange_id}
+
+
 _NOTHING: AbstractContextManager[None] = nullcontext()  # reusable: it keeps no state
 
 
 class MemoryRepositories:
     """The unit of work in memory: a transaction commits nothing and rolls nothing back."""
 
-    __slots__ = ("audit", "idempotency", "market_data", "orders", "positions", "state", "trades")
+    __slots__ = ("audit", "idempotency", "market_data", "orders", "positions", "state", "stops",
+                 "trades")
 
     def __init__(self) -> None:
         self.orders = MemoryOrders()
@@ -365,6 +415,7 @@ class MemoryRepositories:
         self.audit = MemoryAudit()
         self.state = MemoryState()
         self.market_data = MemoryMarketData()
+        self.stops = MemoryStops()
 
     def transaction(self) -> AbstractContextManager[None]:
         return _NOTHING

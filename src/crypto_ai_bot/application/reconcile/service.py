@@ -93,6 +93,9 @@ class Reconciler:
                 report.orders[symbol] = await self._orders.run(
                     symbol, settle_before_ms=settle_before_ms
                 )
+                if self._before_positions is not None and report.orders[symbol].settled:
+                    # a settled exit may have closed the position: its stop goes now
+                    await self._before_positions(symbol)
             except Exception as exc:
                 report.errors[symbol] = f"{type(exc).__name__}: {exc}"
                 log.warning("reconcile_orders_failed", symbol=symbol, error=str(exc))

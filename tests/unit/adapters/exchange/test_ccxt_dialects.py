@@ -98,7 +98,9 @@ async def test_gate_dialect_prepares_ccxt_options() -> None:
         assert isinstance(dialect_for("gateio"), GateDialect)
         GateDialect().prepare(ex)
         assert ex.options["createMarketBuyOrderRequiresPrice"] is False
-        assert ex.options["createOrder"]["expiration"] == 0  # a stop must not lapse
+        # Gate refuses 0 ("trigger.expiration invalid range"): ccxt's default stays, and
+        # CcxtBroker.place_stop sends EXCHANGE_STOP_EXPIRATION_SEC
+        assert ex.options["createOrder"]["expiration"] == 86400
     finally:
         await ex.close()
 

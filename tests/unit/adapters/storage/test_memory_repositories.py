@@ -24,6 +24,7 @@ from crypto_ai_bot.adapters.storage.sqlite import (
     orders,
     positions,
     state,
+    stops,
     trades,
 )
 from crypto_ai_bot.adapters.storage.sqlite.database import Database
@@ -55,6 +56,7 @@ KEYS = ("k1", "k2", "k3")
     (storage.StateRepository, state.SqliteState, memory.MemoryState),
     (storage.AuditRepository, audit.SqliteAudit, memory.MemoryAudit),
     (storage.MarketDataRepository, market_data.SqliteMarketData, memory.MemoryMarketData),
+    (storage.StopsRepository, stops.SqliteStops, memory.MemoryStops),
 ])
 def test_both_implement_every_method_of_the_port(port: type, sql: type, mem: type) -> None:
     """A method added to the port and not to one implementation, or with other parameters,

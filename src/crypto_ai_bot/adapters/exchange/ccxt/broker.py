@@ -9,7 +9,6 @@ retried with backoff behind a circuit breaker; order requests never.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -56,7 +55,7 @@ from crypto_ai_bot.utils.retry import retry_async
 
 T = TypeVar("T")
 _MY_TRADES_REACH_MS = 30 * 86_400_000 - 60_000  # Gate's 30 days, less a minute of clock skew
-STOP_TEXT_PREFIX = "t-cabs"  # our stops' client ids; order ids are "t-cab" + hex, never "s"
+DEFAULT_STOP_EXPIRATION_SEC = 86_400  # ccxt's own default for Gate's price orders
 
 
 class CcxtBroker:
@@ -298,32 +297,46 @@ class CcxtBroker:
     # exchange-side stops (a price-triggered limit sell) -----------------------------------
 
     async def place_stop(
-        self, symbol: str, amount: Decimal, trigger_price: Decimal, limit_price: Decimal
+        self, symbol: str, amount: Decimal, trigger_price: Decimal, limit_price: Decimal,
+        *, expiration_sec: int = DEFAULT_STOP_EXPIRATION_SEC,
     ) -> StopOrderReport:
+        """A price-triggered limit sell (rule `<=`), waiting `expiration_sec` at most. Gate
+        echoes no client id on price orders, so none is sent: the caller records the stop's
+        fields before this call and recognises it by them (or by the id answered)."""
         m = self.market(symbol)
         amount, trigger, limit = (m.round_amount(amount), m.round_price(trigger_price),
                                   m.round_price(limit_price))
         if amount <= 0 or amount < m.min_amount or amount * limit < m.min_cost:
+            # a put under the market's minimum would end `failed` when it fires
             raise InvalidOrder(f"stop of {amount} {m.base} at {limit} is below the minimums")
-        params = {"stopLossPrice": float(trigger),  # our tag makes our stops recognisable
-                  "clientOrderId": STOP_TEXT_PREFIX + secrets.token_hex(6)}
+        if expiration_sec <= 0:
+            raise InvalidOrder(f"stop expiration {expiration_sec} s must be positive")
+        params = {"stopLossPrice": float(trigger), "expiration": expiration_sec}
         order = await self._send(symbol, lambda: self.exchange.create_order(
             symbol, "limit", "sell", float(amount), float(limit), params))
-        return StopOrderReport(str(order["id"]), symbol, trigger, amount, "open")
+        return StopOrderReport(str(order["id"]), symbol, trigger, amount, "open",
+                               limit_price=limit, created_ms=self._clock.now_ms())
 
     async def fetch_stop(self, symbol: str, stop_id: str) -> StopOrderReport | None:
         order = await self._get_order(symbol, stop_id, {"trigger": True})
         return None if order is None else parse_stop(symbol, order, self._dialect)
 
-    async def fetch_open_stops(self, symbol: str) -> list[StopOrderReport]:
-        """Open stops that this bot placed (their client id carries our prefix)."""
-        rows = await self._read(lambda: self.exchange.fetch_open_orders(
-            symbol, None, 100, {"trigger": True}))
-        return [parse_stop(symbol, r, self._dialect) for r in rows
-                if str(r.get("clientOrderId") or "").startswith(STOP_TEXT_PREFIX)]
+    async def fetch_stops(self, symbol: str, *, finished: bool = False) -> list[StopOrderReport]:
+        """The symbol's price orders, open (or the last 100 finished), whoever placed them."""
+        fetch = self.exchange.fetch_closed_orders if finished else self.exchange.fetch_open_orders
+        rows = await self._read(lambda: fetch(symbol, None, 100, {"trigger": True}))
+        return [parse_stop(symbol, r, self._dialect) for r in rows]
 
     async def cancel_stop(self, symbol: str, stop_id: str) -> None:
-        await self._read(lambda: self.exchange.cancel_order(stop_id, symbol, {"trigger": True}))
+        """Gate answers a cancel of a finished price order with ORDER_NOT_FOUND, ORDER_CLOSED or
+        ORDER_CANCELLED: each is OrderNotFound here (already gone)."""
+        try:
+            await self._read(
+                lambda: self.exchange.cancel_order(stop_id, symbol, {"trigger": True}))
+        except InvalidOrder as exc:
+            if "ORDER_CLOSED" in str(exc) or "ORDER_CANCELLED" in str(exc):
+                raise OrderNotFound(str(exc)) from exc
+            raise
 
     async def arm_countdown(self, symbol: str, timeout_sec: int) -> None:
         await self._read(lambda: self._dialect.arm_countdown(self.exchange, symbol, timeout_sec))

@@ -72,7 +72,8 @@ def parse_trade(symbol: str, t: dict[str, Any], dialect: ExchangeDialect) -> Fil
 
 def parse_stop(symbol: str, o: dict[str, Any], dialect: ExchangeDialect) -> StopOrderReport:
     return StopOrderReport(str(o["id"]), symbol, d(o.get("triggerPrice")), d(o.get("amount")),
-                           dialect.stop_status(o), dialect.fired_order_id(o))
+                           dialect.stop_status(o), dialect.fired_order_id(o),
+                           limit_price=d(o.get("price")), created_ms=int(o.get("timestamp") or 0))
 
 
 def _fee(item: dict[str, Any]) -> tuple[Decimal, str]:
@@ -121,10 +122,9 @@ class GateDialect(ExchangeDialect):
     closed_pages = 3
 
     def prepare(self, exchange: Any) -> None:
-        # market buys are sent with params["cost"]; price-triggered orders never expire
-        # (ccxt's default is 86400 s: a stop would lapse while the bot is down)
+        # market buys are sent with params["cost"]; a price order's expiration is sent by
+        # CcxtBroker.place_stop (Gate refuses 0: "trigger.expiration invalid range")
         exchange.options["createMarketBuyOrderRequiresPrice"] = False
-        exchange.options.setdefault("createOrder", {})["expiration"] = 0
 
     def page_params(self, page: int) -> dict[str, Any]:
         return {"page": page}

@@ -11,6 +11,7 @@ from crypto_ai_bot.adapters.storage.sqlite.market_data import SqliteMarketData
 from crypto_ai_bot.adapters.storage.sqlite.orders import SqliteOrders
 from crypto_ai_bot.adapters.storage.sqlite.positions import SqlitePositions
 from crypto_ai_bot.adapters.storage.sqlite.state import SqliteState
+from crypto_ai_bot.adapters.storage.sqlite.stops import SqliteStops
 from crypto_ai_bot.adapters.storage.sqlite.trades import SqliteTrades
 
 
@@ -18,7 +19,7 @@ class SqliteRepositories:
     """What the trading process uses: every write goes through to the database file."""
 
     __slots__ = ("audit", "db", "idempotency", "market_data", "orders", "positions", "state",
-                 "trades")
+                 "stops", "trades")
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -29,6 +30,7 @@ class SqliteRepositories:
         self.audit = SqliteAudit(db)
         self.state = SqliteState(db)
         self.market_data = SqliteMarketData(db)
+        self.stops = SqliteStops(db)
 
     def transaction(self) -> AbstractContextManager[None]:
         """One SQL transaction: committed together or not at all."""
