@@ -38,7 +38,7 @@ from crypto_ai_bot.application.trading_state import TradingStates
 from crypto_ai_bot.domain.board import PriceBoard
 from crypto_ai_bot.domain.candles import CandleSeries
 from crypto_ai_bot.domain.commands import SetTradingState
-from crypto_ai_bot.domain.errors import ConfigError
+from crypto_ai_bot.domain.errors import ClockSkewed, ConfigError
 from crypto_ai_bot.domain.events import Event, PositionChanged, StopsChecked, audited_events
 from crypto_ai_bot.domain.model import Candle, split_symbol
 from crypto_ai_bot.domain.venue import VenueConfig
@@ -66,6 +66,9 @@ if TYPE_CHECKING:  # what a backtest never uses is imported where it is used: py
     from crypto_ai_bot.config import Settings
 
 log = get_logger("bootstrap")
+# Gate refuses a signed request whose Timestamp is more than 60 s off its clock: half of that
+# leaves room for drift while the bot runs
+MAX_CLOCK_SKEW_MS = 30_000
 
 
 @dataclass
@@ -88,6 +91,7 @@ class Container:
     lock: InstanceLock | None = None
     broker_ready: bool = False
     broker_error: str = ""
+    clock_skew_ms: int = 0  # the exchange's clock minus ours, measured at start
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def start(self) -> None:
@@ -96,6 +100,12 @@ class Container:
             self.lock.acquire(self.clock.now_ms())
         try:
             await self.broker.load_markets(self.settings.symbol_list)
+            self.clock_skew_ms = await self.broker.clock_skew_ms()
+            if abs(self.clock_skew_ms) > MAX_CLOCK_SKEW_MS:
+                raise ClockSkewed(
+                    f"the exchange's clock is {self.clock_skew_ms / 1000:+.1f} s from this "
+                    f"machine's (Gate refuses signed requests beyond 60 s): set the system "
+                    f"clock right (NTP) and start again")
             self.broker_ready, self.broker_error = True, ""
         except Exception as exc:
             self.broker_ready, self.broker_error = False, f"{type(exc).__name__}: {exc}"

@@ -114,7 +114,7 @@ def create_app(
             "symbols": c.settings.symbol_list,
             "db": {"ok": db_ok, "detail": db_detail, "path": c.settings.db_path},
             "broker": {"ready": c.broker_ready, "name": c.broker.name,
-                       "error": c.broker_error or None},
+                       "error": c.broker_error or None, "clock_skew_ms": c.clock_skew_ms},
             "orchestrator": {"running": c.orchestrator.running},
             "loops": {
                 name: {"last_beat_ms": ts, "stale": name in stale}
