@@ -7,11 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from . import tape
 from .catalog import usd_price
 from .history import INTERVALS, candles, stats_24h
 from .models import GateError, Pair, fmt, quantize_down
 from .prices import unit
-from .serialize import currency_json, pair_json, public_trade_json
+from .serialize import currency_json, pair_json
 from .web import q_int, q_str, sim_of
 
 router = APIRouter()
@@ -132,5 +133,5 @@ async def public_trades(request: Request) -> list[dict[str, Any]]:
     with ex.lock:
         pair = ex.pair(q_str(request, "currency_pair"))
         limit = q_int(request, "limit", 100, low=1, high=1000) or 100
-        rows = [t for t in ex.engine.trades if t.pair == pair.id]
-        return [public_trade_json(t) for t in reversed(rows[-limit:])]
+        return tape.public_trades(pair, ex.feed.histories[pair.id], ex.engine.trades, ex.now(),
+                                  limit, q_int(request, "from"), q_int(request, "to"))

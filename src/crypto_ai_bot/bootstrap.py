@@ -29,7 +29,7 @@ from crypto_ai_bot.application.risk import RiskConfig, RiskManager
 from crypto_ai_bot.application.strategies import StrategyContext, build_strategy
 from crypto_ai_bot.domain.board import PriceBoard
 from crypto_ai_bot.domain.candles import CandleSeries
-from crypto_ai_bot.domain.errors import ConfigError
+from crypto_ai_bot.domain.errors import ClockSkewed, ConfigError
 from crypto_ai_bot.domain.model import Candle, split_symbol
 from crypto_ai_bot.domain.venue import VenueConfig
 from crypto_ai_bot.drivers.backtest.engine import (
@@ -62,6 +62,9 @@ if TYPE_CHECKING:  # what a backtest never uses is imported where it is used (bu
     from crypto_ai_bot.drivers.live import Orchestrator
 
 log = get_logger("bootstrap")
+# Gate refuses a signed request whose Timestamp is more than 60 s off its clock: half of that
+# leaves room for drift while the bot runs
+MAX_CLOCK_SKEW_MS = 30_000
 
 
 @dataclass
@@ -84,6 +87,7 @@ class Container:
     lock: InstanceLock | None = None
     broker_ready: bool = False
     broker_error: str = ""
+    clock_skew_ms: int = 0  # the exchange's clock minus ours, measured at start
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def start(self) -> None:
@@ -92,6 +96,12 @@ class Container:
             self.lock.acquire(self.clock.now_ms())
         try:
             await self.broker.load_markets(self.settings.symbol_list)
+            self.clock_skew_ms = await self.broker.clock_skew_ms()
+            if abs(self.clock_skew_ms) > MAX_CLOCK_SKEW_MS:
+                raise ClockSkewed(
+                    f"the exchange's clock is {self.clock_skew_ms / 1000:+.1f} s from this "
+                    f"machine's (Gate refuses signed requests beyond 60 s): set the system "
+                    f"clock right (NTP) and start again")
             if self.settings.mode == "live":  # markets are public: a private call tests the keys
                 await self.broker.fetch_balance()
             self.broker_ready, self.broker_error = True, ""

@@ -12,6 +12,7 @@
         │   └── RateLimited         retryable after backoff
         ├── OrderOutcomeUnknown     the request may have reached the exchange: never resend
         ├── AuthenticationFailed    keys wrong or expired
+        ├── ClockSkewed             our clock is too far from the exchange's (start-up check)
         ├── OrderNotFound
         └── OrderRejected           the exchange definitively said no: nothing to retry
             ├── InsufficientFunds
@@ -71,6 +72,10 @@ class OrderOutcomeUnknown(BrokerError):
 
 class AuthenticationFailed(BrokerError):
     """The exchange refused our credentials."""
+
+
+class ClockSkewed(BrokerError):
+    """The exchange's clock and ours differ more than its signed requests allow."""
 
 
 class OrderNotFound(BrokerError):

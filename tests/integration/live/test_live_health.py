@@ -143,20 +143,21 @@ async def test_failing_calls_then_open_breaker_are_degraded(
 async def test_recovered_broker_is_ok_again(
     sim: SimServer, make_container: ContainerFactory
 ) -> None:
-    # the loops run once at start and then wait: only this test's own calls meet the faults,
-    # so the circuit breaker never opens (its cool-off is 10 s)
-    c = await make_container(api_token=TOKEN, eval_interval_sec=3600, exits_interval_sec=3600,
-                             reconcile_interval_sec=3600, dms_timeout_ms=86_400_000)
-    await c.orchestrator.start()
+    """No loops run here: only this test's own calls meet the faults, so the circuit breaker
+    never opens (its cool-off is 10 s) and what /health says is the broker's own account."""
+    c = await make_container(api_token=TOKEN)
     async with client(c) as http:
         sim.set_faults(error_rate=1)
         with pytest.raises(Exception):  # noqa: B017
             await c.broker.fetch_ticker(SYMBOL)
-        assert (await http.get("/health")).json()["status"] == "degraded"
+        h = (await http.get("/health")).json()
+        assert h["status"] == "degraded" and h["broker"]["failing_calls"] > 0, h
+        assert any(r.startswith("broker: the last") for r in h["reasons"]), h
         sim.clear_faults()
         await c.broker.fetch_ticker(SYMBOL)
         h = (await http.get("/health")).json()
-        assert h["status"] == "ok" and h["broker"]["failing_calls"] == 0, h
+        assert h["broker"]["failing_calls"] == 0 and h["broker"]["circuit"] == "closed", h
+        assert not [r for r in h["reasons"] if r.startswith("broker")], h
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")

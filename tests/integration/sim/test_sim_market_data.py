@@ -82,3 +82,21 @@ async def test_rate_limit_headers_on_every_answer(sim: SimServer) -> None:
         assert missing.status_code == 400
         assert missing.json()["label"] == "INVALID_CURRENCY_PAIR"
         assert "X-Gate-RateLimit-Limit" in missing.headers
+
+
+async def test_the_public_tape_has_trades_before_the_account_trades(
+    gate: Any, sim: SimServer
+) -> None:
+    """Real Gate always has a tape; the emulator's follows its price path."""
+    tape = await gate.fetch_trades("BTC/USDT", None, 100)
+    assert len(tape) == 100
+    times = [t["timestamp"] for t in tape]
+    assert times == sorted(times) and len(set(t["id"] for t in tape)) == 100  # ccxt: oldest first
+    assert {t["side"] for t in tape} == {"buy", "sell"}
+    assert all(t["amount"] > 0 and 50_000 < t["price"] < 70_000 for t in tape)
+    assert times[-1] <= gate.milliseconds() and times[0] >= gate.milliseconds() - 300_000
+    sim.set_balances(USDT="10000")
+    mine = await gate.create_order("BTC/USDT", "market", "buy", None, None, {"cost": 100})
+    [own] = await gate.fetch_order_trades(mine["id"], "BTC/USDT")
+    after = await gate.fetch_trades("BTC/USDT", None, 100)
+    assert own["id"] in {t["id"] for t in after}  # the account's own trade is on it too

@@ -198,6 +198,9 @@ class PaperBroker:
         return [f for o in self._orders if o.symbol == symbol for f in o.fills
                 if f.ts_ms >= since_ms]
 
+    async def clock_skew_ms(self) -> int:
+        return 0  # the paper venue runs on our clock
+
     async def place_stop(
         self, symbol: str, amount: Decimal, trigger_price: Decimal, limit_price: Decimal,
         *, expiration_sec: int = 86_400,

@@ -167,6 +167,13 @@ class CcxtBroker:
             )
         return dict(self._markets)
 
+    async def clock_skew_ms(self) -> int:
+        """The exchange's clock minus ours (ms), measured at the middle of the round trip."""
+        before = self._clock.now_ms()
+        server = await self._read(lambda: self.exchange.fetch_time())
+        after = self._clock.now_ms()
+        return int(server or 0) - (before + after) // 2 if server else 0
+
     def market(self, symbol: str) -> MarketInfo:
         try:
             return self._markets[symbol]
