@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -52,7 +55,7 @@ def test_control_needs_the_token(server: tuple[str, Path]) -> None:
 
 
 def test_start_stop_idempotent_and_paper_trades(server: tuple[str, Path]) -> None:
-    url, _ = server
+    url, cwd = server
     assert httpx.post(url + "/orchestrator/start", headers=AUTH).json() == {
         "started": False, "running": True}
     deadline = time.monotonic() + 30
@@ -66,6 +69,14 @@ def test_start_stop_idempotent_and_paper_trades(server: tuple[str, Path]) -> Non
     pos = status["positions"]["BTC/USDT"]
     assert status["running"] and pos["decisions"]["buy"] >= 1, status
     assert pos["last_result"].startswith(("buy: sent", "sell: sent")), status
+    # the JSON logs show the fill as people read it: price to the cent, amount, fee
+    lines = [json.loads(line) for line in (cwd / "server.log").read_text().splitlines()
+             if line.startswith("{")]
+    fills = [e for e in lines if e.get("event") == "fill"]
+    assert fills and fills[0]["side"] == "buy" and fills[0]["fee_currency"] == "BTC"
+    assert re.fullmatch(r"\d+\.\d\d", fills[0]["price"]), fills[0]
+    assert Decimal(fills[0]["amount"]) > 0 and Decimal(fills[0]["fee"]) > 0
+    assert "display" in pos and pos["in_position"] in (True, False)
     stop = httpx.post(url + "/orchestrator/stop", headers=AUTH, timeout=60).json()
     assert stop == {"stopped": True, "running": False}
     assert httpx.post(url + "/orchestrator/stop", headers=AUTH).json()["stopped"] is False

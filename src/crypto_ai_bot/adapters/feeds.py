@@ -17,6 +17,7 @@ import random
 from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from crypto_ai_bot.adapters.candle_files import load_candles
 from crypto_ai_bot.domain.board import PriceBoard
@@ -148,6 +149,21 @@ class SyntheticMarket:
             self._move()
         return [self.next_candle() for _ in range(min(keep, count))]
 
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the next candles depend on, JSON-ready (floats round-trip exactly)."""
+        version, internal, gauss = self._rng.getstate()
+        return {"made": self.made, "ts": self._ts, "price": self._price,
+                "anchor": self._anchor, "regime": self._regime, "left": self._left,
+                "rng": [version, list(internal), gauss]}
+
+    def restore(self, snap: dict[str, Any]) -> None:
+        """Continue from a snapshot of a market of the same seed, price and step."""
+        version, internal, gauss = snap["rng"]
+        self._rng.setstate((version, tuple(internal), gauss))
+        self.made, self._ts = int(snap["made"]), int(snap["ts"])
+        self._price, self._anchor = float(snap["price"]), float(snap["anchor"])
+        self._regime, self._left = str(snap["regime"]), int(snap["left"])
+
 
 def _dec(x: float) -> Decimal:
     return Decimal(f"{x:.2f}")
@@ -158,8 +174,12 @@ class SyntheticFeed(_NothingToClose):
 
     With `state`, each poll notes the candles made so far; a feed started later on the same
     state (a restart) replays the market to there: its ticker shows the last close at once,
-    and its first poll returns the last `warmup` candles, the newest one new.
+    and its first poll returns the last `warmup` candles, the newest one new. Every
+    CHECKPOINT_EVERY candles the market's whole state is noted too (the last two, under a key
+    of their own), so that a resume replays at most that many candles, not the whole session.
     """
+
+    CHECKPOINT_EVERY = 2000
 
     def __init__(
         self, seed: int, start_price: Decimal | None, clock: Clock, board: PriceBoard,
@@ -177,6 +197,7 @@ class SyntheticFeed(_NothingToClose):
         self._history: dict[str, deque[Candle]] = {}  # a resumed market's candles, not polled
         self._starts: dict[str, int] = {}
         self._polled: set[str] = set()
+        self._checkpoints: dict[str, list[dict[str, Any]]] = {}
 
     def _identity(self, symbol: str) -> dict[str, object]:
         return {"seed": self._seed + sum(map(ord, symbol)), "step_ms": self._step,
@@ -192,7 +213,15 @@ class SyntheticFeed(_NothingToClose):
             start, made = saved
             m = SyntheticMarket(int(str(ident["seed"])), Decimal(str(ident["start_price"])),
                                 start, self._step)
-            kept = m.replay(made, self._warmup - 1)
+            keep = self._warmup - 1
+            points = self._saved_checkpoints(symbol, ident)
+            points = [c for c in points  # this session's: its candles' times fit
+                      if c.get("ts") == start + int(c["made"]) * self._step]
+            usable = [c for c in points if c["made"] <= made - keep]
+            if usable:  # from the latest one that leaves the warm-up to replay
+                m.restore(usable[-1])
+            self._checkpoints[symbol] = [c for c in points if c["made"] <= made]
+            kept = m.replay(made - m.made, keep)
             if kept:
                 self._last[symbol] = kept[-1]
                 self._history[symbol] = deque(kept)
@@ -225,10 +254,32 @@ class SyntheticFeed(_NothingToClose):
             return None
         return start, made
 
+    def _saved_checkpoints(self, symbol: str, ident: dict[str, object]) -> list[dict[str, Any]]:
+        if self._state is None:
+            return []
+        try:
+            data = json.loads(self._state.get(self._key(symbol) + ".checkpoints") or "{}")
+            if not isinstance(data, dict) or any(data.get(k) != v for k, v in ident.items()):
+                return []
+            points = [c for c in data.get("checkpoints", []) if isinstance(c, dict)
+                      and isinstance(c.get("made"), int)]
+            return sorted(points, key=lambda c: int(c["made"]))
+        except (ValueError, TypeError):
+            return []
+
     def _note(self, symbol: str, m: SyntheticMarket) -> None:
-        if self._state is not None:
-            data = {**self._identity(symbol), "start_ms": self._starts[symbol], "made": m.made}
-            self._state.set(self._key(symbol), json.dumps(data), self._clock.now_ms())
+        if self._state is None:
+            return
+        now = self._clock.now_ms()
+        ident = self._identity(symbol)
+        points = self._checkpoints.setdefault(symbol, [])
+        if m.made - (points[-1]["made"] if points else 0) >= self.CHECKPOINT_EVERY:
+            points.append(m.snapshot())
+            del points[:-2]
+            self._state.set(self._key(symbol) + ".checkpoints",
+                            json.dumps({**ident, "checkpoints": points}), now)
+        data = {**ident, "start_ms": self._starts[symbol], "made": m.made}
+        self._state.set(self._key(symbol), json.dumps(data), now)
 
     async def poll(self, symbol: str) -> FeedUpdate:
         first = symbol not in self._polled

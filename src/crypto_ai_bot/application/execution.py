@@ -43,7 +43,7 @@ from crypto_ai_bot.domain.orders import OrderEvent, OrderRecord, report_event
 from crypto_ai_bot.ports.broker import Broker
 from crypto_ai_bot.ports.clock import Clock
 from crypto_ai_bot.ports.storage import Repositories
-from crypto_ai_bot.utils.logging import bind, get_logger
+from crypto_ai_bot.utils.logging import bind, get_logger, info_enabled
 
 log = get_logger("execution")
 
@@ -282,8 +282,9 @@ class OrderExecutor:
                     and not current.status.is_final
                     and position.is_open(market.min_amount)):
                 self._bump_exit_attempt(report.symbol)
-        for fill, pnl in applied:  # on record: now people may read of it
-            _log_fill(fill, pnl, market, cid, record.intent)
+        if applied and info_enabled(log):  # on record: now people may read of it
+            for fill, pnl in applied:
+                _log_fill(fill, pnl, market, cid, record.intent)
         if settled:
             return current
         if status.is_final and not current.status.is_final and bus.wants(OrderClosed):

@@ -39,7 +39,7 @@ from crypto_ai_bot.ports.clock import Clock
 from crypto_ai_bot.ports.feed import PriceFeed
 from crypto_ai_bot.ports.storage import Repositories
 from crypto_ai_bot.ports.strategy import Strategy
-from crypto_ai_bot.utils.logging import get_logger
+from crypto_ai_bot.utils.logging import get_logger, info_enabled
 
 log = get_logger("pipeline")
 _HOLD = Action.HOLD  # a module constant: an Enum class attribute costs a lookup per candle
@@ -168,8 +168,9 @@ class SymbolPipeline:
         stats = self.stats
         stats.decisions[action] += 1
         stats.last_decision = decision
-        log.info("decision", symbol=self.symbol, action=action, reason=decision.reason,
-                 price=display.price(decision.price, market))
+        if info_enabled(log):
+            log.info("decision", symbol=self.symbol, action=action, reason=decision.reason,
+                     price=display.price(decision.price, market))
         if self._bus.wants(DecisionMade):
             self._bus.publish(DecisionMade(decision.ts_ms, self.symbol, action,
                                            decision.reason, decision.price,
@@ -245,10 +246,11 @@ class SymbolPipeline:
         level = self._exits.triggered(position, trigger_price)
         if level is not None:
             if self._executor.exit_in_flight(self.symbol) is None:
-                market = self._broker.market(self.symbol)
-                log.info("exit_triggered", symbol=self.symbol, reason=level.reason,
-                         stop=display.price(level.price, market),
-                         price=display.price(trigger_price, market))
+                if info_enabled(log):
+                    market = self._broker.market(self.symbol)
+                    log.info("exit_triggered", symbol=self.symbol, reason=level.reason,
+                             stop=display.price(level.price, market),
+                             price=display.price(trigger_price, market))
                 if self._bus.wants(ExitTriggered):
                     self._bus.publish(ExitTriggered(self._clock.now_ms(), self.symbol,
                                                     level.reason, level.price, trigger_price))

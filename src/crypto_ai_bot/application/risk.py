@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from crypto_ai_bot.domain import display
 from crypto_ai_bot.domain.model import Intent, Ticker, TradingState
 from crypto_ai_bot.ports.storage import Repositories
 from crypto_ai_bot.utils.time import day_start_ms
@@ -83,7 +84,7 @@ class RiskManager:
 
         spread = ticker.spread_pct
         if cfg.max_spread_pct and spread > cfg.max_spread_pct:
-            deny("spread", f"spread {spread:.4f}% above {cfg.max_spread_pct}%")
+            deny("spread", f"spread {display.pct(spread)}% above {cfg.max_spread_pct}%")
 
         position = self._repos.positions.get(symbol).base_amount
         if cfg.max_position_base and position + order_base > cfg.max_position_base:
@@ -105,10 +106,12 @@ class RiskManager:
             day_pnl = self._repos.trades.realized_pnl_between(day_start_ms(now_ms), now_ms + 1)
             if -day_pnl >= cfg.daily_loss_limit_quote:
                 deny("daily_loss",
-                     f"daily loss {-day_pnl} reached limit {cfg.daily_loss_limit_quote}")
+                     f"daily loss {display.money(-day_pnl)} reached limit "
+                     f"{cfg.daily_loss_limit_quote}")
 
         if quote_free is not None and order_cost is not None and order_cost > quote_free:
-            deny("balance", f"free quote {quote_free} cannot pay {order_cost}")
+            deny("balance", f"free quote {display.money(quote_free)} cannot pay "
+                            f"{display.money(order_cost)}")
 
         limits = {
             **self._configured,

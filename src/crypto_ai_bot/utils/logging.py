@@ -114,6 +114,12 @@ def get_logger(name: str) -> Any:
     return _Logger(name)
 
 
+def info_enabled(logger: Any) -> bool:
+    """Whether `logger` writes info lines: a caller that formats numbers for a line skips
+    that work when the line would be filtered out (a backtest logs at WARNING)."""
+    return bool(logger.is_enabled_for(logging.INFO))
+
+
 _VARS: dict[str, contextvars.ContextVar[Any]] = {}  # structlog's context variables, by field
 
 

@@ -36,6 +36,10 @@ def test_each_rule_denies_with_a_reason(paper, clock) -> None:
     assert set(r.rules) == {"trading_state", "cooldown", "spread", "max_position",
                             "orders_per_hour", "daily_loss", "balance"}
     assert len(r.reasons) == 7
+    # for people: percentages to two places, money to the cent
+    assert "spread 2.00% above 0.1%" in r.reasons
+    assert "daily loss 12.00 reached limit 10" in r.reasons
+    assert "free quote 5.00 cannot pay 50.00" in r.reasons
 
 
 def test_loss_from_yesterday_does_not_count(paper, clock) -> None:
