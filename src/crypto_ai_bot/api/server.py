@@ -71,6 +71,25 @@ class ValidationFailed(BaseModel):
     detail: list[FieldError]
 
 
+class HealthView(BaseModel):
+    """/health's fixed part (parts may add fields of their own: they are kept)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: Literal["ok", "degraded", "down"]
+    reasons: list[str]
+    mode: Literal["paper", "live"]
+    trading_state: Literal["ACTIVE", "REDUCING", "HALTED"]
+    dms_tripped: bool
+    time_ms: int
+
+
+class ReadyView(BaseModel):
+    ready: bool
+    reasons: list[str]
+    orchestrator_running: bool
+
+
 def _error(model: type[BaseModel], what: str) -> dict[str, Any]:
     return {"model": model, "description": what}
 
@@ -180,7 +199,7 @@ def _create_app(settings: Settings | None, container: Container | None, *,
             return False, f"cannot trade, the exchange refuses the keys: {b.auth_error}"
         return True, ""
 
-    @app.get("/health", responses=OPEN_ERRORS)
+    @app.get("/health", response_model=HealthView, responses=OPEN_ERRORS)
     async def health(c: ContainerDep) -> dict[str, Any]:
         db_ok, db_detail = check_db(c.db)
         running = c.orchestrator.running
@@ -221,7 +240,8 @@ def _create_app(settings: Settings | None, container: Container | None, *,
             "time_ms": c.clock.now_ms(),
         }
 
-    @app.get("/ready", responses={**OPEN_ERRORS, 503: {"description": "not ready: see reasons"}})
+    @app.get("/ready", response_model=ReadyView, responses={
+        **OPEN_ERRORS, 503: {"model": ReadyView, "description": "not ready: see reasons"}})
     async def ready(c: ContainerDep) -> JSONResponse:
         db_ok, db_detail = check_db(c.db)
         broker_ok, broker_detail = broker_can_trade(c)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, overload
 
 from crypto_ai_bot.ports.broker_health import BrokerHealth
 
@@ -88,6 +88,10 @@ def readiness(db_ok: bool, db_detail: str, broker_ready: bool, broker_detail: st
     return Readiness(ready=not reasons, reasons=reasons)
 
 
+@overload
+def printable(text: str, limit: int = ...) -> str: ...
+@overload
+def printable(text: None, limit: int = ...) -> None: ...
 def printable(text: str | None, limit: int = 300) -> str | None:
     """Text safe to show anyone: control and format characters (newlines, ANSI escapes,
     bidi overrides) become spaces, and it is cut at `limit` characters."""
