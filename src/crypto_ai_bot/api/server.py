@@ -77,7 +77,8 @@ class HealthView(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     status: Literal["ok", "degraded", "down"]
-    reasons: list[str]
+    reasons: list[str]  # why it is not ok
+    notes: list[str]  # worth knowing, status unchanged (the orchestrator stopped)
     mode: Literal["paper", "live"]
     trading_state: Literal["ACTIVE", "REDUCING", "HALTED"]
     dms_tripped: bool
@@ -215,7 +216,8 @@ def _create_app(settings: Settings | None, container: Container | None, *,
         can_trade, _ = broker_can_trade(c)
         return {
             "status": status_of(found),
-            "reasons": [printable(p.text) for p in found],
+            "reasons": [printable(p.text) for p in found if p.level != "note"],
+            "notes": [printable(p.text) for p in found if p.level == "note"],
             "mode": c.settings.mode,
             "sandbox": c.settings.sandbox,
             "exchange": c.settings.exchange if c.settings.mode == "live" else "paper",

@@ -92,8 +92,9 @@ def test_right_keys_are_ready(bot_with_keys: Any) -> None:
     url = bot_with_keys(KEY, SECRET)
     assert httpx.get(url + "/ready").status_code == 200
     h = httpx.get(url + "/health").json()
-    assert h["broker"]["can_trade"] is True and h["status"] == "degraded"  # not started yet
-    assert h["reasons"] == ["orchestrator: stopped (POST /orchestrator/start)"]
+    assert h["broker"]["can_trade"] is True and h["status"] == "ok" and h["reasons"] == [], h
+    assert h["notes"] == ["orchestrator: stopped (POST /orchestrator/start)"]  # not started yet
+    assert h["orchestrator"]["running"] is False
     assert httpx.get(url + "/ready").json()["orchestrator_running"] is False
 
 
@@ -154,7 +155,8 @@ async def test_recovered_broker_is_healthy_again(
         await c.broker.fetch_ticker(SYMBOL)
         h = (await http.get("/health")).json()
         assert h["broker"]["failing_calls"] == 0 and h["broker"]["last_error"] is None, h
-        assert h["reasons"] == ["orchestrator: stopped (POST /orchestrator/start)"], h
+        assert h["status"] == "ok" and h["reasons"] == [], h
+        assert h["notes"] == ["orchestrator: stopped (POST /orchestrator/start)"], h
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
