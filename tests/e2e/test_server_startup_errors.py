@@ -163,3 +163,18 @@ def test_make_run_start_up_failure_is_one_line(case: str, tmp_path: Path) -> Non
     lines = [line for line in out.stderr.splitlines() if not line.startswith("make")]
     assert "Traceback" not in out.stderr and len(lines) == 1 and names in lines[0], out.stderr
     assert KEY not in out.stderr + out.stdout
+
+
+def test_a_second_server_on_a_locked_database_is_one_line_exit_2(tmp_path: Path) -> None:
+    """The failure comes in the lifespan (the lock is taken at start): still one line, exit 2."""
+    from tests.conftest import running_server
+
+    env = {"DB_PATH": str(tmp_path / "bot.sqlite3"), "INSTANCE_LOCK": "on", "AUTOSTART": "0"}
+    first = tmp_path / "first"
+    first.mkdir()
+    with running_server(first, subprocess_env(**env)):
+        out = uvicorn(tmp_path, **env)
+    assert out.returncode == 2, (out.returncode, out.stderr[-2000:])
+    assert "Traceback" not in out.stderr + out.stdout
+    errors = [line for line in out.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, out.stderr[-2000:]

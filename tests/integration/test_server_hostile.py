@@ -166,3 +166,14 @@ def test_unauthenticated_reads_stay_open(server: str) -> None:
 def test_log_holds_no_token(server: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     logs = list(Path(tmp_path_factory.getbasetemp()).glob("hostile*/server.log"))
     assert logs and all(TOKEN not in p.read_text() for p in logs)
+
+
+def test_a_latin1_token_is_accepted_and_matches(tmp_path: Path) -> None:
+    """Refused are only tokens no header can carry: a latin-1 one works end to end."""
+    token = "clé-été"
+    env = subprocess_env(API_TOKEN=token, DB_PATH=str(tmp_path / "bot.sqlite3"), AUTOSTART="0")
+    with running_server(tmp_path, env) as url:
+        auth = {"Authorization": b"Bearer " + token.encode("latin-1")}
+        assert httpx.get(url + "/orchestrator/status", headers=auth).status_code == 200
+        wrong = {"Authorization": b"Bearer " + token.encode("utf-8")}
+        assert httpx.get(url + "/orchestrator/status", headers=wrong).status_code == 401

@@ -49,11 +49,13 @@ class RequestGuard:
         path = str(scope.get("path", ""))
         if (self._token and _protected(path)
                 and not bearer_matches(headers.get("authorization"), self._token)):
-            await _answer(send, 401, UNAUTHORIZED, {"www-authenticate": "Bearer"})
+            # `connection: close`: the server does not drain a body it will never read
+            await _answer(send, 401, UNAUTHORIZED,
+                          {"www-authenticate": "Bearer", "connection": "close"})
             return
         declared = headers.get("content-length", "")
         if declared and (not declared.isdigit() or int(declared) > self._max):
-            await _answer(send, 413, self._too_large())
+            await _answer(send, 413, self._too_large(), {"connection": "close"})
             return
         body = bytearray()
         more = True

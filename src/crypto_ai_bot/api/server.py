@@ -72,6 +72,26 @@ class ValidationFailed(BaseModel):
     detail: list[FieldError]
 
 
+class HealthView(BaseModel):
+    """/health's fixed part (parts may add fields of their own: they are kept)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: Literal["ok", "degraded", "down"]
+    reasons: list[str]  # why it is not ok
+    notes: list[str]  # worth knowing, status unchanged (the orchestrator stopped)
+    mode: Literal["paper", "live"]
+    trading_state: Literal["ACTIVE", "REDUCING", "HALTED"]
+    dms_tripped: bool
+    time_ms: int
+
+
+class ReadyView(BaseModel):
+    ready: bool
+    reasons: list[str]
+    orchestrator_running: bool
+
+
 def _error(model: type[BaseModel], what: str) -> dict[str, Any]:
     return {"model": model, "description": what}
 
@@ -181,7 +201,7 @@ def _create_app(settings: Settings | None, container: Container | None, *,
             return False, f"cannot trade, the exchange refuses the keys: {b.auth_error}"
         return True, ""
 
-    @app.get("/health", responses=OPEN_ERRORS)
+    @app.get("/health", response_model=HealthView, responses=OPEN_ERRORS)
     async def health(c: ContainerDep) -> dict[str, Any]:
         db_ok, db_detail = check_db(c.db)
         running = c.orchestrator.running
@@ -200,7 +220,8 @@ def _create_app(settings: Settings | None, container: Container | None, *,
         can_trade, _ = broker_can_trade(c)
         return {
             "status": status_of(found),
-            "reasons": [printable(p.text) for p in found],
+            "reasons": [printable(p.text) for p in found if p.level != "note"],
+            "notes": [printable(p.text) for p in found if p.level == "note"],
             "unprotected_positions": bare,
             "mode": c.settings.mode,
             "sandbox": c.settings.sandbox,
@@ -227,7 +248,8 @@ def _create_app(settings: Settings | None, container: Container | None, *,
             "time_ms": c.clock.now_ms(),
         }
 
-    @app.get("/ready", responses={**OPEN_ERRORS, 503: {"description": "not ready: see reasons"}})
+    @app.get("/ready", response_model=ReadyView, responses={
+        **OPEN_ERRORS, 503: {"model": ReadyView, "description": "not ready: see reasons"}})
     async def ready(c: ContainerDep) -> JSONResponse:
         db_ok, db_detail = check_db(c.db)
         broker_ok, broker_detail = broker_can_trade(c)

@@ -89,11 +89,15 @@ class Watchdog:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self._tick()
-            except Exception:
-                log.exception("watchdog_tick_failed")
+        try:
+            while not self._stop.wait(self._interval):
+                try:
+                    self._tick()
+                except Exception:
+                    log.exception("watchdog_tick_failed")
+        except BaseException:  # the switch is blind now: /health says down (`alive`)
+            log.critical("watchdog_thread_died", exc_info=True)
+            raise
 
     def stop(self) -> None:
         self._stop.set()

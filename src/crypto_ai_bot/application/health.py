@@ -2,19 +2,20 @@
 (the database's own check is adapters/storage/sqlite/database.check_db).
 
 /health's status is the worst of a list of problems, each `down` (the bot cannot trade safely)
-or `degraded` (it runs, but not as it should); a new input is one more `Problem` in
-`problems()`, and the list is shown as `reasons`.
+or `degraded` (it runs, but not as it should), shown as `reasons`; a `note` (the orchestrator
+stopped, as a live bot is until the operator starts it) is said in `notes` and leaves the
+status alone. A new input is one more `Problem` in `problems()`.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, overload
 
 from crypto_ai_bot.ports.broker_health import BrokerHealth
 
-Level = Literal["down", "degraded"]
+Level = Literal["down", "degraded", "note"]
 
 
 @dataclass(slots=True)
@@ -62,7 +63,7 @@ def problems(h: HealthInputs) -> list[Problem]:
     if h.running and not h.watchdog_alive:
         out.append(Problem("down", "watchdog: thread dead, the dead man's switch is blind"))
     if not h.running:
-        out.append(Problem("degraded", "orchestrator: stopped (POST /orchestrator/start)"))
+        out.append(Problem("note", "orchestrator: stopped (POST /orchestrator/start)"))
     if h.stale_loops:
         out.append(Problem("degraded", f"loops: silent {', '.join(h.stale_loops)}"))
     if h.trading_state != "ACTIVE":
@@ -73,7 +74,7 @@ def problems(h: HealthInputs) -> list[Problem]:
 def status_of(found: list[Problem]) -> str:
     if any(p.level == "down" for p in found):
         return "down"
-    return "degraded" if found else "ok"
+    return "degraded" if any(p.level == "degraded" for p in found) else "ok"
 
 
 def readiness(db_ok: bool, db_detail: str, broker_ready: bool, broker_detail: str,
@@ -88,6 +89,10 @@ def readiness(db_ok: bool, db_detail: str, broker_ready: bool, broker_detail: st
     return Readiness(ready=not reasons, reasons=reasons)
 
 
+@overload
+def printable(text: str, limit: int = ...) -> str: ...
+@overload
+def printable(text: None, limit: int = ...) -> None: ...
 def printable(text: str | None, limit: int = 300) -> str | None:
     """Text safe to show anyone: control and format characters (newlines, ANSI escapes,
     bidi overrides) become spaces, and it is cut at `limit` characters."""

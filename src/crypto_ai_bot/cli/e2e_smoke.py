@@ -116,7 +116,6 @@ async def _health(c: Container) -> str:
     async with app.router.lifespan_context(app), httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://smoke"
     ) as client:
-        await c.orchestrator.start()  # a stopped bot is `degraded`: read a running one's health
         resp = await client.get("/health")
         ready = await client.get("/ready")
         metrics = await client.get("/metrics")
