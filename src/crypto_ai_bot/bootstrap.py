@@ -197,7 +197,8 @@ def build_container(
     board = PriceBoard()
     broker = broker or _broker(settings, clock, board, db)
     feed = feed or _feed(settings.feed_config, settings.exchange_config, clock, board, broker)
-    executor = OrderExecutor(broker, repos, bus, clock, settings.execution_config)
+    executor = OrderExecutor(broker, repos, bus, clock, settings.execution_config,
+                             on_storage_fault=states.storage_fault)
     extras: dict[str, Any] = {}
     settle_stops = None
     if broker.supports_exchange_stops:
@@ -209,7 +210,7 @@ def build_container(
         bus.subscribe_async(StopsChecked, keeper.follow, safety=True)
         settle_stops = keeper.settle_fired
         extras["stop_keeper"] = keeper
-    risk = RiskManager(settings.risk_config, repos)
+    risk = RiskManager(settings.risk_config, repos, trading_state=lambda: states.current)
     exits = ProtectiveExits(settings.exits_config)
     context = strategy_context()
     pipelines: dict[str, SymbolPipeline] = {}
@@ -291,7 +292,7 @@ def backtest_engine(
     clock = ManualClock(min(cs.bars[0].ts_ms for cs in series.values()))
     repos: Repositories
     if record:
-        db = Database(record)
+        db = Database(record, durable=False)  # a run made again at will: no fsync a commit
         db.migrate()
         repos = SqliteRepositories(db)
     else:

@@ -101,15 +101,18 @@ def create_app(
     async def health(c: ContainerDep) -> dict[str, Any]:
         db_ok, db_detail = check_db(c.db)
         stale = c.orchestrator.dms.stale() if c.orchestrator.running else []
-        state = c.repos.state.trading_state().value
+        state = c.states.current.value  # a halt held in memory while storage cannot record
+        storage_ok = c.states.storage_ok
         return {
-            "status": overall_status(db_ok, c.broker_ready, stale, state),
+            "status": overall_status(db_ok, c.broker_ready, stale, state, storage_ok=storage_ok),
             "mode": c.settings.mode,
             "sandbox": c.settings.sandbox,
             "exchange": c.settings.exchange if c.settings.mode == "live" else "paper",
             "price_feed": c.settings.price_feed,
             "symbols": c.settings.symbol_list,
-            "db": {"ok": db_ok, "detail": db_detail, "path": c.settings.db_path},
+            "db": {"ok": db_ok and storage_ok, "path": c.settings.db_path,
+                   "detail": db_detail if storage_ok else
+                   f"cannot record: {c.states.storage_error}"},
             "broker": {"ready": c.broker_ready, "name": c.broker.name,
                        "error": c.broker_error or None},
             "orchestrator": {"running": c.orchestrator.running},
@@ -118,7 +121,7 @@ def create_app(
                 for name, ts in sorted(c.heartbeats.snapshot().items())
             },
             "trading_state": state,
-            "trading_state_reason": c.repos.state.trading_state_reason(),
+            "trading_state_reason": c.states.reason,
             "dms_tripped": c.orchestrator.dms.tripped,
             "time_ms": c.clock.now_ms(),
         }

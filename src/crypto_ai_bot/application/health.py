@@ -25,8 +25,10 @@ def readiness(db_ok: bool, db_detail: str, broker_ready: bool, broker_detail: st
 
 
 def overall_status(db_ok: bool, broker_ready: bool, stale_loops: list[str],
-                   trading_state: str) -> str:
-    if not db_ok or not broker_ready:
+                   trading_state: str, *, storage_ok: bool = True) -> str:
+    """storage_ok: False while the database refuses the bot's writes (a halt held in memory,
+    TradingStates.storage_ok): the bot cannot record, so it is down."""
+    if not db_ok or not broker_ready or not storage_ok:
         return "down"
     if stale_loops or trading_state != "ACTIVE":
         return "degraded"
