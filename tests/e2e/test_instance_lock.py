@@ -43,3 +43,16 @@ def test_a_second_paper_bot_on_the_same_database_refuses_and_the_tools_still_wor
                       url + "/health"]):
             r = _tool(tmp_path, env, *args)
             assert r.returncode == 0, (args, r.stdout, r.stderr)
+        # a backtest on candles stored in the running bot's database
+        t0, step = 1_767_225_600_000, 300_000
+        lines = ["timestamp_ms,open,high,low,close,volume"] + [
+            f"{t0 + i * step},{100 + i % 7},108,99,{100 + i % 5},5"
+            for i in range(300)]
+        (tmp_path / "c.csv").write_text("\n".join(lines) + "\n")
+        for args in (["crypto_ai_bot.cli.data", "import", "c.csv", "--symbol", "BTC/USDT",
+                      "--timeframe", "5m"],
+                     ["crypto_ai_bot.cli.backtest", "--symbol", "BTC/USDT", "--timeframe", "5m",
+                      "--out", str(tmp_path / "bt")]):
+            r = _tool(tmp_path, env, *args)
+            assert r.returncode == 0, (args, r.stdout, r.stderr)
+        assert httpx.get(url + "/health", timeout=5).json()["orchestrator"]["running"]
