@@ -177,6 +177,15 @@ def emulator_orders(sim: SimProcess) -> list[dict[str, Any]]:
     return [o for o in sim.state()["orders"] if str(o.get("text") or "").startswith("t-")]
 
 
+def emulator_stops(sim: SimProcess) -> list[dict[str, Any]]:
+    return list(sim.state()["trigger_orders"])
+
+
+def recorded_stop_ids(db: str) -> set[str]:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return {str(r[0]) for r in conn.execute("SELECT stop_order_id FROM positions") if r[0]}
+
+
 def recorded_ids(db: str) -> set[str]:
     with contextlib.closing(sqlite3.connect(db)) as conn:
         return {r[0] for r in conn.execute("SELECT client_order_id FROM orders")}
@@ -223,11 +232,13 @@ def fault(name: str, bot: Bot, sim: SimProcess, db: str, hold_s: float, start: A
           stop: Any) -> dict[str, Any]:
     """Make the fault, hold it, lift it, wait, then resume as the operator; the figures."""
     before = {o["text"] for o in emulator_orders(sim)}
+    stops_before = {t["id"] for t in emulator_stops(sim)}
     t0 = time.time()
     start()
     time.sleep(hold_s)
     during = bot.since(t0)
     taken_during = [o for o in emulator_orders(sim) if o["text"] not in before]
+    stops_during = [t for t in emulator_stops(sim) if t["id"] not in stops_before]
     stop()
     t1 = time.time()
     time.sleep(hold_s)  # space is back: nothing may resume by itself
@@ -250,6 +261,7 @@ def fault(name: str, bot: Bot, sim: SimProcess, db: str, hold_s: float, start: A
         "unrecorded_taken_during_fault": len([o for o in taken_during
                                               if o["text"] not in recorded_ids(db)]),
         "entries_sent_while_halted": len(entries_halted),
+        "exchange_stops_placed_during_fault": len(stops_during),
         "unattended_resumes": unattended, "halt_reason_stored": stored,
         "operator_resume": bool(resumed.get("resumed")),
     }
@@ -317,8 +329,10 @@ def main() -> int:
             bot.proc.kill()
         sent = emulator_orders(sim)
         not_recorded = [o["text"] for o in sent if o["text"] not in recorded_ids(db)]
+        open_stops = {str(t["id"]) for t in emulator_stops(sim) if t["status"] == "open"}
+        stray_stops = open_stops - recorded_stop_ids(db)
         equal, local, exchange = asyncio.run(books(sim.base_url, db))
-    bad = bool(not_recorded) or not equal
+    bad = bool(not_recorded) or bool(stray_stops) or not equal
     for r in results:
         print(json.dumps(r), flush=True)
         bad |= (r["unrecorded_taken_during_fault"] > 0 or r["entries_sent_while_halted"] > 0
@@ -327,6 +341,7 @@ def main() -> int:
     print(f"TOTAL orders_sent={len(sent)} sent_not_recorded={len(not_recorded)} "
           f"unattended_resumes={sum(r['unattended_resumes'] for r in results)} "
           f"books_equal={equal} local={local} exchange={exchange} "
+          f"open_exchange_stops={len(open_stops)} unrecorded_open_stops={len(stray_stops)} "
           f"elapsed={time.monotonic() - started:.0f}s", flush=True)
     return 1 if bad else 0
 

@@ -27,4 +27,5 @@ def test_nothing_unrecorded_leaves_nothing_resumes_by_itself_and_the_books_agree
         assert f["halt_reason_stored"].startswith(("storage: ", "dead man's switch"))
     total = next(line for line in r.stdout.splitlines() if line.startswith("TOTAL"))
     assert "sent_not_recorded=0" in total and "books_equal=True" in total
+    assert "unrecorded_open_stops=0" in total
     assert int(total.split("orders_sent=")[1].split()[0]) > 0  # it traded between the faults
