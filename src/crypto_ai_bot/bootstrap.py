@@ -12,7 +12,7 @@ constructs a broker, a feed or a database on its own.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -171,6 +171,18 @@ def strategy_context() -> StrategyContext:
     return StrategyContext(load_model=load_model)
 
 
+def _while_storage_records(
+    states: TradingStates, follow: Callable[[Any], Awaitable[None]],
+) -> Callable[[Any], Awaitable[None]]:
+    """The exchange-side stop keeper places no stop while the database cannot record its id
+    (the stop already on record keeps guarding; the keeper catches up once storage is back)."""
+    async def guarded(event: Any) -> None:
+        if states.storage_ok:
+            await follow(event)
+
+    return guarded
+
+
 def _audit_handler(repos: Repositories) -> Callable[[Event], None]:
     def record(event: Event) -> None:
         repos.audit.record(event.ts_ms, event.topic, event.payload(), event.symbol)
@@ -223,7 +235,8 @@ def build_container(
     broker = broker or _broker(settings, clock, board, db)
     feed = feed or _feed(settings.feed_config, settings.exchange_config, clock, board, broker,
                          repos.state)
-    executor = OrderExecutor(broker, repos, bus, clock, settings.execution_config)
+    executor = OrderExecutor(broker, repos, bus, clock, settings.execution_config,
+                             on_storage_fault=states.storage_fault)
     extras: dict[str, Any] = {}
     settle_stops = None
     if broker.supports_exchange_stops:
@@ -231,11 +244,12 @@ def build_container(
 
         keeper = ExchangeStopKeeper(broker, repos, bus, clock, executor=executor,
                                     config=settings.stop_keeper_config)
-        bus.subscribe_async(PositionChanged, keeper.follow, safety=True)
-        bus.subscribe_async(StopsChecked, keeper.follow, safety=True)
+        follow = _while_storage_records(states, keeper.follow)
+        bus.subscribe_async(PositionChanged, follow, safety=True)
+        bus.subscribe_async(StopsChecked, follow, safety=True)
         settle_stops = keeper.settle_fired
         extras["stop_keeper"] = keeper
-    risk = RiskManager(settings.risk_config, repos)
+    risk = RiskManager(settings.risk_config, repos, trading_state=lambda: states.current)
     exits = ProtectiveExits(settings.exits_config)
     context = strategy_context()
     pipelines: dict[str, SymbolPipeline] = {}
@@ -323,7 +337,7 @@ def backtest_engine(
     clock = ManualClock(min(cs.bars[0].ts_ms for cs in series.values()))
     repos: Repositories
     if record:
-        db = Database(record)
+        db = Database(record, durable=False)  # a run made again at will: no fsync a commit
         db.migrate()
         repos = SqliteRepositories(db)
     else:

@@ -283,7 +283,9 @@ class Settings(BaseSettings):
 
     @property
     def instance_lock_enabled(self) -> bool:
-        return self.instance_lock == "on" or (self.instance_lock == "auto" and self.mode == "live")
+        """Every process that trades takes the lock, paper as live (two paper bots on one
+        database trade against each other's books); `off` is for tests and drills only."""
+        return self.instance_lock != "off"
 
     def credentials(self) -> tuple[SecretStr, SecretStr]:
         """API key and secret from whichever source is set (plain, file, base64, JSON file)."""

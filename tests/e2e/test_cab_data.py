@@ -126,6 +126,22 @@ def test_bad_input_is_one_line_on_stderr_and_exit_2(
     assert len(lines) == 1 and lines[0].startswith("cab-data: ") and message in lines[0]
 
 
+@pytest.mark.parametrize(("row", "message"), [
+    ("-5,-5,-5,-5,1", "bad.csv:4: price not positive: open -5"),
+    ("0,0,0,0,1", "bad.csv:4: price not positive: open 0"),
+    ("1e400,1e400,1e400,1e400,1", "bad.csv:4: non-finite price: open 1E+400"),
+    ("10,9,11,10,1", "bad.csv:4: refusing to import: high 9, low 11"),
+])
+def test_import_refuses_rows_that_are_not_candles(tmp_path: Path, row: str,
+                                                  message: str) -> None:
+    (tmp_path / "bad.csv").write_text(rows([T0, T0 + STEP]) + f"{T0 + 2 * STEP},{row}\n")
+    r = run(tmp_path, "import", "bad.csv", "--symbol", "BTC/USDT", "--timeframe", "5m",
+            "--db", "b.db")
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], r.stderr
+
+
 def test_config_errors_exit_2_with_the_message(tmp_path: Path) -> None:
     r = run(tmp_path, "list", MODE="sideways")
     assert r.returncode == 2

@@ -134,3 +134,44 @@ def test_integrity_on_a_non_sqlite_file_and_a_missing_one(tmp_path: Path) -> Non
     r = run(tmp_path, "--db", "junk.db", "backup")
     assert r.returncode == 1
     assert "not an SQLite database" in r.stderr and "Traceback" not in r.stderr
+
+
+def scramble(path: Path) -> None:
+    """Corrupt every page but the header page, as a failing disk would."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+    data = bytearray(path.read_bytes())
+    for i in range(page, len(data), 7):
+        data[i] = (data[i] * 31 + 17) % 256
+    path.write_bytes(bytes(data))
+
+
+def test_backup_refuses_a_corrupt_database_with_the_way_back(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "bot.sqlite3"
+    seed_db(path)
+    scramble(path)
+    r = run(tmp_path, "backup")
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert str(path) in lines[0] and "integrity check" in lines[0]
+    assert "restore" in lines[0] and "backup" in lines[0]
+    assert not list((tmp_path / "backups").glob("*")) if (tmp_path / "backups").exists() else True
+
+
+def test_the_commands_refuse_a_corrupt_database_and_never_write_to_it(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "bot.sqlite3"
+    seed_db(path)
+    scramble(path)
+    before = path.read_bytes()
+    base = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO / "src"),
+            "LANG": "C.UTF-8", "COLUMNS": "200", "DB_PATH": str(path)}
+    r = subprocess.run([sys.executable, "-m", "crypto_ai_bot.cli.performance"], cwd=tmp_path,
+                       env=base, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert str(path) in r.stderr and "integrity check" in r.stderr and "backup" in r.stderr
+    assert path.read_bytes() == before
+    assert not path.with_name(path.name + "-wal").exists() or \
+        path.with_name(path.name + "-wal").stat().st_size == 0

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import PYTHON, REPO, free_port, subprocess_env
 
+from crypto_ai_bot.adapters.ml.model import file_digest
 from crypto_ai_bot.domain.features import FEATURE_NAMES
 
 KEY = "AKIA-THE-KEY-ITSELF-0123456789"
@@ -47,9 +48,12 @@ def migrated_db(tmp: Path) -> Path:
 def model_dir(tmp: Path) -> Path:
     d = tmp / "model"
     d.mkdir()
-    (d / "model.txt").write_text("tree\n")
+    model = d / "model.txt"
+    model.write_text("tree\nend of trees\n")  # whole, as the model check wants it
+    size, digest = file_digest(model)
     (d / "meta.json").write_text(json.dumps(
-        {"features": list(FEATURE_NAMES), "model": {"backend": "lightgbm", "file": "model.txt"}}))
+        {"features": list(FEATURE_NAMES), "model": {"backend": "lightgbm", "file": "model.txt",
+                                                   "size": size, "sha256": digest}}))
     return d
 
 

@@ -13,7 +13,7 @@ def test_defaults_are_paper_synthetic_and_valid() -> None:
     assert s.mode == "paper" and s.price_feed == "synthetic"
     assert s.symbol_list == ["BTC/USDT"]
     assert s.autostart_effective is True
-    assert s.instance_lock_enabled is False
+    assert s.instance_lock_enabled is True  # paper trades too: one process per database
 
 
 @pytest.mark.parametrize(

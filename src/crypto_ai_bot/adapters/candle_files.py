@@ -23,10 +23,16 @@ class CandleFileError(ValueError):
     """A candle file that cannot be read; the message names the file and the problem."""
 
 
-def load_candles(path: str | Path) -> list[Candle]:
-    """Read a candle file by its extension (.csv, .csv.gz, .feather)."""
+def load_candles(path: str | Path, lines: list[int] | None = None) -> list[Candle]:
+    """Read a candle file by its extension (.csv, .csv.gz, .feather); `lines`, when given,
+    receives each candle's line in the file (a feather file's row, from 1)."""
     p = _candle_file(path)
-    return _load_feather(p).candles() if _is_feather(p) else _load_csv(p)
+    if _is_feather(p):
+        candles = _load_feather(p).candles()
+        if lines is not None:
+            lines.extend(range(1, len(candles) + 1))
+        return candles
+    return _load_csv(p, lines)
 
 
 def load_series(path: str | Path) -> CandleSeries:
@@ -50,7 +56,7 @@ def _is_feather(p: Path) -> bool:
     return p.name.lower().endswith(".feather")
 
 
-def _load_csv(p: Path) -> list[Candle]:
+def _load_csv(p: Path, lines: list[int] | None = None) -> list[Candle]:
     opener = gzip.open if p.name.lower().endswith(".gz") else open
     out: list[Candle] = []
     try:
@@ -68,12 +74,46 @@ def _load_csv(p: Path) -> list[Candle]:
                     o, h, lo, c, v = (Decimal(x.strip()) for x in row[1:6])
                 except (ValueError, InvalidOperation):
                     raise CandleFileError(f"{p}:{lineno}: not a number in {row!r}") from None
-                if not (o.is_finite() and h.is_finite() and lo.is_finite() and c.is_finite()):
-                    raise CandleFileError(f"{p}:{lineno}: non-finite price")
+                problem = _row_problem(o, h, lo, c, v)
+                if problem:
+                    raise CandleFileError(f"{p}:{lineno}: {problem}")
                 out.append(Candle(ts, o, h, lo, c, v))
+                if lines is not None:
+                    lines.append(lineno)
     except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
         raise CandleFileError(f"{p}: cannot read: {exc}") from None
     return out
+
+
+_FLOAT_MAX = Decimal("1.7976931348623157e308")  # a price beyond it is inf to every backtest
+
+
+def _row_problem(o: Decimal, h: Decimal, lo: Decimal, c: Decimal, v: Decimal) -> str:
+    """What makes a row no candle at all ('' when nothing): a price that is not a finite
+    positive number, a negative or non-finite volume. A candle whose prices disagree (high
+    below low) is check_series' bad row: cab-data import refuses it by line, --fix drops it."""
+    for name, x in (("open", o), ("high", h), ("low", lo), ("close", c)):
+        if not x.is_finite() or abs(x) > _FLOAT_MAX:
+            return f"non-finite price: {name} {x}"
+        if x <= 0:
+            return f"price not positive: {name} {x}"
+    if not v.is_finite() or v < 0 or v > _FLOAT_MAX:
+        return f"volume not a finite non-negative number: {v}"
+    return ""
+
+
+def _first_bad_row(p: Path, columns: dict[str, Any]) -> None:
+    """Refuse the first unusable row of float columns, by its row number (1 = first)."""
+    import numpy as np
+
+    o, h, lo, c, v = (np.asarray(columns[n], dtype=np.float64)
+                      for n in ("open", "high", "low", "close", "volume"))
+    bad = ((o <= 0) | (h <= 0) | (lo <= 0) | (c <= 0) | (v < 0)
+           | ~np.isfinite(v))
+    if bad.any():
+        i = int(np.argmax(bad))
+        problem = _row_problem(*(Decimal(repr(float(x[i]))) for x in (o, h, lo, c, v)))
+        raise CandleFileError(f"{p}: row {i + 1}: {problem or 'unusable candle'}")
 
 
 def _load_feather(p: Path) -> CandleSeries:
@@ -107,6 +147,7 @@ def _load_feather(p: Path) -> CandleSeries:
         if not np.isfinite(values).all():
             raise CandleFileError(f"{p}: column {n} holds a value that is not a finite number")
         arrays.append(values)
+    _first_bad_row(p, dict(zip(names, arrays, strict=True)))
     # Built in C with the cyclic GC paused: GC passes over 100k-row lists cost more than
     # building them. tuple.__new__(Bar, row) is what Bar._make does, without its Python frame
     # (zip(strict=True) already guarantees six fields a row).
@@ -135,6 +176,10 @@ def _feather_decimals(p: Path, table: Any, ts: list[int]) -> list[Candle]:
     for n, col in zip(("open", "high", "low", "close"), out, strict=False):
         if not all(v.is_finite() for v in col):
             raise CandleFileError(f"{p}: column {n} holds a value that is not a finite number")
+    for i, row in enumerate(zip(*out, strict=True)):
+        problem = _row_problem(*row)
+        if problem:
+            raise CandleFileError(f"{p}: row {i + 1}: {problem}")
     return list(map(Candle._make, zip(ts, *out, strict=True)))
 
 

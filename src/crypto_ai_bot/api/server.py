@@ -206,13 +206,14 @@ def _create_app(settings: Settings | None, container: Container | None, *,
         db_ok, db_detail = check_db(c.db)
         running = c.orchestrator.running
         stale = c.orchestrator.dms.stale() if running else []
-        state = c.repos.state.trading_state().value
+        state = c.states.current.value  # a halt held in memory while storage cannot record
+        storage_ok = c.states.storage_ok
         b = broker_health(c)
         found = problems(HealthInputs(
             db_ok=db_ok, db_detail=db_detail, broker_ready=c.broker_ready,
             broker_detail=c.broker_error or "not loaded", broker=b, running=running,
             watchdog_alive=c.orchestrator.watchdog.alive, stale_loops=stale,
-            trading_state=state,
+            trading_state=state, storage_ok=storage_ok, storage_error=c.states.storage_error,
         ))
         bare = _unprotected(c)  # an open position without its exchange-side stop: an alarm
         found += [Problem("degraded", f"position unprotected: {symbol}: {why}")
@@ -228,7 +229,9 @@ def _create_app(settings: Settings | None, container: Container | None, *,
             "exchange": c.settings.exchange if c.settings.mode == "live" else "paper",
             "price_feed": c.settings.price_feed,
             "symbols": c.settings.symbol_list,
-            "db": {"ok": db_ok, "detail": printable(db_detail), "path": c.settings.db_path},
+            "db": {"ok": db_ok and storage_ok, "path": c.settings.db_path,
+                   "detail": printable(db_detail if storage_ok else
+                                       f"cannot record: {c.states.storage_error}")},
             "broker": {"ready": c.broker_ready, "name": c.broker.name,
                        "can_trade": can_trade,
                        "error": printable(c.broker_error) or None,
@@ -243,7 +246,7 @@ def _create_app(settings: Settings | None, container: Container | None, *,
                 for name, ts in sorted(c.heartbeats.snapshot().items())
             },
             "trading_state": state,
-            "trading_state_reason": printable(c.repos.state.trading_state_reason()),
+            "trading_state_reason": printable(c.states.reason),
             "dms_tripped": c.orchestrator.dms.tripped,
             "time_ms": c.clock.now_ms(),
         }

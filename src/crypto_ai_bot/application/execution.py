@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -18,7 +19,7 @@ from typing import NamedTuple
 from crypto_ai_bot.application.bus import MessageBus
 from crypto_ai_bot.domain import display
 from crypto_ai_bot.domain.accounting import apply_fill
-from crypto_ai_bot.domain.errors import BrokerError, OrderRejected
+from crypto_ai_bot.domain.errors import BrokerError, OrderRejected, StorageError
 from crypto_ai_bot.domain.errors import OrderOutcomeUnknown as Unanswered
 from crypto_ai_bot.domain.events import (
     FillRecorded,
@@ -83,12 +84,16 @@ class OrderExecutor:
         bus: MessageBus,
         clock: Clock,
         config: ExecutionConfig,
+        on_storage_fault: Callable[[str], None] | None = None,
     ) -> None:
+        """on_storage_fault(what): told when the database refuses an order's write
+        (TradingStates.storage_fault: trading halts in memory at once)."""
         self._broker = broker
         self._repos = repos
         self._bus = bus
         self._clock = clock
         self.config = config
+        self._on_storage_fault = on_storage_fault
         # Held from sending an order until its answer is applied; reconcile takes it to read
         # balances, so that it never sees a fill on one side and not yet on the other.
         self.sending = asyncio.Lock()
@@ -185,21 +190,40 @@ class OrderExecutor:
     ) -> PlaceResult:
         repos = self._repos
         now = self._clock.now_ms()
-        with repos.transaction():
-            # a key released by a rejection may act again, under a fresh client order id
-            cid = client_order_id(f"{key}#{repos.orders.count_with_key(key)}")
-            if not repos.idempotency.claim(key, cid, now, self.config.idempotency_ttl_ms):
-                held = repos.idempotency.client_order_id(key) or cid
-                log.info("order_duplicate_suppressed", symbol=symbol, key=key,
-                         client_order_id=held)
-                return PlaceResult(Outcome.DUPLICATE, held, repos.orders.get(held),
-                                   "key already used")
-            repos.orders.insert(
-                OrderEvent.RECORDED, client_order_id=cid, symbol=symbol, side=side,
-                type=OrderType.MARKET,
-                intent=intent, amount=amount, cost=cost, price=None, idempotency_key=key,
-                reason=reason, now_ms=now,
-            )
+        try:
+            with repos.transaction():
+                # a key released by a rejection may act again, under a fresh client order id
+                cid = client_order_id(f"{key}#{repos.orders.count_with_key(key)}")
+                if not repos.idempotency.claim(key, cid, now, self.config.idempotency_ttl_ms):
+                    held = repos.idempotency.client_order_id(key) or cid
+                    log.info("order_duplicate_suppressed", symbol=symbol, key=key,
+                             client_order_id=held)
+                    return PlaceResult(Outcome.DUPLICATE, held, repos.orders.get(held),
+                                       "key already used")
+                repos.orders.insert(
+                    OrderEvent.RECORDED, client_order_id=cid, symbol=symbol, side=side,
+                    type=OrderType.MARKET,
+                    intent=intent, amount=amount, cost=cost, price=None, idempotency_key=key,
+                    reason=reason, now_ms=now,
+                )
+        except StorageError as exc:  # not recorded, so never sent
+            log.error("order_not_recorded", symbol=symbol, side=side, intent=intent,
+                      error=str(exc))
+            self._storage_fault(f"order write failed: {exc}")
+            return PlaceResult(Outcome.SKIPPED, detail=f"not sent: the database cannot record "
+                                                       f"it ({exc})")
+        try:
+            return await self._send(cid, key, symbol, side, intent, reason, amount, cost)
+        except StorageError as exc:  # sent and written ahead; its answer is reconcile's now
+            self._storage_fault(f"order update failed: {exc}")
+            raise
+
+    def _storage_fault(self, what: str) -> None:
+        if self._on_storage_fault is not None:
+            self._on_storage_fault(what)
+
+    async def _send(self, cid: str, key: str, symbol: str, side: Side, intent: Intent,
+                    reason: str, amount: Decimal | None, cost: Decimal | None) -> PlaceResult:
         request = OrderRequest(symbol, side, OrderType.MARKET, cid, amount=amount, cost=cost)
         with bind(symbol=symbol, client_order_id=cid):
             log.info("order_sending", side=side, intent=intent, amount=amount, cost=cost,

@@ -43,12 +43,16 @@ class HealthInputs:
     watchdog_alive: bool
     stale_loops: list[str]
     trading_state: str
+    storage_ok: bool = True  # False while the database refuses the bot's writes (TradingStates)
+    storage_error: str = ""
 
 
 def problems(h: HealthInputs) -> list[Problem]:
     out: list[Problem] = []
     if not h.db_ok:
         out.append(Problem("down", f"db: {h.db_detail}"))
+    if not h.storage_ok:  # the bot cannot record, so it does not trade
+        out.append(Problem("down", f"db: cannot record: {h.storage_error}"))
     if not h.broker_ready:
         out.append(Problem("down", f"broker: not ready: {h.broker_detail}"))
     b = h.broker

@@ -5,6 +5,7 @@ Protective exits never pass through it: no risk rule may block a position's way 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -38,9 +39,14 @@ class RiskResult(NamedTuple):
 
 
 class RiskManager:
-    def __init__(self, config: RiskConfig, repos: Repositories) -> None:
+    def __init__(self, config: RiskConfig, repos: Repositories,
+                 trading_state: Callable[[], TradingState] | None = None) -> None:
+        """trading_state: where the gate reads the state (TradingStates.current in the trading
+        process: a halt held in memory while the database cannot record); else the stored
+        state."""
         self._config = config
         self._repos = repos
+        self._trading_state = trading_state or repos.state.trading_state
         self._configured = {  # the configured half of every answer's limits
             "cooldown_sec": config.cooldown_sec,
             "max_spread_pct": str(config.max_spread_pct),
@@ -72,7 +78,7 @@ class RiskManager:
             rules.append(rule)
             reasons.append(why)
 
-        state = self._repos.state.trading_state()
+        state = self._trading_state()
         if state is not TradingState.ACTIVE:
             deny("trading_state", f"trading state is {state.value}: no new entries")
 

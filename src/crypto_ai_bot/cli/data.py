@@ -117,12 +117,20 @@ def _cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     symbol, tf = _file_series(path, args.symbol, args.timeframe)
     step = timeframe_ms(tf)
-    candles = load_candles(path)
+    lines: list[int] = []
+    candles = load_candles(path, lines)
     if not candles:
         raise BadInput(f"{path}: no candles in the file")
     rep = check_series(candles, step)
     print(f"{path.name}: {rep.describe()}")
     if rep.duplicates or rep.out_of_order or rep.bad_rows:
+        if rep.bad_rows and not args.fix:
+            i = next(i for i, c in enumerate(candles) if not c.low <= c.open <= c.high
+                     or not c.low <= c.close <= c.high)
+            c = candles[i]
+            raise BadInput(f"{path}:{lines[i]}: refusing to import: high {c.high}, low "
+                           f"{c.low}, open {c.open}, close {c.close} are no candle "
+                           f"({_problems(rep)}); rerun with --fix to drop such rows")
         if not args.fix:
             raise BadInput(f"{path}: refusing to import: {_problems(rep)}; "
                            "rerun with --fix to sort, drop duplicates and inconsistent rows")

@@ -7,10 +7,12 @@ overrides DB_PATH; backups go to BACKUP_DIR (default ./backups).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from crypto_ai_bot.adapters.storage.sqlite import maintenance as m
 from crypto_ai_bot.cli._common import (
+    EXIT_CONFIG,
     EXIT_FAIL,
     EXIT_OK,
     fail,
@@ -39,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one maintenance command; 0 done, 1 failed, 2 bad configuration."""
+    """Run one maintenance command; 0 done, 1 failed, 2 bad configuration or a database that
+    fails its integrity check (backup refuses it)."""
     args = _parser().parse_args(argv)
     overrides = {"db_path": args.db} if args.db else {}
     settings = settings_or_exit(verbose=args.verbose, **overrides)
@@ -65,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {line}")
             return EXIT_FAIL
         return _list(backup_dir)
+    except m.UnsoundDatabase as exc:  # the way back is the operator's: exit 2 as bad input
+        print(f"cab-maintenance: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except m.MaintenanceError as exc:
         return fail(str(exc))
 

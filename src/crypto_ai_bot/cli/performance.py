@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,9 @@ from crypto_ai_bot.application.performance import (
     period_ms,
 )
 from crypto_ai_bot.bootstrap import open_storage
-from crypto_ai_bot.cli._common import EXIT_OK, fail, print_table, settings_or_exit
+from crypto_ai_bot.cli._common import EXIT_CONFIG, EXIT_OK, fail, print_table, settings_or_exit
 from crypto_ai_bot.domain import display
-from crypto_ai_bot.domain.errors import StorageError
+from crypto_ai_bot.domain.errors import DatabaseCorrupt, StorageError
 from crypto_ai_bot.utils.time import MS_PER_DAY, iso_utc, now_ms
 
 
@@ -44,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the performance report; 0 done, 1 no database, 2 bad configuration."""
+    """Print the performance report; 0 done, 1 no database, 2 bad configuration or a
+    database that fails its integrity check."""
     args = _parser().parse_args(argv)
     overrides: dict[str, Any] = {"db_path": args.db} if args.db else {}
     settings = settings_or_exit(verbose=args.verbose, **overrides)
@@ -54,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with open_storage(settings.db_path) as repos:
             report = performance(repos.trades, start, end)
+    except DatabaseCorrupt as exc:  # the way back is the operator's: as bad input, exit 2
+        print(f"cab-perf: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except StorageError as exc:
         return fail(str(exc))
     if args.json:

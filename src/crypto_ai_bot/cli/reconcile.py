@@ -1,8 +1,8 @@
 """cab-reconcile: one reconcile pass for every symbol; exit 1 on a mismatch, 0 when clean.
 
 Builds the container with AUTOSTART off (the trading loops never start), loads the markets and
-runs the orchestrator's reconcile once. It can run beside a paper bot on the same database; a
-live bot holds the instance lock, and then this command says so and exits 1.
+runs the orchestrator's reconcile once. It writes (orders, the trading state), so it takes the
+instance lock: beside a running bot, paper or live, it says who holds it and exits 1.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
     BotError
     ├── ConfigError                 bad setting; commands exit 2
-    ├── StorageError
-    │   └── MigrationError
+    ├── StorageError                the database cannot do what was asked (it may be full)
+    │   ├── MigrationError
+    │   └── DatabaseCorrupt         the file fails its integrity check: restore a backup
     ├── IllegalTransition           an order state change the table forbids
     ├── InstanceLocked              another instance owns the database
     ├── CircuitOpen                 calls refused while a breaker is open
@@ -36,6 +37,10 @@ class StorageError(BotError):
 
 class MigrationError(StorageError):
     """A migration failed or the database is newer than the code."""
+
+
+class DatabaseCorrupt(StorageError):
+    """The database fails its integrity check; nothing may write to it."""
 
 
 class IllegalTransition(BotError):

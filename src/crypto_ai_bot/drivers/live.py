@@ -20,6 +20,7 @@ from crypto_ai_bot.application.pipeline import SymbolPipeline
 from crypto_ai_bot.application.reconcile.service import Reconciler, ReconcileReport
 from crypto_ai_bot.application.trading_state import TradingStates
 from crypto_ai_bot.domain.commands import SetTradingState
+from crypto_ai_bot.domain.errors import StorageError
 from crypto_ai_bot.domain.events import DeadMansSwitchTripped
 from crypto_ai_bot.domain.model import Intent, OrderStatus, TradingState
 from crypto_ai_bot.drivers.status_display import market_or_none, min_amount, position_display
@@ -151,6 +152,9 @@ class Orchestrator:
                     await step()
                 except asyncio.CancelledError:
                     raise
+                except StorageError as exc:  # the database cannot record: halt in memory
+                    log.error("loop_step_failed", error=str(exc), error_type="StorageError")
+                    self.states.storage_fault(f"{name}: {exc}")
                 except Exception as exc:
                     log.exception("loop_step_failed", error=str(exc))
                 else:
@@ -175,15 +179,25 @@ class Orchestrator:
     # dead man's switch ----------------------------------------------------------------
 
     def _watchdog_tick(self) -> None:
+        self.states.retry()  # a halt the database refused is written as soon as it can be
         self.dms.check()
 
     def on_dms_trip(self, stale: list[str], action: str) -> None:
-        """Called on the watchdog thread: halt in the DB now, cancel/close on the loop."""
+        """Called on the watchdog thread: halt now (in the DB, or in memory while the DB
+        refuses the write, retried by the watchdog), cancel/close on the loop, then announce.
+        A storage failure stops none of these steps."""
         now = self._clock.now_ms()
-        self.states.set(TradingState.HALTED, f"dead man's switch: silent loops {', '.join(stale)}")
-        self._bus.publish(DeadMansSwitchTripped(now, "", stale, action))
+        try:
+            self.states.set(TradingState.HALTED,
+                            f"dead man's switch: silent loops {', '.join(stale)}")
+        except Exception as exc:  # the halt holds in memory (TradingStates); go on
+            log.error("dms_halt_not_announced", error=str(exc))
         if self.loop is not None and self.loop.is_running():
             asyncio.run_coroutine_threadsafe(self._dms_cleanup(action), self.loop)
+        try:
+            self._bus.publish(DeadMansSwitchTripped(now, "", stale, action))
+        except StorageError as exc:
+            log.error("dms_trip_not_audited", error=str(exc))
 
     async def _dms_cleanup(self, action: str) -> None:
         """Cancel the resting entry orders, through the executor so that what became of each
@@ -202,7 +216,8 @@ class Orchestrator:
                     await p.executor.exit(symbol, "dead man's switch: close")
 
     def set_trading_state(self, command: SetTradingState) -> None:
-        """The operator's switch (SetTradingState's handler): ACTIVE also re-arms the switch."""
+        """The operator's switch (SetTradingState's handler): ACTIVE also re-arms the switch.
+        While the database cannot record, a resume raises StorageError and nothing changes."""
         self.states.handle(command)
         if command.state is TradingState.ACTIVE:
             self.dms.tripped = False
@@ -246,6 +261,7 @@ class Orchestrator:
             "symbols": self.symbols,
             "trading_state": self.states.current.value,
             "trading_state_reason": self.states.reason,
+            "storage_ok": self.states.storage_ok,
             "positions": positions,
             "loops": {
                 name: {"last_beat_ms": ts, "age_ms": now - ts} for name, ts in sorted(beats.items())

@@ -129,6 +129,11 @@ def test_feather_non_finite_prices_and_text_columns(tmp_path: Path) -> None:
         ("bad.csv", f"{CSV_TEXT}{T0 + 2 * STEP},1,2,x,1,1\n", r"bad\.csv:5: not a number"),
         ("short.csv", f"{T0},1,2,0.5\n", r"short\.csv:1: expected 6 columns, got 4"),
         ("nan.csv", f"{T0},1,nan,1,1,1\n", r"nan\.csv:1: non-finite price"),
+        ("neg.csv", f"{CSV_TEXT}{T0 + 2 * STEP},-5,1,1,1,1\n",
+         r"neg\.csv:5: price not positive: open -5"),
+        ("zero.csv", f"{T0},1,1,1,0,1\n", r"zero\.csv:1: price not positive: close 0"),
+        ("huge.csv", f"{T0},1,1e400,1,1,1\n", r"huge\.csv:1: non-finite price: high 1E\+400"),
+        ("vol.csv", f"{T0},1,2,0.5,1,-3\n", r"vol\.csv:1: volume not a finite"),
         ("x.txt", "hello", r"x\.txt: unknown format"),
     ],
 )
@@ -138,6 +143,18 @@ def test_bad_csv_names_file_and_line(tmp_path: Path, name: str, content: str,
     p.write_text(content)
     with pytest.raises(CandleFileError, match=expected):
         load_candles(p)
+
+
+def test_feather_rows_that_are_not_candles_are_refused_by_row(tmp_path: Path) -> None:
+    neg = tmp_path / "neg.feather"
+    _write_feather(neg, [T0, T0 + STEP], open=[1.0, -5.0], high=[2.0, 2.0], low=[0.5, 0.5],
+                   close=[1.0, 1.0], volume=[1.0, 1.0])
+    with pytest.raises(CandleFileError, match=r"neg\.feather: row 2: price not positive"):
+        load_series(neg)
+    zero = tmp_path / "zero.feather"
+    _write_feather(zero, [T0], open=["1"], high=["1"], low=["0"], close=["1"], volume=["1"])
+    with pytest.raises(CandleFileError, match=r"zero\.feather: row 1: price not positive: low"):
+        load_series(zero)
 
 
 def test_missing_and_corrupt_files_name_the_file(tmp_path: Path) -> None:

@@ -1,12 +1,16 @@
 """AI model files: the directory `cab-train` writes and the AI strategy reads.
 
-A model directory holds `meta.json` (features, horizon, fee, thresholds, out-of-sample metrics)
-and the model it names: LightGBM's text format, or a scikit-learn model in joblib's pickle when
-lightgbm is missing. lightgbm, scikit-learn and joblib are imported here only (the `ai` extra).
+A model directory holds `meta.json` (features, horizon, fee, thresholds, out-of-sample metrics,
+the model file's size and SHA-256) and the model it names: LightGBM's text format, or a
+scikit-learn model in joblib's pickle when lightgbm is missing. The file is checked against its
+size and checksum before any library reads it: LightGBM reading a truncated file can crash the
+process (SIGSEGV) instead of raising. lightgbm, scikit-learn and joblib are imported here only
+(the `ai` extra).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -54,6 +58,40 @@ class SklearnPredictor:
         return SKLEARN_FILE
 
 
+def file_digest(path: Path) -> tuple[int, str]:
+    """(size in bytes, SHA-256 hex) of a file."""
+    h = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+            size += len(chunk)
+    return size, h.hexdigest()
+
+
+_LIGHTGBM_END = b"end of trees"  # every complete LightGBM text model holds this line
+
+
+def check_model_file(file: Path, model: dict[str, Any], backend: object) -> None:
+    """Refuse (ConfigError, one line) a model file that is not the one training wrote: its
+    size and SHA-256 from meta.json; a LightGBM file without them must at least be whole."""
+    size, digest = file_digest(file)
+    want_size, want_digest = model.get("size"), model.get("sha256")
+    if want_size is not None and size != want_size:
+        raise ConfigError(f"AI_MODEL_PATH: model file {file} has {size} bytes, meta.json says "
+                          f"{want_size} (truncated or replaced); retrain it with cab-train or "
+                          "restore the directory")
+    if want_digest is not None and digest != want_digest:
+        raise ConfigError(f"AI_MODEL_PATH: model file {file} does not match its checksum in "
+                          "meta.json (corrupt or replaced); retrain it with cab-train or "
+                          "restore the directory")
+    if backend == "lightgbm" and want_digest is None:
+        with file.open("rb") as fh:
+            if _LIGHTGBM_END not in fh.read():
+                raise ConfigError(f"AI_MODEL_PATH: model file {file} is incomplete (no "
+                                  "'end of trees'); retrain it with cab-train")
+
+
 def load_model_dir(path: str | Path) -> tuple[Predictor, dict[str, Any]]:
     """Read meta.json and the model it names. Problems raise ConfigError naming AI_MODEL_PATH.
 
@@ -78,6 +116,7 @@ def load_model_dir(path: str | Path) -> tuple[Predictor, dict[str, Any]]:
     backend, file = model.get("backend"), d / str(model.get("file", ""))
     if not file.is_file():
         raise ConfigError(f"AI_MODEL_PATH: model file {file} is missing")
+    check_model_file(file, model, backend)
     try:
         if backend == "lightgbm":
             import lightgbm as lgb

@@ -265,11 +265,14 @@ def save_predictor(
     out: str | Path, predictor: LightGbmPredictor | SklearnPredictor, meta: dict[str, Any]
 ) -> Path:
     """A loadable model directory for any predictor (also a fold's, for backtests)."""
-    from crypto_ai_bot.adapters.ml.model import META_JSON
+    from crypto_ai_bot.adapters.ml.model import META_JSON, file_digest
 
     d = Path(out)
     d.mkdir(parents=True, exist_ok=True)
     meta["model"]["file"] = predictor.save(d)
+    # what the loader checks before the library reads the file (a truncated LightGBM file
+    # crashes the process in C)
+    meta["model"]["size"], meta["model"]["sha256"] = file_digest(d / meta["model"]["file"])
     (d / META_JSON).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return d
 

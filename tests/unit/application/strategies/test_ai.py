@@ -6,14 +6,21 @@ import json
 import math
 import random
 import shutil
+import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.conftest import subprocess_env
 
-from crypto_ai_bot.adapters.ml.model import META_JSON, SklearnPredictor, load_model_dir
+from crypto_ai_bot.adapters.ml.model import (
+    META_JSON,
+    SklearnPredictor,
+    file_digest,
+    load_model_dir,
+)
 from crypto_ai_bot.adapters.ml.training import (
     TrainConfig,
     TrainResult,
@@ -174,7 +181,9 @@ def test_walk_forward_purges_labels_and_records_its_folds(
     meta = json.loads((model_dir / META_JSON).read_text())
     assert meta["horizon"] == 6 and meta["fee_pct"] == 0.1 and meta["created_ms"] == 123
     assert meta["thresholds"] == {"enter": 0.6, "exit": 0.45}
-    assert meta["model"] == {"backend": "lightgbm", "file": "model.txt", "rounds": 30, "seed": 1}
+    size, digest = file_digest(model_dir / "model.txt")
+    assert meta["model"] == {"backend": "lightgbm", "file": "model.txt", "rounds": 30, "seed": 1,
+                             "size": size, "sha256": digest}
     assert meta["training_span"]["last_ts"] <= SERIES[-1 - TINY.horizon].ts_ms
     assert meta["walk_forward"]["overall"]["rows"] == sum(f.metrics.rows for f in result.folds)
     assert oos_spans(meta) == [f.test for f in result.folds]
@@ -210,6 +219,37 @@ def test_broken_model_directories_raise_config_errors(
     (copy / "model.txt").unlink()
     with pytest.raises(ConfigError, match=r"model file .* is missing"):
         load_model_dir(copy)
+
+
+def test_a_truncated_or_altered_model_file_is_one_clear_line_not_a_crash(
+    trained: tuple[TrainResult, Path], tmp_path: Path,
+) -> None:
+    """In a child process: LightGBM reading a truncated file may kill the process outright."""
+    _, model_dir = trained
+    cut = tmp_path / "cut"
+    shutil.copytree(model_dir, cut)
+    data = (cut / "model.txt").read_bytes()
+    (cut / "model.txt").write_bytes(data[: len(data) // 3])
+    altered = tmp_path / "altered"
+    shutil.copytree(model_dir, altered)
+    (altered / "model.txt").write_bytes(data.replace(b"Tree=0", b"Tree=9", 1))
+    legacy = tmp_path / "legacy"  # trained before meta.json carried a checksum
+    shutil.copytree(cut, legacy)
+    meta = json.loads((legacy / META_JSON).read_text())
+    del meta["model"]["size"], meta["model"]["sha256"]
+    (legacy / META_JSON).write_text(json.dumps(meta))
+    for directory, said in ((cut, "bytes, meta.json says"), (altered, "checksum"),
+                            (legacy, "incomplete")):
+        r = subprocess.run(
+            [sys.executable, "-c", "import sys\n"
+             "from crypto_ai_bot.adapters.ml.model import load_model_dir\n"
+             "from crypto_ai_bot.domain.errors import ConfigError\n"
+             "try:\n    load_model_dir(sys.argv[1])\n"
+             "except ConfigError as e:\n    print(e, file=sys.stderr); sys.exit(2)\n",
+             str(directory)], capture_output=True, text=True, timeout=60, env=subprocess_env())
+        assert r.returncode == 2, (directory.name, r.returncode, r.stderr[-500:])
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and said in lines[0] and "model.txt" in lines[0], r.stderr
 
 
 def test_too_little_data_is_a_clear_error() -> None:

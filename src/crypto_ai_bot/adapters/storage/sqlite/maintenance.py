@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crypto_ai_bot.domain.errors import StorageError
+from crypto_ai_bot.domain.errors import DatabaseCorrupt, StorageError
 from crypto_ai_bot.utils.time import MS_PER_DAY
 
 BACKUP_PREFIX = "db-"
@@ -28,6 +28,10 @@ _DB_ERRORS = (sqlite3.Error, UnicodeDecodeError)
 
 class MaintenanceError(StorageError):
     """A maintenance step could not run; the message says which file and why."""
+
+
+class UnsoundDatabase(MaintenanceError, DatabaseCorrupt):
+    """The database fails its quick_check: it is not backed up as if healthy."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +113,13 @@ def backup(db_path: str | Path, backup_dir: str | Path, now_ms: int) -> BackupFi
     partial = target.with_name(target.name + ".partial")
     try:
         with _connect(src_path) as src, closing(sqlite3.connect(partial)) as dst:
+            _refuse_unsound(src, src_path)
             src.backup(dst)
             dst.execute("PRAGMA journal_mode = DELETE")  # a self-contained file, no -wal
         os.replace(partial, target)
+    except UnsoundDatabase:
+        partial.unlink(missing_ok=True)
+        raise
     except _DB_ERRORS as exc:
         partial.unlink(missing_ok=True)
         raise MaintenanceError(f"backup of {src_path} failed: {exc}") from None
@@ -119,6 +127,20 @@ def backup(db_path: str | Path, backup_dir: str | Path, now_ms: int) -> BackupFi
         partial.unlink(missing_ok=True)
         raise MaintenanceError(f"backup of {src_path} failed: {exc.strerror}") from None
     return _describe(target)
+
+
+def _refuse_unsound(conn: sqlite3.Connection, path: Path) -> None:
+    """A corrupt source is refused before anything is copied: a backup must be good to
+    restore from, and the last good one must not rotate out behind a bad copy."""
+    try:
+        rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check(20)").fetchall()]
+    except _DB_ERRORS as exc:
+        rows = [str(exc)]
+    if rows != ["ok"]:
+        raise UnsoundDatabase(
+            f"{path} fails its integrity check ({rows[0]}): not backed up; restore the "
+            "latest good backup over it (cab-maintenance list) with the bot stopped"
+        )
 
 
 def _describe(path: Path) -> BackupFile:
