@@ -92,7 +92,8 @@ async def test_dead_mans_switch_halts_a_stalled_bot(make_settings: Callable[...,
     c = build_container(settings, feed=feed)
     c.orchestrator.config = dataclasses.replace(c.orchestrator.config, stop_timeout_s=0.5)
     await c.start()
-    for _ in range(100):  # the trip's handler (halt, audit) runs on the watchdog thread
+    for _ in range(100):  # the trip's handler runs on the watchdog thread: the flag goes up
+        # first, then each write (an fsync each) follows
         if c.orchestrator.dms.tripped and c.repos.audit.count("dms.tripped"):
             break
         await asyncio.sleep(0.1)

@@ -184,7 +184,7 @@ class Orchestrator:
 
     def on_dms_trip(self, stale: list[str], action: str) -> None:
         """Called on the watchdog thread: halt now (in the DB, or in memory while the DB
-        refuses the write, retried by the watchdog), cancel/close on the loop, then announce.
+        refuses the write, retried by the watchdog), announce, cancel/close on the loop.
         A storage failure stops none of these steps."""
         now = self._clock.now_ms()
         try:
@@ -192,12 +192,12 @@ class Orchestrator:
                             f"dead man's switch: silent loops {', '.join(stale)}")
         except Exception as exc:  # the halt holds in memory (TradingStates); go on
             log.error("dms_halt_not_announced", error=str(exc))
-        if self.loop is not None and self.loop.is_running():
-            asyncio.run_coroutine_threadsafe(self._dms_cleanup(action), self.loop)
         try:
             self._bus.publish(DeadMansSwitchTripped(now, "", stale, action))
         except StorageError as exc:
             log.error("dms_trip_not_audited", error=str(exc))
+        if self.loop is not None and self.loop.is_running():
+            asyncio.run_coroutine_threadsafe(self._dms_cleanup(action), self.loop)
 
     async def _dms_cleanup(self, action: str) -> None:
         """Cancel the resting entry orders, through the executor so that what became of each
