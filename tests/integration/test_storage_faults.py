@@ -145,6 +145,12 @@ async def test_health_is_down_while_storage_cannot_record(bot: tuple[Container, 
             assert body["status"] == "down"
             assert body["db"]["ok"] is False and "cannot record" in body["db"]["detail"]
             assert body["trading_state"] == "HALTED"
+            # the operator's resume cannot be recorded either: a clear 503, nothing changes
+            resume = await client.post("/orchestrator/trading-state",
+                                       json={"state": "ACTIVE", "reason": "too early"})
+            assert resume.status_code == 503, resume.text
+            assert "storage cannot record" in resume.json()["detail"]
+            assert resume.json()["trading_state"] == "HALTED"
         c.states.retry()
         body = (await client.get("/health")).json()
         assert body["status"] == "degraded" and body["trading_state"] == "HALTED"

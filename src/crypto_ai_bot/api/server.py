@@ -36,7 +36,7 @@ from crypto_ai_bot.application.health import (
 from crypto_ai_bot.bootstrap import Container, build_container
 from crypto_ai_bot.config import Settings, load_settings
 from crypto_ai_bot.domain.commands import SetTradingState
-from crypto_ai_bot.domain.errors import BotError, ConfigError
+from crypto_ai_bot.domain.errors import BotError, ConfigError, StorageError
 from crypto_ai_bot.domain.model import TradingState
 from crypto_ai_bot.ports.broker_health import BrokerHealth, ReportsHealth
 from crypto_ai_bot.utils.logging import configure_logging, get_logger
@@ -301,15 +301,21 @@ def _create_app(settings: Settings | None, container: Container | None, *,
         return out
 
     @app.post("/orchestrator/trading-state", dependencies=[Depends(require_token)],
-              responses=BODY_ERRORS, openapi_extra={"requestBody": {
+              responses={**BODY_ERRORS, 503: {"description": "storage cannot record it"}},
+              response_model=None, openapi_extra={"requestBody": {
                   "required": True,
                   "content": {"application/json": {"schema": TradingStateBody.model_json_schema()}},
               }})
-    async def trading_state(request: Request, c: ContainerDep) -> dict[str, Any]:
+    async def trading_state(request: Request, c: ContainerDep) -> dict[str, Any] | JSONResponse:
         """The body is JSON whatever the Content-Type says (curl -d sends a form type)."""
         body = _json_body(await request.body())
-        c.bus.handle(SetTradingState(TradingState(body.state), body.reason))
-        return {"trading_state": body.state, "reason": c.repos.state.trading_state_reason()}
+        try:
+            c.bus.handle(SetTradingState(TradingState(body.state), body.reason))
+        except StorageError as exc:  # nothing changed: the halt held in memory stays
+            return JSONResponse(
+                {"detail": f"storage cannot record the trading state: {printable(str(exc))}",
+                 "trading_state": c.states.current.value}, status_code=503)
+        return {"trading_state": body.state, "reason": printable(c.states.reason)}
 
     return app
 

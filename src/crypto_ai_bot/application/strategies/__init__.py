@@ -3,9 +3,9 @@ is every strategy an installed package declares in the entry-point group
 `crypto_ai_bot.strategies`.
 
 A strategy is one file, named as the strategy (ema_cross.py is `ema_cross`): its class and,
-beside it, `STRATEGY = StrategyEntry(name, summary,
-Params, build)` (or `entry_for(MyClass)`, base.py), where Params is a pydantic model of its
-parameters (names, types, defaults, bounds; unknown names refused) and build(params, context)
+beside it, `STRATEGY = StrategyEntry(name, summary, params, build)` (or `entry_for(MyClass)`,
+base.py), where params declares its parameters (params.py: names, types, defaults, ranges;
+unknown names refused; `params_model()` is their pydantic model) and build(values, context)
 makes a fresh instance for one symbol. Besides a registered name, STRATEGY and --strategy take
 `path/to/file.py:Class`, `package.module:Class`, or a file or module that names a STRATEGY
 (loader.py). Settings (STRATEGY), cab-backtest --strategy and its --help list what is found.
@@ -19,11 +19,13 @@ import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
-
+from crypto_ai_bot.application.strategies.params import Check, Spec, model_of, validate
 from crypto_ai_bot.ports.strategy import ModelLoader, Strategy
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +39,13 @@ class StrategyContext:
 class StrategyEntry:
     name: str
     summary: str  # one line, for --help and errors
-    params: type[BaseModel]
-    build: Callable[[Any, StrategyContext], Strategy]
+    params: Spec
+    build: Callable[[dict[str, Any], StrategyContext], Strategy]
+    check: Check | None = None  # a rule across parameters (fast < slow)
+
+    def params_model(self) -> type[BaseModel]:
+        """The parameters as a pydantic model: their JSON schema, ranges included."""
+        return model_of(self.params, f"{self.name}Params")
 
 
 ENTRY_POINTS = "crypto_ai_bot.strategies"
@@ -99,20 +106,10 @@ def entry(name: str) -> StrategyEntry:
                      " (or path/to/file.py:Class, package.module:Class)")
 
 
-def parse_params(name: str, params: Mapping[str, Any] | None = None) -> BaseModel:
-    """The strategy's parameters, validated; ValueError names what is wrong."""
+def parse_params(name: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The strategy's parameters in use, checked; ValueError names what is wrong."""
     e = entry(name)
-    try:
-        return e.params.model_validate(dict(params or {}))
-    except ValidationError as exc:
-        unknown = sorted(str(err["loc"][0]) for err in exc.errors()
-                         if err["type"] == "extra_forbidden")
-        if unknown:
-            raise ValueError(f"{name}: unknown parameter(s) {', '.join(unknown)}") from None
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        message = str(err["msg"]).removeprefix("Value error, ")
-        raise ValueError(f"{name}: {where + ': ' if where else ''}{message}") from None
+    return validate(name, e.params, params, e.check)
 
 
 def build_strategy(

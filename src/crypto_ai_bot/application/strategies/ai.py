@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from crypto_ai_bot.application.strategies import StrategyContext, StrategyEntry
+from crypto_ai_bot.application.strategies.params import OptionalFloatParam, Spec, StrParam
 from crypto_ai_bot.domain.features import FeatureEngine
 from crypto_ai_bot.domain.model import Action, Bar, Signal
 from crypto_ai_bot.ports.strategy import HOLD_WARMUP, Predictor
@@ -79,25 +79,24 @@ class AiStrategy:
         )
 
 
-class AiParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+PARAMS: Spec = {
+    "model_path": StrParam("", help="model directory written by cab-train (AI_MODEL_PATH)"),
+    "enter": OptionalFloatParam(None, low=0.0, high=1.0, help="buy at p >= enter (meta's)"),
+    "exit": OptionalFloatParam(None, low=0.0, high=1.0, help="sell at p < exit (meta's)"),
+}
 
-    model_path: str = Field("", description="model directory written by cab-train (AI_MODEL_PATH)")
-    enter: float | None = Field(None, ge=0, le=1, description="buy at p >= enter (meta's default)")
-    exit: float | None = Field(None, ge=0, le=1, description="sell at p < exit (meta's default)")
 
-
-def _build(params: AiParams, context: StrategyContext) -> AiStrategy:
-    if not params.model_path:
+def _build(values: dict[str, Any], context: StrategyContext) -> AiStrategy:
+    if not values["model_path"]:
         raise ValueError("ai strategy needs model_path (AI_MODEL_PATH)")
     if context.load_model is None:
         raise ValueError("ai strategy: no model loader here (build it through the bootstrap)")
-    predictor, meta = context.load_model(params.model_path)
-    given = {k: v for k, v in (("enter", params.enter), ("exit", params.exit)) if v is not None}
+    predictor, meta = context.load_model(values["model_path"])
+    given = {k: values[k] for k in ("enter", "exit") if values[k] is not None}
     return AiStrategy.over(predictor, meta, **given)
 
 
 STRATEGY = StrategyEntry(
-    "ai", "a trained classifier's probability of a move that beats fees (cab-train)", AiParams,
+    "ai", "a trained classifier's probability of a move that beats fees (cab-train)", PARAMS,
     _build,
 )

@@ -8,64 +8,28 @@
 
         def on_candle(self, bar: Bar) -> Signal: ...   # self.period is the value in use
 
-A parameter has a type, a default and an optimisation range; the class's parameters become a
-pydantic model (`params_model()`), so values from `--param` or STRATEGY_PARAMS are validated
-(unknown names refused) before a strategy is built. `entry_for(cls)` makes the registry's
-entry of such a class; `STRATEGY = entry_for(MyStrategy)` in a module registers it.
+A parameter has a type, a default and an optimisation range (params.py); values from `--param`
+or STRATEGY_PARAMS are checked against them (unknown names refused) before a strategy is
+built, and the registry's entry gives their pydantic model and schema (`params_model()`).
+`entry_for(cls)` makes the registry's entry of such a class; `STRATEGY = entry_for(MyStrategy)`
+in a module registers it.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Generic, TypeVar, overload
-
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from typing import Any
 
 from crypto_ai_bot.application.strategies import StrategyContext, StrategyEntry
+from crypto_ai_bot.application.strategies.params import (
+    FloatParam,
+    IntParam,
+    Param,
+    Spec,
+    validate,
+)
 from crypto_ai_bot.domain.model import Bar, Signal
 
-T = TypeVar("T", int, float)
-
-
-class _Param(Generic[T]):
-    """A declared parameter; on an instance it reads as the value the strategy was built with."""
-
-    kind: ClassVar[type]
-
-    def __init__(self, default: T, *, low: T, high: T, help: str = "") -> None:
-        if not low <= default <= high:
-            raise ValueError(f"default {default} outside its range [{low}, {high}]")
-        self.default: T = default
-        self.low: T = low
-        self.high: T = high
-        self.help = help
-        self.name = ""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    @overload
-    def __get__(self, instance: None, owner: type) -> _Param[T]: ...
-
-    @overload
-    def __get__(self, instance: object, owner: type) -> T: ...
-
-    def __get__(self, instance: object | None, owner: type) -> T | _Param[T]:
-        if instance is None:
-            return self
-        value: T = instance.__dict__["_params"][self.name]
-        return value
-
-    def field(self) -> Any:
-        return Field(self.default, ge=self.low, le=self.high, description=self.help,
-                     json_schema_extra={"range": [self.low, self.high]})
-
-
-class IntParam(_Param[int]):
-    kind = int
-
-
-class FloatParam(_Param[float]):
-    kind = float
+__all__ = ["FloatParam", "IncrementalStrategy", "IntParam", "entry_for"]
 
 
 class IncrementalStrategy:
@@ -75,21 +39,21 @@ class IncrementalStrategy:
     warmup_candles: int = 0
 
     def __init__(self, **params: Any) -> None:
-        model = type(self).params_model()
-        self.__dict__["_params"] = model.model_validate(params).model_dump()
+        cls = type(self)
+        self.__dict__["_params"] = validate(cls.name or cls.__name__, cls.declared(), params)
 
     @classmethod
-    def declared(cls) -> dict[str, _Param[Any]]:
-        """The parameters declared on the class (and its bases), by name."""
-        out: dict[str, _Param[Any]] = {}
-        for klass in reversed(cls.__mro__):
-            out.update({k: v for k, v in vars(klass).items() if isinstance(v, _Param)})
-        return out
-
-    @classmethod
-    def params_model(cls) -> type[BaseModel]:
-        """The declared parameters as a pydantic model (made once per class)."""
-        return _params_model(cls)
+    def declared(cls) -> Spec:
+        """The parameters declared on the class (and its bases), by name; made once a class."""
+        held = vars(cls).get("_declared")
+        if held is None:
+            found: dict[str, Param[Any]] = {}
+            for klass in reversed(cls.__mro__):
+                found.update({k: v for k, v in vars(klass).items() if isinstance(v, Param)})
+            held = found
+            cls._declared = held  # type: ignore[attr-defined]
+        assert isinstance(held, dict)
+        return held
 
     @property
     def params(self) -> dict[str, Any]:
@@ -99,26 +63,12 @@ class IncrementalStrategy:
         raise NotImplementedError
 
 
-def _params_model(cls: type[IncrementalStrategy]) -> type[BaseModel]:
-    made = vars(cls).get("_params_model")
-    if made is None:
-        fields: dict[str, Any] = {n: (p.kind, p.field()) for n, p in cls.declared().items()}
-        made = create_model(
-            f"{cls.__name__}Params",
-            __config__=ConfigDict(extra="forbid", frozen=True, defer_build=True),
-            **fields,
-        )
-        cls._params_model = made  # type: ignore[attr-defined]
-    assert isinstance(made, type) and issubclass(made, BaseModel)
-    return made
-
-
 def entry_for(cls: type[IncrementalStrategy], name: str | None = None) -> StrategyEntry:
     """The registry's entry of a strategy class: its name, its docstring's first line, its
     declared parameters."""
     summary = (cls.__doc__ or cls.__name__).strip().splitlines()[0]
 
-    def build(params: BaseModel, _context: StrategyContext) -> IncrementalStrategy:
-        return cls(**params.model_dump())
+    def build(values: dict[str, Any], _context: StrategyContext) -> IncrementalStrategy:
+        return cls(**values)
 
-    return StrategyEntry(name or cls.name or cls.__name__, summary, cls.params_model(), build)
+    return StrategyEntry(name or cls.name or cls.__name__, summary, cls.declared(), build)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Any
 
 from crypto_ai_bot.application.strategies import StrategyContext, StrategyEntry
+from crypto_ai_bot.application.strategies.params import IntParam, Spec
 from crypto_ai_bot.domain.indicators import EMA
 from crypto_ai_bot.domain.model import Action, Bar, Signal
 from crypto_ai_bot.ports.strategy import HOLD_WARMUP
@@ -58,24 +59,22 @@ class EmaCross:
         return self._fast, self._slow
 
 
-class EmaCrossParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-    fast: int = Field(12, ge=1, description="fast EMA period (EMA_FAST)")
-    slow: int = Field(26, ge=2, description="slow EMA period (EMA_SLOW)")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> EmaCrossParams:
-        if self.fast >= self.slow:
-            raise ValueError("fast EMA period must be smaller than slow")
-        return self
+PARAMS: Spec = {
+    "fast": IntParam(12, low=1, high=10_000, help="fast EMA period (EMA_FAST)"),
+    "slow": IntParam(26, low=2, high=10_000, help="slow EMA period (EMA_SLOW)"),
+}
 
 
-def _build(params: EmaCrossParams, _context: StrategyContext) -> EmaCross:
-    return EmaCross(fast=params.fast, slow=params.slow)
+def _ordered(values: dict[str, Any]) -> None:
+    if values["fast"] >= values["slow"]:
+        raise ValueError("fast EMA period must be smaller than slow")
+
+
+def _build(values: dict[str, Any], _context: StrategyContext) -> EmaCross:
+    return EmaCross(fast=values["fast"], slow=values["slow"])
 
 
 STRATEGY = StrategyEntry(
-    "ema_cross", "buy when the fast EMA crosses above the slow one, sell below", EmaCrossParams,
-    _build,
+    "ema_cross", "buy when the fast EMA crosses above the slow one, sell below", PARAMS,
+    _build, _ordered,
 )

@@ -20,14 +20,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from crypto_ai_bot.application.strategies import StrategyContext, StrategyEntry
 from crypto_ai_bot.application.strategies.base import IncrementalStrategy, entry_for
-
-
-class _NoParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def is_spec(text: str) -> bool:
@@ -61,7 +55,7 @@ def from_entry_points(group: str) -> list[StrategyEntry]:
             raise ValueError(f"entry point {ep.name} ({ep.value}): {exc}") from exc
         found = target if isinstance(target, StrategyEntry) else _entry(target, ep.name)
         out.append(found if found.name == ep.name else StrategyEntry(
-            ep.name, found.summary, found.params, found.build))
+            ep.name, found.summary, found.params, found.build, found.check))
     return out
 
 
@@ -96,8 +90,8 @@ def _entry(target: Any, spec: str) -> StrategyEntry:
     if isinstance(target, type) and callable(getattr(target, "on_candle", None)):
         summary = (target.__doc__ or target.__name__).strip().splitlines()[0]
 
-        def build(_params: BaseModel, _context: StrategyContext) -> Any:
+        def build(_values: dict[str, Any], _context: StrategyContext) -> Any:
             return target()
 
-        return StrategyEntry(spec, summary, _NoParams, build)
+        return StrategyEntry(spec, summary, {}, build)
     raise ValueError(f"{spec} is not a strategy (a class with on_candle)")

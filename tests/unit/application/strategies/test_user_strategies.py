@@ -66,7 +66,7 @@ def test_a_class_in_a_file_loads_with_its_declared_parameters(strategy_file: Pat
     spec = f"{strategy_file}:Momentum"
     e = entry(spec)
     assert e.name == spec and e.summary == "Buy when the close is above its EMA, sell below."
-    props = e.params.model_json_schema()["properties"]
+    props = e.params_model().model_json_schema()["properties"]
     assert props["period"]["default"] == 10 and props["period"]["range"] == [2, 100]
     s = build_strategy(spec, {"period": "20"})
     assert s.warmup_candles == 20 and s.on_candle(Bar(0, 1, 1, 1, 1, 1)).action is Action.HOLD
