@@ -181,7 +181,7 @@ class SymbolPipeline:
         elif decision.action is Action.SELL and in_position:
             result = await self._executor.exit(self.symbol, f"signal: {decision.reason}")
             if result.outcome is Outcome.SENT:
-                await self._position_changed()  # closed: the exchange-side stop goes too
+                await self._announce(PositionChanged)  # closed: the exchange-side stop goes too
         if result is not None:
             self.stats.last_result = f"{decision.action}: {result.outcome}"
         return result
@@ -209,7 +209,7 @@ class SymbolPipeline:
             return PlaceResult(Outcome.SKIPPED, detail="; ".join(verdict.reasons))
         result = await self._executor.enter(self.symbol, decision.reason)
         if result.outcome is Outcome.SENT:
-            await self._position_changed()
+            await self._announce(PositionChanged)
         return result
 
     async def _quote_free(self) -> Decimal | None:
@@ -230,11 +230,8 @@ class SymbolPipeline:
         result = await self.check_stops(position, trigger_price=price, peak_price=ticker.last)
         # every cycle, not only when the peak moves: the keeper's throttle may have put off a
         # move, and an entry that reconcile settled later still needs its first stop
-        if result is None and self._bus.wants(StopsChecked):
-            position = self._repos.positions.get(self.symbol)
-            await self._bus.dispatch(StopsChecked(
-                self._clock.now_ms(), self.symbol, position,
-                self._exits.stop_level(position)))
+        if result is None:
+            await self._announce(StopsChecked)
         return result
 
     async def check_stops(
@@ -256,7 +253,7 @@ class SymbolPipeline:
                                                     level.reason, level.price, trigger_price))
             result = await self._executor.exit(self.symbol, level.reason)
             if result.outcome is Outcome.SENT:
-                await self._position_changed()
+                await self._announce(PositionChanged)
             return result
         self.raise_peak(position, peak_price)
         return None
@@ -286,10 +283,11 @@ class SymbolPipeline:
             dust = Decimal(0)
         return position.is_open(dust)
 
-    async def _position_changed(self) -> None:
-        """Announce an entry or exit sent: the position's protection follows (its handlers,
-        such as the exchange-side stop, are awaited)."""
-        if self._bus.wants(PositionChanged):
+    async def _announce(self, kind: type[PositionChanged] | type[StopsChecked]) -> None:
+        """Announce the position and its stop level: after an entry or exit was sent
+        (PositionChanged), or after the stops were checked (StopsChecked). Its handlers, such
+        as the exchange-side stop, are awaited; with none, nothing is read or built."""
+        if self._bus.wants(kind):
             position = self._repos.positions.get(self.symbol)
-            await self._bus.dispatch(PositionChanged(
+            await self._bus.dispatch(kind(
                 self._clock.now_ms(), self.symbol, position, self._exits.stop_level(position)))

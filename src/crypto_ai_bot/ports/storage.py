@@ -25,6 +25,9 @@ from crypto_ai_bot.domain.model import (
 )
 from crypto_ai_bot.domain.orders import OrderEvent, OrderEventRecord, OrderRecord
 
+TRADING_STATE_KEY = "trading_state"  # where every StateRepository keeps the trading state
+TRADING_REASON_KEY = "trading_state_reason"
+
 
 class TradeRecord(NamedTuple):
     """A fill as stored, with the PnL it realised."""

@@ -40,6 +40,8 @@ from crypto_ai_bot.domain.orders import (
 )
 from crypto_ai_bot.ports.storage import (
     STOP_ACTIVE,
+    TRADING_REASON_KEY,
+    TRADING_STATE_KEY,
     AuditRecord,
     SeriesSummary,
     StopRecord,
@@ -253,8 +255,6 @@ class MemoryIdempotency:
         return key in self._keys
 
 
-_TRADING_STATE_KEY = "trading_state"  # the names SqliteState stores them under
-_TRADING_REASON_KEY = "trading_state_reason"
 
 
 class MemoryState:
@@ -271,14 +271,14 @@ class MemoryState:
         self._kv[key] = value
 
     def trading_state(self) -> TradingState:
-        return TradingState(self._kv.get(_TRADING_STATE_KEY, TradingState.ACTIVE.value))
+        return TradingState(self._kv.get(TRADING_STATE_KEY, TradingState.ACTIVE.value))
 
     def trading_state_reason(self) -> str:
-        return self._kv.get(_TRADING_REASON_KEY, "")
+        return self._kv.get(TRADING_REASON_KEY, "")
 
     def set_trading_state(self, state: TradingState, reason: str, now_ms: int) -> None:
-        self.set(_TRADING_STATE_KEY, state.value, now_ms)
-        self.set(_TRADING_REASON_KEY, reason, now_ms)
+        self.set(TRADING_STATE_KEY, state.value, now_ms)
+        self.set(TRADING_REASON_KEY, reason, now_ms)
 
     def save_balances(self, balances: dict[str, Balance], now_ms: int) -> None:
         self._balances.update(balances)

@@ -6,9 +6,7 @@ from decimal import Decimal
 
 from crypto_ai_bot.adapters.storage.sqlite.database import Database
 from crypto_ai_bot.domain.model import Balance, TradingState
-
-TRADING_STATE_KEY = "trading_state"
-TRADING_REASON_KEY = "trading_state_reason"
+from crypto_ai_bot.ports.storage import TRADING_REASON_KEY, TRADING_STATE_KEY
 
 
 class SqliteState:
