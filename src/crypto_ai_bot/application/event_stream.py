@@ -65,7 +65,8 @@ class EventStream:
             self._next_id += 1
             record = StreamRecord(self._next_id, event.ts_ms, event.topic, event.symbol,
                                   payload)
-            loop.call_soon_threadsafe(self._fan_out, record)
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: no clients
+                loop.call_soon_threadsafe(self._fan_out, record)
 
     def _fan_out(self, record: StreamRecord) -> None:
         for client in list(self._clients):
