@@ -8,6 +8,9 @@ import asyncio
 import contextlib
 import itertools
 import json
+import signal
+import subprocess
+import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from tests.conftest import free_port
+from tests.conftest import PYTHON, free_port, subprocess_env
 
 from crypto_ai_bot.api import v1
 from crypto_ai_bot.api.server import create_app
@@ -412,3 +415,37 @@ async def test_no_token_set_closes_the_api(tmp_path: Path) -> None:
         assert (await http.get("/health")).status_code == 200  # the open paths stay open
     await c.close()
 
+
+
+def test_a_server_with_streams_open_stops_on_sigterm(tmp_path: Path) -> None:
+    """uvicorn waits for every open response before it stops: the streams end first, with a
+    word to reconnect, so that a dashboard left open does not hold the server up."""
+    port = free_port()
+    env = subprocess_env(API_TOKEN=TOKEN, DB_PATH=str(tmp_path / "bot.sqlite3"),
+                         AUTOSTART="0")
+    with (tmp_path / "server.log").open("w") as log:
+        proc = subprocess.Popen(
+            [PYTHON, "-m", "uvicorn", "crypto_ai_bot.api.server:app", "--host", "127.0.0.1",
+             "--port", str(port)], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url + "/ready", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.1)
+        with httpx.stream("GET", url + "/api/v1/stream", headers=AUTH, timeout=30) as r:
+            lines = r.iter_lines()
+            assert next(lines) == ": connected"
+            proc.send_signal(signal.SIGTERM)
+            rest = list(lines)
+        assert ": end of stream: reconnect" in rest, rest
+        # uvicorn raises the signal again once it has shut down: SIGTERM's own exit status
+        assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = (tmp_path / "server.log").read_text()
+    assert "Application shutdown complete" in text, text[-2000:]  # gracefully, lifespan and all
+    assert TOKEN not in text
