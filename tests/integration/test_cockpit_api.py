@@ -25,7 +25,7 @@ from crypto_ai_bot.api import v1
 from crypto_ai_bot.api.server import create_app
 from crypto_ai_bot.bootstrap import Container, build_container
 from crypto_ai_bot.config import load_settings
-from crypto_ai_bot.domain.model import Side
+from crypto_ai_bot.domain.model import Candle, Side
 from crypto_ai_bot.ports.clock import ManualClock
 
 T0 = 1_767_225_600_000
@@ -449,3 +449,30 @@ def test_a_server_with_streams_open_stops_on_sigterm(tmp_path: Path) -> None:
     text = (tmp_path / "server.log").read_text()
     assert "Application shutdown complete" in text, text[-2000:]  # gracefully, lifespan and all
     assert TOKEN not in text
+
+
+async def test_candles_merge_what_is_stored_with_what_the_pipeline_holds(
+    bot: tuple[Container, ManualClock, str],
+) -> None:
+    c, _, url = bot
+    held = [cdl for _, cdl in c.pipelines["BTC/USDT"].recent_candles]
+    first = held[0].ts_ms
+    older = [Candle(first - (20 - i) * 300_000, *(Decimal(100 + i),) * 4, Decimal(1))
+             for i in range(20)]
+    c.repos.market_data.upsert("BTC/USDT", "5m", older + held[:5])  # overlaps are one candle
+    hourly = [Candle(first + i * 3_600_000, *(Decimal(7),) * 4, Decimal(2)) for i in range(10)]
+    c.repos.market_data.upsert("BTC/USDT", "1h", hourly)
+    async with httpx.AsyncClient(base_url=url, headers=AUTH) as http:
+        chart = (await http.get("/api/v1/candles", params={"symbol": "BTC/USDT",
+                                                            "limit": 1000})).json()
+        times = [k["ts_ms"] for k in chart["candles"]]
+        assert times == [k.ts_ms for k in older] + [k.ts_ms for k in held]
+        assert Decimal(chart["candles"][0]["close"]) == Decimal(100)
+        assert len(chart["indicators"]["ema12"]) == len(times)
+        h = (await http.get("/api/v1/candles", params={"symbol": "BTC/USDT",
+                                                        "timeframe": "1h"})).json()
+        assert [k["ts_ms"] for k in h["candles"]] == [k.ts_ms for k in hourly]
+        assert h["timeframe"] == "1h" and h["indicators"] == {}  # the strategy runs on 5m
+        bad = await http.get("/api/v1/candles", params={"symbol": "BTC/USDT",
+                                                         "timeframe": "7x"})
+        assert bad.status_code == 404 and "7x" in bad.json()["detail"]
