@@ -16,6 +16,7 @@ from typing import Any
 
 from crypto_ai_bot.application.bus import MessageBus
 from crypto_ai_bot.application.dead_mans_switch import Heartbeats
+from crypto_ai_bot.application.exchange_stops import ExchangeStopKeeper
 from crypto_ai_bot.application.execution import ExecutionConfig, OrderExecutor, Outcome
 from crypto_ai_bot.application.exits import ExitsConfig, ProtectiveExits
 from crypto_ai_bot.application.pipeline import SymbolPipeline
@@ -299,7 +300,7 @@ class CockpitParts:
     broker_ready: Callable[[], tuple[bool, str]]  # (ready, why not)
     strategy: Callable[[], Strategy]  # a fresh instance of the configured strategy
     settings: Callable[[], Mapping[str, Any]]  # the effective settings, secrets masked
-    stop_keeper: Any = None  # ExchangeStopKeeper when the broker has exchange-side stops
+    stop_keeper: ExchangeStopKeeper | None = None  # when the broker has exchange-side stops
 
 
 def _market(broker: Broker, symbol: str) -> MarketInfo | None:
@@ -381,7 +382,7 @@ class CockpitReader:
             unrealised_pnl_quote=upnl, unrealised_pnl_pct=pct,
             stop_price=level.price if level else None,
             stop_reason=level.reason.value if level else None,
-            exchange_stop_resting=resting if held or resting is None else False,
+            exchange_stop_resting=resting,
             exchange_stop_price=stop_at,
             unprotected_reason=unprotected.get(symbol),
             opened_ms=pos.opened_ms if held else None,
@@ -779,7 +780,24 @@ class CockpitControl:
     async def force_exit(self, symbol: str) -> ControlResult:
         """Sell the whole position at market through the executor (written ahead, keyed by
         position and attempt): while one exit is in flight, nothing more is sent."""
+        return await self._order(self._force_exit, symbol)
+
+    async def force_enter(self, symbol: str) -> ControlResult:
+        """Buy FIXED_AMOUNT at market, through risk as a strategy's entry."""
+        return await self._order(self._force_enter, symbol)
+
+    async def _order(self, send: Callable[[SymbolPipeline], Awaitable[ControlResult]],
+                     symbol: str) -> ControlResult:
         pl = self._pipeline(symbol)
+        try:
+            return await send(pl)
+        except StorageError as exc:  # written ahead, maybe sent: reconcile settles it
+            return ControlResult(False, f"{pl.symbol}: the database failed mid-order ({exc}): "
+                                        f"reconcile settles what was sent", unavailable=True)
+        except BotError as exc:  # raised before the order was recorded: nothing left
+            return ControlResult(False, f"{pl.symbol}: nothing sent: {exc}")
+
+    async def _force_exit(self, pl: SymbolPipeline) -> ControlResult:
         if not pl.in_position():
             return ControlResult(False, f"{pl.symbol}: no open position: nothing sent")
         pending = self._p.executor.exit_in_flight(pl.symbol)
@@ -800,9 +818,7 @@ class CockpitControl:
                                     f"{result.detail or 'nothing sent'}",
                              client_order_id=result.client_order_id or None)
 
-    async def force_enter(self, symbol: str) -> ControlResult:
-        """Buy FIXED_AMOUNT at market, through risk as a strategy's entry."""
-        pl = self._pipeline(symbol)
+    async def _force_enter(self, pl: SymbolPipeline) -> ControlResult:
         if pl.in_position():
             return ControlResult(False, f"{pl.symbol}: already in position: nothing sent")
         result = await pl.force_enter(f"force_enter: {OPERATOR}")
