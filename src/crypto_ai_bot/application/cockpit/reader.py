@@ -338,7 +338,12 @@ class CockpitReader:
             step = timeframe_ms(tf)
         except (KeyError, ValueError):
             raise NotFound(f"unknown timeframe {tf!r}") from None
-        strategy = self._p.strategy()
+        strategy: Strategy | None
+        try:
+            strategy = self._p.strategy()
+        except (BotError, ValueError, OSError, ImportError) as exc:  # a model file gone ...
+            log.warning("cockpit_strategy_unavailable", error=str(exc))
+            strategy = None
         extra = max(3 * int(getattr(strategy, "warmup_candles", 0)), 100)
         candles = self._evaluated(pl, tf, step, limit + extra)
         shown = candles[-limit:] if limit > 0 else []
