@@ -359,7 +359,8 @@ def _add_cockpit(c: Container, risk: RiskManager, exits: ProtectiveExits,
         def commit() -> None:
             c.settings = new
 
-        return Reread(changed, new.risk_config, new.exits_config, new.execution_config, commit)
+        return Reread(changed, new.risk_config, new.exits_config, new.execution_config,
+                      new.stop_keeper_config, commit)
 
     def _comparable(s: Settings) -> dict[str, Any]:
         return {k: v.get_secret_value() if hasattr(v, "get_secret_value") else v
@@ -380,7 +381,7 @@ def _add_cockpit(c: Container, risk: RiskManager, exits: ProtectiveExits,
     c.control = CockpitControl(ControlParts(
         clock=c.clock, bus=c.bus, states=c.states, executor=c.executor, risk=risk, exits=exits,
         pipelines=c.pipelines, start=o.start, stop=o.stop, running=lambda: o.running,
-        broker_ready=broker_ready, reread=reread,
+        broker_ready=broker_ready, reread=reread, stop_keeper=c.extras.get("stop_keeper"),
     ))
     c.stream = EventStream()
     for kind in audited_events():  # after the audit: what a client sees is on record
