@@ -376,7 +376,8 @@ def _add_cockpit(c: Container, risk: RiskManager, exits: ProtectiveExits,
             settings=settings_view, stop_keeper=c.extras.get("stop_keeper"),
         ),
         CockpitConfig(mode=s.mode, quote=split_symbol(s.symbol_list[0])[1],
-                      timeframe=s.timeframe),
+                      timeframe=s.timeframe,
+                      balance_cache_ms=2_000 if s.mode == "live" else 0),  # paper's is local
     )
     c.control = CockpitControl(ControlParts(
         clock=c.clock, bus=c.bus, states=c.states, executor=c.executor, risk=risk, exits=exits,
