@@ -109,6 +109,10 @@ class Container:
             self.broker_ready, self.broker_error = False, f"{type(exc).__name__}: {exc}"
             log.error("broker_not_ready", error=self.broker_error)
             return
+        from crypto_ai_bot.domain.events import SessionStarted
+
+        self.bus.publish(SessionStarted(self.clock.now_ms(), "", self.settings.mode,
+                                        session_settings(self.settings)))
         if self.settings.autostart_effective:
             await self.orchestrator.start()
 
@@ -122,6 +126,30 @@ class Container:
         if self.lock is not None:
             self.lock.release()
         self.db.close()
+
+
+def session_settings(settings: Settings) -> dict[str, Any]:
+    """What a session trades by, as its audit records it (session.started) and
+    cab-backtest --compare reads it back: the backtest of the same strategy and settings."""
+    from crypto_ai_bot.application.strategies import parse_params
+
+    r, x, v = settings.risk_config, settings.exits_config, settings.venue_config
+    try:  # the parameters in use: typed, the defaults filled in
+        params = parse_params(settings.strategy, settings.strategy_kwargs)
+    except (ValueError, OSError, ImportError):
+        params = dict(settings.strategy_kwargs)
+    return {
+        "symbols": settings.symbol_list, "timeframe": settings.timeframe,
+        "strategy": settings.strategy, "params": params,
+        "stake": str(settings.fixed_amount), "fee_pct": str(v.fee_pct),
+        "start_quote": str(v.start_quote), "exits_enabled": x.enabled,
+        "hard_stop_pct": str(x.hard_stop_pct), "trailing_pct": str(x.trailing_pct),
+        "risk": {"cooldown_sec": r.cooldown_sec, "max_spread_pct": str(r.max_spread_pct),
+                 "max_position_base": str(r.max_position_base),
+                 "max_orders_per_hour": r.max_orders_per_hour,
+                 "daily_loss_limit_quote": str(r.daily_loss_limit_quote)},
+        "feed": settings.feed_config.kind,
+    }
 
 
 def _feed(config: FeedConfig, exchange: ExchangeConfig, clock: Clock, board: PriceBoard,
@@ -266,6 +294,7 @@ def build_container(
         pipelines[symbol] = SymbolPipeline(
             symbol, strategy=strategy, feed=feed, broker=broker, risk=risk, exits=exits,
             executor=executor, repos=repos, bus=bus, clock=clock,
+            timeframe=settings.timeframe,  # it stores the candles it evaluates (--compare)
         )
         metrics.add_decision_source(_decisions(symbol, pipelines[symbol].stats))
     grace_ms = max(3 * settings.http_timeout_ms, 30_000)

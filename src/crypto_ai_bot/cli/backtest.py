@@ -5,6 +5,7 @@
                  [--stop-pct 2] [--trailing-pct 1] [--fee-pct 0.2] [--stake 100]
                  [--start-quote 10000] [--cooldown-sec 10] [--no-risk] [--out DIR]
                  [--force] [--no-plot] [--record FILE]
+    cab-backtest --compare data/bot.sqlite3 [--out DIR]
 
 With no flags it simulates the configured bot: the strategy (STRATEGY and its variables), the
 stake (FIXED_AMOUNT), the fee (PAPER_FEE_PCT), the stops (EXITS_*), the start balance
@@ -110,6 +111,9 @@ def _parser(*, listing: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--no-plot", action="store_true",
                    help="skip the charts: equity.png, price.png and report.html")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--compare", metavar="DB",
+                   help="line up the trades the bot made (its database, e.g. data/bot.sqlite3)"
+                   " with a backtest of its latest session's settings and candles")
     p.add_argument("--record", metavar="FILE",
                    help="keep the run's orders and fills in this new SQLite file")
     return p
@@ -293,6 +297,11 @@ def _run(args: argparse.Namespace) -> int:
         raise BadInput("--to must be after --from")
     if args.out and (problem := out_dir_problem(Path(args.out), args.force)):
         raise BadInput(problem)
+    if args.compare:  # everything it needs is in that database
+        from crypto_ai_bot.cli._compare import run_compare
+
+        return run_compare(args.compare, out_dir=Path(args.out) if args.out else None,
+                           plot=not args.no_plot, out=out, err=err)
     if args.record and Path(args.record).exists():
         raise BadInput(f"--record {args.record}: the file exists; name a new one")
     settings = _Defaults()
