@@ -128,6 +128,14 @@ class Container:
         self.db.close()
 
 
+def candle_key(settings: Settings) -> str:
+    """The timeframe the bot's evaluated candles are stored under: the feed's for a real
+    market; tagged with the feed for a made-up one (5m@synthetic, 5m@replay), so that its
+    candles never mix with a real market's that cab-data imported."""
+    kind = settings.feed_config.kind
+    return settings.timeframe if kind == "live" else f"{settings.timeframe}@{kind}"
+
+
 def session_settings(settings: Settings) -> dict[str, Any]:
     """What a session trades by, as its audit records it (session.started) and
     cab-backtest --compare reads it back: the backtest of the same strategy and settings."""
@@ -294,7 +302,7 @@ def build_container(
         pipelines[symbol] = SymbolPipeline(
             symbol, strategy=strategy, feed=feed, broker=broker, risk=risk, exits=exits,
             executor=executor, repos=repos, bus=bus, clock=clock,
-            timeframe=settings.timeframe,  # it stores the candles it evaluates (--compare)
+            timeframe=candle_key(settings),  # it stores the candles it evaluates (--compare)
         )
         metrics.add_decision_source(_decisions(symbol, pipelines[symbol].stats))
     grace_ms = max(3 * settings.http_timeout_ms, 30_000)

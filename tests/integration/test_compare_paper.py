@@ -30,7 +30,8 @@ async def _paper_session(settings: Any, steps: int) -> dict[str, int]:
         await p.protect()
         clock.advance(61_000)  # a new idempotency bucket each step
     counts = {"candles": p.stats.candles, "buys": p.stats.decisions["buy"],
-              "stored": len(c.repos.market_data.timestamps("BTC/USDT", "5m"))}
+              "stored": len(c.repos.market_data.timestamps("BTC/USDT", "5m@synthetic")),
+              "mixed": len(c.repos.market_data.timestamps("BTC/USDT", "5m"))}
     await c.close()
     return counts
 
@@ -50,6 +51,7 @@ async def test_a_paper_session_compares_at_zero_drift(
         exits_enabled=False, fixed_amount=Decimal("500"), paper_fee_pct=Decimal("0.1"))
     counts = await _paper_session(settings, 500)
     assert counts["stored"] == counts["candles"] >= 500  # every candle it evaluated, kept
+    assert counts["mixed"] == 0  # made-up candles stay apart from a real market's
     assert counts["buys"] >= 5
     out = tmp_path / "cmp"
     r = _compare(db, out)

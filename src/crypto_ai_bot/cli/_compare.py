@@ -71,6 +71,7 @@ class Session:
     mode: str
     settings: dict[str, Any]
     evaluated: dict[str, tuple[int, int]]  # symbol -> (first candle, last of the warm-up)
+    candle_keys: dict[str, str]  # symbol -> the timeframe its candles are stored under
 
 
 def _since(repos: Repositories, topic: str, started_ms: int) -> list[AuditRecord]:
@@ -84,13 +85,14 @@ def _session(repos: Repositories, db: str) -> Session:
         raise BadInput(f"{db}: no session.started in its audit; run the bot (paper or live)"
                        " on it first")
     rec = found[0]
+    starts = list(reversed(_since(repos, "evaluation.started", rec.ts_ms)))  # first wins
     evaluated = {r.symbol: (int(r.payload["first_candle_ts_ms"]),
-                            int(r.payload["last_candle_ts_ms"]))
-                 for r in reversed(_since(repos, "evaluation.started", rec.ts_ms))}
+                            int(r.payload["last_candle_ts_ms"])) for r in starts}
+    keys = {r.symbol: str(r.payload["timeframe"]) for r in starts}
     if not evaluated:
         raise BadInput(f"{db}: its latest session evaluated no candle yet")
     return Session(rec.ts_ms, str(rec.payload.get("mode", "")), dict(rec.payload["settings"]),
-                   evaluated)
+                   evaluated, keys)
 
 
 def _config(s: dict[str, Any], step: int) -> BacktestConfig:
@@ -221,7 +223,7 @@ def run_compare(db: str, *, out_dir: Path | None, plot: bool, out: Console,
         step = timeframe_ms(str(session.settings["timeframe"]))
         series: dict[str, CandleSeries] = {}
         for symbol, (first, _warm) in session.evaluated.items():
-            candles = repos.market_data.candles(symbol, session.settings["timeframe"], first)
+            candles = repos.market_data.candles(symbol, session.candle_keys[symbol], first)
             if candles:
                 series[symbol] = CandleSeries.of(candles)
         if not series:
