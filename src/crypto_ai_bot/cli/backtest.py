@@ -298,6 +298,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.out and (problem := out_dir_problem(Path(args.out), args.force)):
         raise BadInput(problem)
     if args.compare:  # everything it needs is in that database
+        if args.data or args.symbol or args.strategy or args.param or args.record:
+            raise BadInput("--compare reads the symbols, candles, strategy and settings from"
+                           " the bot's database: drop --data, --symbol, --strategy, --param")
         from crypto_ai_bot.cli._compare import run_compare
 
         return run_compare(args.compare, out_dir=Path(args.out) if args.out else None,

@@ -173,11 +173,15 @@ def analyse(result: BacktestResult, series: Mapping[str, CandleSeries]) -> Repor
     rets = [trade_return_pct(t) for t in trades]
     cfg, s = result.config, result.summary
 
-    def group(key: str, keep: Any) -> Group:
-        picked = [i for i, t in enumerate(trades) if keep(t)]
+    by_symbol: dict[str, list[int]] = {sym: [] for sym in series}
+    by_reason: dict[str, list[int]] = {}
+    for i, t in enumerate(trades):  # one pass: ten pairs make 20,000 trades
+        by_symbol.setdefault(t.symbol, []).append(i)
+        by_reason.setdefault(str(t.exit_reason), []).append(i)
+
+    def group(key: str, picked: list[int]) -> Group:
         return _group(key, [trades[i] for i in picked], [rets[i] for i in picked])
 
-    reasons = sorted({str(t.exit_reason) for t in trades})
     hold_label, hold = comparable_hold(result, series)
     span_ms = s.last_ts_ms + cfg.timeframe_ms - s.first_ts_ms
     years = span_ms / YEAR_MS
@@ -214,8 +218,8 @@ def analyse(result: BacktestResult, series: Mapping[str, CandleSeries]) -> Repor
     equity = np.asarray(result.equity, dtype=np.float64)
     return Report(
         settings=run_settings(result, list(series)),
-        per_symbol=[group(sym, lambda t, sym=sym: t.symbol == sym) for sym in series],
-        per_exit_reason=[group(r, lambda t, r=r: t.exit_reason == r) for r in reasons],
+        per_symbol=[group(sym, picked) for sym, picked in by_symbol.items()],
+        per_exit_reason=[group(r, by_reason[r]) for r in sorted(by_reason)],
         monthly=periods(stamps, equity, start, "M"), weekly=periods(stamps, equity, start, "W"),
         metrics=metrics, hold_label=hold_label, hold_curve=hold,
     )

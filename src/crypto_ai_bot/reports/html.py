@@ -23,7 +23,7 @@ from crypto_ai_bot.drivers.backtest.runner import BacktestResult
 from crypto_ai_bot.reports.analysis import Group, Report, human_minutes, iso_z, trade_return_pct
 from crypto_ai_bot.reports.marks import SymbolMarks, resample
 
-MAX_BARS = 10_000
+MAX_BARS = 10_000  # a symbol; several share 40,000 (ten pairs: 4,000 each), at least 2,000
 MAX_TRADE_ROWS = 5_000
 _MAX_EQUITY_POINTS = 5_000
 _VENDOR = "assets/vendor/lightweight-charts/lightweight-charts.standalone.production.js"
@@ -54,7 +54,7 @@ def _chart_data(panels: list[SymbolMarks], result: BacktestResult,
                 report: Report) -> dict[str, Any]:
     symbols = []
     for m in panels:
-        r = resample(m, MAX_BARS)
+        r = resample(m, min(MAX_BARS, max(2_000, 40_000 // len(panels))))
         secs = (r["ts"] // 1000).tolist()
         bars = [{"time": t, "open": o, "high": h, "low": lo, "close": c} for t, o, h, lo, c in
                 zip(secs, r["open"].tolist(), r["high"].tolist(), r["low"].tolist(),

@@ -29,10 +29,8 @@ def write_price_png(path: Path, panels: list[SymbolMarks], title: str = "") -> b
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    from datetime import UTC, datetime
-
-    def when(ms: Any) -> list[datetime]:
-        return [datetime.fromtimestamp(int(x) / 1000, tz=UTC) for x in ms]
+    def when(ms: Any) -> Any:  # numpy's datetimes: matplotlib draws them as they are
+        return np.asarray(ms, dtype=np.int64).astype("datetime64[ms]")
 
     fig, axes = plt.subplots(len(panels), 2, figsize=(15, 3.4 * len(panels) + 0.8),
                              squeeze=False, gridspec_kw={"width_ratios": [3, 2]})
