@@ -5,6 +5,8 @@ the spread the paper venue charges (the bot fills at the ticker, the backtest at
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import subprocess
 from collections.abc import Callable
@@ -14,7 +16,7 @@ from typing import Any
 
 from tests.conftest import PYTHON, subprocess_env
 
-from crypto_ai_bot.bootstrap import build_container
+from crypto_ai_bot.bootstrap import build_container, open_storage, run_backtest
 from crypto_ai_bot.ports.clock import ManualClock
 
 T0 = 1_767_225_600_000
@@ -72,6 +74,15 @@ async def test_a_paper_session_compares_at_zero_drift(
             assert 0 <= row["entry_slippage_pct"] < 0.03
             assert 0 <= row["exit_slippage_pct"] < 0.03
     assert (out / "compare.csv").read_text().startswith("kind,symbol,")
+    # the warm-up held matters: the same backtest acting on every candle trades in the first
+    # poll's candles, where the bot (which acts on the newest alone) could not
+    first, warm_end = doc["session"]["evaluated"]["BTC/USDT"]
+    with open_storage(str(db)) as repos:
+        candles = repos.market_data.candles("BTC/USDT", "5m@synthetic", first)
+    unheld = await asyncio.to_thread(  # a backtest runs its own event loop: not in this one
+        functools.partial(run_backtest, candles, params={"fast": 5, "slow": 20}, stop_pct=0,
+                          stake=500, fee_pct="0.1", timeframe_ms=300_000))
+    assert any(t.entry_time_ms <= warm_end for t in unheld.trades)
     assert (out / "compare.png").exists() or "matplotlib is not installed" in r.stderr
 
 
