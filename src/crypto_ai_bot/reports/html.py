@@ -99,10 +99,18 @@ _APP = """
 (function(){
   const data = JSON.parse(document.getElementById('report-data').textContent);
   const LC = window.LightweightCharts;
-  const opts = {autoSize: true, timeScale: {timeVisible: true, secondsVisible: false},
+  const opts = {height: 440, timeScale: {timeVisible: true, secondsVisible: false,
+                                        minBarSpacing: 0.01},  // all of it fits
                 localization: {timeFormatter: t => new Date(t * 1000).toISOString()
                   .slice(0, 16).replace('T', ' ')}};
-  const price = LC.createChart(document.getElementById('price'), opts);
+  // sized from their boxes now (autoSize would size them later, after fitContent)
+  function chartIn(id) {
+    const el = document.getElementById(id);
+    const chart = LC.createChart(el, Object.assign({width: el.clientWidth}, opts));
+    window.addEventListener('resize', () => chart.applyOptions({width: el.clientWidth}));
+    return chart;
+  }
+  const price = chartIn('price');
   const candles = price.addSeries(LC.CandlestickSeries, {});
   const stop = price.addSeries(LC.LineSeries, {color: '#d62728', lineWidth: 1,
     lineStyle: 2, priceLineVisible: false, lastValueVisible: false, title: 'stop'});
@@ -119,7 +127,7 @@ _APP = """
   data.symbols.forEach((s, i) => pick.add(new Option(s.symbol, i)));
   pick.addEventListener('change', () => show(Number(pick.value)));
   show(0);
-  const eq = LC.createChart(document.getElementById('equity'), opts);
+  const eq = chartIn('equity');
   eq.addSeries(LC.LineSeries, {color: '#1f77b4', lineWidth: 2, title: 'strategy'})
     .setData(data.equity);
   eq.addSeries(LC.LineSeries, {color: '#ff7f0e', lineWidth: 1, title: 'buy and hold'})
