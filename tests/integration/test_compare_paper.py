@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests.conftest import PYTHON, subprocess_env
 
 from crypto_ai_bot.bootstrap import build_container, open_storage, run_backtest
@@ -26,12 +27,15 @@ async def _paper_session(settings: Any, steps: int) -> dict[str, int]:
     clock = ManualClock(T0)
     c = build_container(settings, clock=clock)
     await c.start()
-    p = c.pipelines["BTC/USDT"]
+    pipelines = list(c.pipelines.values())
     for _ in range(steps):
-        await p.evaluate()
-        await p.protect()
+        for p in pipelines:
+            await p.evaluate()
+            await p.protect()
         clock.advance(61_000)  # a new idempotency bucket each step
+    p = c.pipelines["BTC/USDT"]
     counts = {"candles": p.stats.candles, "buys": p.stats.decisions["buy"],
+              "all_buys": sum(q.stats.decisions["buy"] for q in pipelines),
               "stored": len(c.repos.market_data.timestamps("BTC/USDT", "5m@synthetic")),
               "mixed": len(c.repos.market_data.timestamps("BTC/USDT", "5m"))}
     await c.close()
@@ -44,11 +48,13 @@ def _compare(db: Path, out: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True, text=True, env=subprocess_env(), timeout=180, check=False)
 
 
+@pytest.mark.parametrize("symbols", ["BTC/USDT", "BTC/USDT,ETH/USDT"])
 async def test_a_paper_session_compares_at_zero_drift(
-        make_settings: Callable[..., Any], tmp_path: Path) -> None:
+        make_settings: Callable[..., Any], tmp_path: Path, symbols: str) -> None:
     db = tmp_path / "bot.sqlite3"
     settings = make_settings(
         db_path=str(db), autostart=False, price_feed="synthetic", timeframe="5m",
+        symbols=symbols, paper_start_quote=Decimal("10000"),
         strategy="ema_cross", strategy_params="fast=5,slow=20", risk_cooldown_sec=0,
         exits_enabled=False, fixed_amount=Decimal("500"), paper_fee_pct=Decimal("0.1"))
     counts = await _paper_session(settings, 500)
@@ -63,7 +69,8 @@ async def test_a_paper_session_compares_at_zero_drift(
     tot = doc["totals"]
     assert tot["zero_drift"] is True
     assert tot["missed"] == tot["extra"] == tot["delayed"] == 0
-    assert tot["matched"] + tot["open"] >= counts["buys"] - 1 and tot["matched"] >= 4
+    assert tot["matched"] + tot["open"] == counts["all_buys"] and tot["matched"] >= 4
+    assert {row["symbol"] for row in doc["trades"]} == set(symbols.split(","))
     assert doc["session"]["settings"]["params"] == {"fast": 5, "slow": 20}
     for row in doc["trades"]:
         assert row["entry_delay_candles"] == 0
