@@ -102,8 +102,12 @@ class Container:
                     f"the exchange's clock is {self.clock_skew_ms / 1000:+.1f} s from this "
                     f"machine's (Gate refuses signed requests beyond 60 s): set the system "
                     f"clock right (NTP) and start again")
+            session = session_settings(self.settings)
             if self.settings.mode == "live":  # markets are public: a private call tests the keys
-                await self.broker.fetch_balance()
+                quote = split_symbol(self.settings.symbol_list[0])[1]
+                held = (await self.broker.fetch_balance()).get(quote)
+                if held is not None:  # what a backtest of this session starts with
+                    session["start_quote"] = str(held.free)
             self.broker_ready, self.broker_error = True, ""
         except Exception as exc:
             self.broker_ready, self.broker_error = False, f"{type(exc).__name__}: {exc}"
@@ -111,8 +115,7 @@ class Container:
             return
         from crypto_ai_bot.domain.events import SessionStarted
 
-        self.bus.publish(SessionStarted(self.clock.now_ms(), "", self.settings.mode,
-                                        session_settings(self.settings)))
+        self.bus.publish(SessionStarted(self.clock.now_ms(), "", self.settings.mode, session))
         if self.settings.autostart_effective:
             await self.orchestrator.start()
 
@@ -138,7 +141,8 @@ def candle_key(settings: Settings) -> str:
 
 def session_settings(settings: Settings) -> dict[str, Any]:
     """What a session trades by, as its audit records it (session.started) and
-    cab-backtest --compare reads it back: the backtest of the same strategy and settings."""
+    cab-backtest --compare reads it back: the backtest of the same strategy and settings.
+    A live session's start_quote is then its quote balance free at start (Container.start)."""
     from crypto_ai_bot.application.strategies import parse_params
 
     r, x, v = settings.risk_config, settings.exits_config, settings.venue_config
