@@ -44,7 +44,7 @@ def _run(files: list[Path], out: str) -> tuple[float, float, subprocess.Complete
     cmd = [sys.executable, "-m", "crypto_ai_bot.cli.backtest", "--no-progress",
            "--strategy", "ema_cross", "--param", "fast=12", "--param", "slow=26",
            "--stop-pct", "2", "--trailing-pct", "0", "--fee-pct", "0.1", "--stake", "1000",
-           "--no-risk", "--out", out, "--no-plot",
+           "--no-risk", "--out", out, "--force", "--no-plot",
            # 10,000 quote per pair: each pair can always pay its 1,000 stake
            "--start-quote", str(10_000 * len(files))]
     for f in files:

@@ -109,13 +109,20 @@ class Container:
                     f"the exchange's clock is {self.clock_skew_ms / 1000:+.1f} s from this "
                     f"machine's (Gate refuses signed requests beyond 60 s): set the system "
                     f"clock right (NTP) and start again")
+            session = session_settings(self.settings)
             if self.settings.mode == "live":  # markets are public: a private call tests the keys
-                await self.broker.fetch_balance()
+                quote = split_symbol(self.settings.symbol_list[0])[1]
+                held = (await self.broker.fetch_balance()).get(quote)
+                if held is not None:  # what a backtest of this session starts with
+                    session["start_quote"] = str(held.free)
             self.broker_ready, self.broker_error = True, ""
         except Exception as exc:
             self.broker_ready, self.broker_error = False, f"{type(exc).__name__}: {exc}"
             log.error("broker_not_ready", error=self.broker_error)
             return
+        from crypto_ai_bot.domain.events import SessionStarted
+
+        self.bus.publish(SessionStarted(self.clock.now_ms(), "", self.settings.mode, session))
         if self.settings.autostart_effective:
             await self.orchestrator.start()
 
@@ -129,6 +136,39 @@ class Container:
         if self.lock is not None:
             self.lock.release()
         self.db.close()
+
+
+def candle_key(settings: Settings) -> str:
+    """The timeframe the bot's evaluated candles are stored under: the feed's for a real
+    market; tagged with the feed for a made-up one (5m@synthetic, 5m@replay), so that its
+    candles never mix with a real market's that cab-data imported."""
+    kind = settings.feed_config.kind
+    return settings.timeframe if kind == "live" else f"{settings.timeframe}@{kind}"
+
+
+def session_settings(settings: Settings) -> dict[str, Any]:
+    """What a session trades by, as its audit records it (session.started) and
+    cab-backtest --compare reads it back: the backtest of the same strategy and settings.
+    A live session's start_quote is then its quote balance free at start (Container.start)."""
+    from crypto_ai_bot.application.strategies import parse_params
+
+    r, x, v = settings.risk_config, settings.exits_config, settings.venue_config
+    try:  # the parameters in use: typed, the defaults filled in
+        params = parse_params(settings.strategy, settings.strategy_kwargs)
+    except (ValueError, OSError, ImportError):
+        params = dict(settings.strategy_kwargs)
+    return {
+        "symbols": settings.symbol_list, "timeframe": settings.timeframe,
+        "strategy": settings.strategy, "params": params,
+        "stake": str(settings.fixed_amount), "fee_pct": str(v.fee_pct),
+        "start_quote": str(v.start_quote), "exits_enabled": x.enabled,
+        "hard_stop_pct": str(x.hard_stop_pct), "trailing_pct": str(x.trailing_pct),
+        "risk": {"cooldown_sec": r.cooldown_sec, "max_spread_pct": str(r.max_spread_pct),
+                 "max_position_base": str(r.max_position_base),
+                 "max_orders_per_hour": r.max_orders_per_hour,
+                 "daily_loss_limit_quote": str(r.daily_loss_limit_quote)},
+        "feed": settings.feed_config.kind,
+    }
 
 
 def _feed(config: FeedConfig, exchange: ExchangeConfig, clock: Clock, board: PriceBoard,
@@ -278,6 +318,7 @@ def build_container(
         pipelines[symbol] = SymbolPipeline(
             symbol, strategy=strategy, feed=feed, broker=broker, risk=risk, exits=exits,
             executor=executor, repos=repos, bus=bus, clock=clock,
+            timeframe=candle_key(settings),  # it stores the candles it evaluates (--compare)
         )
         metrics.add_decision_source(_decisions(symbol, pipelines[symbol].stats))
     grace_ms = max(3 * settings.http_timeout_ms, 30_000)

@@ -16,9 +16,10 @@ from crypto_ai_bot.application.execution import OrderExecutor, Outcome, PlaceRes
 from crypto_ai_bot.application.exits import ProtectiveExits
 from crypto_ai_bot.application.risk import RiskManager
 from crypto_ai_bot.domain import display
-from crypto_ai_bot.domain.errors import BrokerError
+from crypto_ai_bot.domain.errors import BrokerError, StorageError
 from crypto_ai_bot.domain.events import (
     DecisionMade,
+    EvaluationStarted,
     ExitTriggered,
     PositionChanged,
     RiskDenied,
@@ -27,6 +28,7 @@ from crypto_ai_bot.domain.events import (
 from crypto_ai_bot.domain.model import (
     Action,
     Bar,
+    Candle,
     Decision,
     Intent,
     Position,
@@ -72,8 +74,13 @@ class SymbolPipeline:
         repos: Repositories,
         bus: MessageBus,
         clock: Clock,
+        timeframe: str = "",
     ) -> None:
+        """timeframe: the feed's; with it, evaluate() stores the candles it evaluated (the
+        market_data repository), for cab-backtest --compare. Backtests pass none."""
         self.symbol = symbol
+        self._timeframe = timeframe
+        self._evaluated = False
         self.strategy = strategy
         self._feed = feed
         self._broker = broker
@@ -95,10 +102,28 @@ class SymbolPipeline:
     async def evaluate(self) -> Decision | None:
         """Poll the feed, run the strategy on new closed candles, act on the latest signal."""
         update = await self._feed.poll(self.symbol)
+        if self._timeframe and update.candles:
+            self._store(update.candles)
         decision = self.decide([c.bar() for c in update.candles], update.ticker.last)
         if decision is not None:
             await self.act(decision, update.ticker)
         return decision
+
+    def _store(self, candles: Sequence[Candle]) -> None:
+        """Keep the closed candles the strategy is about to see (one transaction a poll; a
+        candle stored before is replaced by the same one). A record for comparison, not for
+        safety: a database that refuses it is logged and trading goes on."""
+        try:
+            with self._repos.transaction():
+                self._repos.market_data.upsert(self.symbol, self._timeframe, candles)
+        except StorageError as exc:
+            log.warning("candles_not_stored", symbol=self.symbol, error=str(exc))
+        if not self._evaluated:
+            self._evaluated = True
+            if self._bus.wants(EvaluationStarted):
+                self._bus.publish(EvaluationStarted(
+                    self._clock.now_ms(), self.symbol, self._timeframe, candles[0].ts_ms,
+                    candles[-1].ts_ms, len(candles)))
 
     def decide(self, bars: Sequence[Bar], price: Decimal) -> Decision | None:
         """Feed closed candles to the strategy; only the newest candle's signal counts.
@@ -267,8 +292,9 @@ class SymbolPipeline:
                              stop=display.price(level.price, market),
                              price=display.price(trigger_price, market))
                 if self._bus.wants(ExitTriggered):
-                    self._bus.publish(ExitTriggered(self._clock.now_ms(), self.symbol,
-                                                    level.reason, level.price, trigger_price))
+                    self._bus.publish(ExitTriggered(
+                        self._clock.now_ms(), self.symbol, level.reason, level.price,
+                        trigger_price, self.stats.last_signal_candle_ts_ms))
             result = await self._executor.exit(self.symbol, level.reason)
             if result.outcome is Outcome.SENT:
                 await self._announce(PositionChanged)

@@ -4,7 +4,8 @@
                  [--data FILE ...] [--db PATH] [--strategy ema_cross --param fast=12 ...]
                  [--stop-pct 2] [--trailing-pct 1] [--fee-pct 0.2] [--stake 100]
                  [--start-quote 10000] [--cooldown-sec 10] [--no-risk] [--out DIR]
-                 [--no-plot] [--record FILE]
+                 [--force] [--no-plot] [--record FILE]
+    cab-backtest --compare data/bot.sqlite3 [--out DIR]
 
 With no flags it simulates the configured bot: the strategy (STRATEGY and its variables), the
 stake (FIXED_AMOUNT), the fee (PAPER_FEE_PCT), the stops (EXITS_*), the start balance
@@ -34,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from crypto_ai_bot.adapters.candle_files import load_series
 from crypto_ai_bot.application.execution import ExecutionConfig
@@ -46,8 +46,8 @@ from crypto_ai_bot.cli._common import BadInput, guarded
 from crypto_ai_bot.domain.candles import CandleSeries, check_series
 from crypto_ai_bot.domain.venue import VenueConfig
 from crypto_ai_bot.drivers.backtest.engine import BacktestConfig
-from crypto_ai_bot.drivers.backtest.runner import BacktestResult, infer_timeframe_ms, run
-from crypto_ai_bot.reports.backtest import write_equity_png, write_summary_json, write_trades_csv
+from crypto_ai_bot.drivers.backtest.runner import infer_timeframe_ms, run
+from crypto_ai_bot.reports.output import analyse, out_dir_problem, print_report, write_outputs
 from crypto_ai_bot.utils.logging import configure_logging
 from crypto_ai_bot.utils.time import TIMEFRAME_MS, iso_utc, parse_date_ms, timeframe_ms
 
@@ -105,9 +105,15 @@ def _parser(*, listing: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--daily-loss-limit-quote", help="RISK_DAILY_LOSS_LIMIT_QUOTE (0 = off)")
     p.add_argument("--no-risk", action="store_true",
                    help="no risk limit and no cooldown (the reference conditions)")
-    p.add_argument("--out", help="directory for trades.csv, summary.json and equity.png")
-    p.add_argument("--no-plot", action="store_true", help="skip equity.png")
+    p.add_argument("--out", help="directory for trades.csv, summary.json, equity.png, price.png"
+                   " and report.html (a directory not empty is refused without --force)")
+    p.add_argument("--force", action="store_true", help="replace the report files in --out")
+    p.add_argument("--no-plot", action="store_true",
+                   help="skip the charts: equity.png, price.png and report.html")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--compare", metavar="DB",
+                   help="line up the trades the bot made (its database, e.g. data/bot.sqlite3)"
+                   " with a backtest of its latest session's settings and candles")
     p.add_argument("--record", metavar="FILE",
                    help="keep the run's orders and fills in this new SQLite file")
     return p
@@ -289,6 +295,16 @@ def _run(args: argparse.Namespace) -> int:
         raise BadInput(str(exc)) from None
     if start is not None and end is not None and end <= start:
         raise BadInput("--to must be after --from")
+    if args.out and (problem := out_dir_problem(Path(args.out), args.force)):
+        raise BadInput(problem)
+    if args.compare:  # everything it needs is in that database
+        if args.data or args.symbol or args.strategy or args.param or args.record:
+            raise BadInput("--compare reads the symbols, candles, strategy and settings from"
+                           " the bot's database: drop --data, --symbol, --strategy, --param")
+        from crypto_ai_bot.cli._compare import run_compare
+
+        return run_compare(args.compare, out_dir=Path(args.out) if args.out else None,
+                           plot=not args.no_plot, out=out, err=err)
     if args.record and Path(args.record).exists():
         raise BadInput(f"--record {args.record}: the file exists; name a new one")
     settings = _Defaults()
@@ -325,69 +341,16 @@ def _run(args: argparse.Namespace) -> int:
         gc.freeze()
         gc.enable()
     elapsed = time.perf_counter() - began
-    _print_summary(out, result, elapsed, total)
+    report = analyse(result, series)  # after the run: the report costs the run nothing
+    print_report(out, result, report, elapsed, total)
     if args.out:
-        _write(Path(args.out), result, args, out, err)
+        try:
+            wrote = write_outputs(Path(args.out), result, series, report,
+                                  plot=not args.no_plot, err=err)
+        except OSError as exc:
+            raise BadInput(f"cannot write to {args.out}: {exc.strerror or exc}") from None
+        out.print(f"wrote {', '.join(wrote)} to {args.out}", highlight=False)
     return 0
-
-
-def _write(d: Path, result: BacktestResult, args: argparse.Namespace, out: Console,
-           err: Console) -> None:
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-        write_trades_csv(d / "trades.csv", result)
-        write_summary_json(d / "summary.json", result, {"symbols": list(
-            result.summary.per_symbol), "timeframe": args.timeframe})
-        wrote = ["trades.csv", "summary.json"]
-        if not args.no_plot:
-            title = f"{', '.join(result.summary.per_symbol)} {args.timeframe} {args.strategy}"
-            if write_equity_png(d / "equity.png", result, title):
-                wrote.append("equity.png")
-            else:
-                # no markup: rich would take "[plot]" for a style tag and drop it; no wrap inside it
-                err.print("equity.png skipped: matplotlib is not installed"
-                          " (pip install 'crypto-ai-bot[plot]')", markup=False, soft_wrap=True)
-    except OSError as exc:
-        raise BadInput(f"cannot write to {d}: {exc.strerror or exc}") from None
-    out.print(f"wrote {', '.join(wrote)} to {d}", highlight=False)
-
-
-def _print_summary(out: Console, result: BacktestResult, elapsed: float, candles: int) -> None:
-    s = result.summary
-    t = Table(title=f"backtest {iso_utc(s.first_ts_ms)} → {iso_utc(s.last_ts_ms)} UTC",
-              show_header=False)
-    t.add_column("metric")
-    t.add_column("value", justify="right")
-
-    def f(x: float | None, unit: str = "") -> str:
-        return "n/a" if x is None else f"{x:,.2f}{unit}"
-
-    rows = [
-        ("trades", f"{s.trades} ({s.wins} won, {s.losses} lost)"),
-        ("win rate", f(s.win_rate_pct, " %")),
-        ("total return", f(s.total_return_pct, " %")),
-        ("PnL", f"{s.pnl_quote:,.2f}"),
-        ("final balance", f"{s.final_quote:,.2f} (from {s.start_quote:,.2f})"),
-        ("max drawdown", f(s.max_drawdown_pct, " %")),
-        ("Sharpe (annualised)", f(s.sharpe)),
-        ("Sortino (annualised)", f(s.sortino)),
-        ("profit factor", f(s.profit_factor)),
-        ("exposure", f(s.exposure_pct, " %")),
-        ("fees paid", f"{s.fees_quote:,.2f}"),
-        ("buy and hold", f(s.buy_hold_return_pct, " %")),
-        ("speed", f"{candles:,} candles in {elapsed:.2f} s"),
-    ]
-    for name, value in rows:
-        t.add_row(name, value)
-    out.print(t)
-    if len(s.per_symbol) > 1:
-        p = Table(title="per symbol")
-        for col in ("symbol", "trades", "win rate %", "PnL", "fees", "exposure %", "B&H %"):
-            p.add_column(col, justify="left" if col == "symbol" else "right")
-        for sym in s.per_symbol.values():
-            p.add_row(sym.symbol, str(sym.trades), f(sym.win_rate_pct), f"{sym.pnl_quote:,.2f}",
-                      f"{sym.fees_quote:,.2f}", f(sym.exposure_pct), f(sym.buy_hold_return_pct))
-        out.print(p)
 
 
 if __name__ == "__main__":

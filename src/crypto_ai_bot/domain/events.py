@@ -148,6 +148,7 @@ class ExitTriggered(Event):
     reason: str
     stop: Decimal
     price: Decimal
+    candle_ts_ms: int = 0  # the newest candle evaluated then (the stop fell in the next one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +265,31 @@ class TradingStateChanged(Event):
 
     state: TradingState
     reason: str
+
+
+# what cab-backtest --compare needs to see what the bot saw ----------------------------------
+
+@dataclass(frozen=True, slots=True)
+class SessionStarted(Event):
+    """The trading process started, with the settings it trades by (no secret among them)."""
+
+    topic: ClassVar[str] = "session.started"
+
+    mode: str
+    settings: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationStarted(Event):
+    """A symbol's first candles of the session reached its strategy: the warm-up (all but the
+    last, whose signal alone counts) ends at last_candle_ts_ms."""
+
+    topic: ClassVar[str] = "evaluation.started"
+
+    timeframe: str
+    first_candle_ts_ms: int
+    last_candle_ts_ms: int
+    candles: int
 
 
 def audited_events() -> list[type[Event]]:

@@ -96,10 +96,12 @@ def test_command_errors_propagate() -> None:
 def test_events_keep_the_audit_topics_and_payloads() -> None:
     e = ExitTriggered(5, "BTC/USDT", StopReason.HARD_STOP, Decimal(98), Decimal("97.9"))
     assert e.topic == "exit.triggered"
-    assert e.payload() == {"reason": "hard_stop", "stop": Decimal(98), "price": Decimal("97.9")}
+    assert e.payload() == {"reason": "hard_stop", "stop": Decimal(98), "price": Decimal("97.9"),
+                           "candle_ts_ms": 0}
     topics = {k.topic for k in audited_events()}
     assert {"decision.made", "order.placed", "order.filled", "order.rejected", "order.unknown",
             "order.settled", "exit.triggered", "stop.moved", "reconcile.mismatch",
             "reconcile.unknown_order", "dms.tripped", "trading_state.changed",
-            "risk.denied", "stop.unprotected", "reconcile.unknown_stop"} == topics
+            "risk.denied", "stop.unprotected", "reconcile.unknown_stop", "session.started",
+            "evaluation.started"} == topics
     assert PositionChanged not in audited_events()  # internal: handled, not audited
