@@ -30,7 +30,7 @@ from crypto_ai_bot.application.strategies import StrategyContext, build_strategy
 from crypto_ai_bot.domain.board import PriceBoard
 from crypto_ai_bot.domain.candles import CandleSeries
 from crypto_ai_bot.domain.errors import ClockSkewed, ConfigError
-from crypto_ai_bot.domain.model import Candle, split_symbol
+from crypto_ai_bot.domain.model import Bar, Candle, split_symbol
 from crypto_ai_bot.domain.venue import VenueConfig
 from crypto_ai_bot.drivers.backtest.engine import (
     BacktestConfig,
@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # what a backtest never uses is imported where it is used (bu
     from crypto_ai_bot.adapters.storage.sqlite.instance_lock import InstanceLock
     from crypto_ai_bot.application.dead_mans_switch import Heartbeats
     from crypto_ai_bot.application.reconcile.service import Reconciler
+    from crypto_ai_bot.application.strategies.check import Report
     from crypto_ai_bot.application.trading_state import TradingStates
     from crypto_ai_bot.config import Settings
     from crypto_ai_bot.domain.events import Event
@@ -250,12 +251,13 @@ def build_container(
         settle_stops = keeper.settle_fired
         extras["stop_keeper"] = keeper
     risk = RiskManager(settings.risk_config, repos, trading_state=lambda: states.current)
-    exits = ProtectiveExits(settings.exits_config)
     context = strategy_context()
+    exits = ProtectiveExits(_checked_strategy(settings, context))
     pipelines: dict[str, SymbolPipeline] = {}
     for symbol in settings.symbol_list:
         try:
-            strategy = build_strategy(settings.strategy, settings.strategy_kwargs, context)
+            strategy = build_strategy(settings.strategy, settings.strategy_kwargs,
+                                      replace(context, symbol=symbol))
         except (ValueError, OSError) as exc:
             raise ConfigError(f"STRATEGY: {exc}") from None
         except ImportError as exc:  # STRATEGY=ai without LightGBM
@@ -353,9 +355,10 @@ def backtest_engine(
     if strategy_factory is None:
         context = strategy_context()
         build_strategy(config.strategy, config.params, context)  # refuse bad ones up front
+        check_timeframe(config.strategy, config.timeframe_ms)
 
-        def strategy_factory(_symbol: str) -> Strategy:
-            return build_strategy(config.strategy, config.params, context)
+        def strategy_factory(symbol: str) -> Strategy:
+            return build_strategy(config.strategy, config.params, replace(context, symbol=symbol))
 
     parts = BacktestParts(clock, board, broker, repos, bus, executor,
                           RiskManager(config.risk, repos), ProtectiveExits(config.exits),
@@ -400,6 +403,7 @@ def run_backtest(
         fee_pct=fee_pct, stake=stake, start_quote=start_quote, risk=risk,
         close_at_end=close_at_end,
     )
+    config = replace(config, exits=strategy_exits(strategy, config.exits))
     return run(backtest_engine(by_symbol, config, progress=progress, record=record,
                                strategy_factory=strategy_factory))
 
@@ -420,6 +424,70 @@ def reference_config(
         strategy=strategy, params=dict(params or {}), timeframe_ms=timeframe_ms,
         close_at_end=close_at_end,
     )
+
+
+# a strategy's own exits and timeframe, and the check before it trades ---------------------
+
+
+def strategy_exits(strategy: str, exits: ExitsConfig,
+                   keep: Mapping[str, Any] | None = None) -> ExitsConfig:
+    """The exits `strategy` trades with: what it declares itself (a vectorised strategy's
+    stoploss, trailing_stop*, minimal_roi) over `exits`, then `keep` (the fields the operator
+    set explicitly, by flag or variable) over both."""
+    from crypto_ai_bot.application.strategies import entry
+
+    own = entry(strategy).exits
+    out = own(exits) if own is not None else exits
+    return replace(out, **keep) if keep else out
+
+
+def check_timeframe(strategy: str, step_ms: int) -> None:
+    """ValueError when the strategy is written for another timeframe than the candles'."""
+    from crypto_ai_bot.application.strategies import entry
+
+    written = entry(strategy).timeframe
+    if written and timeframe_ms(written) != step_ms:
+        raise ValueError(f"{strategy} is written for {written} candles (its timeframe), these"
+                         f" are {step_ms // 60_000} min ones")
+
+
+def fast_check(strategy: str, params: Mapping[str, Any] | None, bars: Sequence[Bar],
+               data: Sequence[str] = (), context: StrategyContext | None = None) -> Report:
+    """The fast part of `cab-strategy check` (lookahead on a few cuts, a file read of the
+    candles, determinism, live against backtest), on at most the first 3000 of `bars`."""
+    from crypto_ai_bot.application.strategies.check import check
+
+    return check(strategy, bars[:3000], params=params, data=data, cuts=6, fast=True,
+                 context=context or strategy_context())
+
+
+def _checked_strategy(settings: Settings, context: StrategyContext) -> ExitsConfig:
+    """The live start-up's strategy checks: its timeframe, the fast check on a synthetic
+    series of the timeframe (unless STRATEGY_CHECK=false, which is logged loudly); the exits
+    it trades with (the EXITS_* variables set explicitly win over its own)."""
+    from crypto_ai_bot.application.strategies.check import synthetic_bars
+
+    name = settings.strategy
+    try:
+        check_timeframe(name, timeframe_ms(settings.timeframe))
+        if settings.strategy_check:
+            report = fast_check(name, settings.strategy_kwargs,
+                                synthetic_bars(3000, timeframe_ms(settings.timeframe)),
+                                context=context)
+            if not report.ok:
+                raise ConfigError(f"STRATEGY: the strategy check failed: {report.summary()};"
+                                  " `cab-strategy check` shows it all (STRATEGY_CHECK=false"
+                                  " overrides)")
+        else:
+            log.warning("strategy_check_skipped", strategy=name,
+                        reason="STRATEGY_CHECK=false: lookahead is not ruled out")
+        explicit = {f: getattr(settings, f"exits_{f}") for f in ("hard_stop_pct", "trailing_pct")
+                    if f"exits_{f}" in settings.model_fields_set}
+        return strategy_exits(name, settings.exits_config, explicit)
+    except (ValueError, OSError) as exc:
+        raise ConfigError(f"STRATEGY: {exc}") from None
+    except ImportError:  # STRATEGY=ai without LightGBM: building it below says so
+        return settings.exits_config
 
 
 # what the commands need ------------------------------------------------------------------

@@ -237,10 +237,14 @@ class SymbolPipeline:
     async def check_stops(
         self, position: Position, *, trigger_price: Decimal, peak_price: Decimal
     ) -> PlaceResult | None:
-        """Trigger on trigger_price (checked against the stop before the peak moves), then let
-        the peak rise to peak_price. Backtests pass a candle's low and high; the exchange-side
+        """Trigger on trigger_price (checked against the stop before the peak moves), or take
+        the profit due at the position's age when peak_price reaches it, then let the peak
+        rise to peak_price. Backtests pass a candle's low and high; the exchange-side
         stop follows in protect()."""
         level = self._exits.triggered(position, trigger_price)
+        if level is None and self._exits.takes_profit:  # minimal_roi: the best price reached
+            due = self._exits.take_profit(position, self._clock.now_ms())
+            level = due if due is not None and peak_price >= due.price else None
         if level is not None:
             if self._executor.exit_in_flight(self.symbol) is None:
                 if info_enabled(log):

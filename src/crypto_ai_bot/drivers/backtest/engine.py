@@ -219,11 +219,14 @@ class _Lane:
     entry_amount: Decimal = ZERO
     entry_fee_quote: Decimal = ZERO
     pnl_before: Decimal = ZERO
+    every_candle: bool = False  # a take-profit by age: every candle held goes to _stop
 
     def follow(self, position: Position | None, stop: StopLevel | None) -> None:
         """Track the open position (None once closed) and its stop level."""
         self.position, self.stop = position, stop
         self.stop_f = float(stop.price) if stop is not None else -math.inf
+        if self.every_candle and position is not None:
+            self.stop_f = math.inf
         self.peak_f = float(position.peak) if position is not None else 0.0
         self.base_f = float(position.base_amount) if position is not None else 0.0
 
@@ -264,14 +267,19 @@ class BacktestEngine:
     async def run(self) -> EngineResult:
         await self.broker.load_markets(list(self.series))
         for symbol, series in self.series.items():
+            strategy = self._make_strategy(symbol)
+            whole = getattr(strategy, "precompute", None)  # a vectorised one: the whole series
+            if whole is not None:
+                whole(series.bars)
             pipeline = SymbolPipeline(
-                symbol, strategy=self._make_strategy(symbol),
+                symbol, strategy=strategy,
                 feed=self.feed, broker=self.broker, risk=self.risk, exits=self.exits,
                     executor=self.executor, repos=self.repos, bus=self.bus, clock=self.clock,
             )
             run = SymbolRun(symbol, len(series), series.bars[0].ts_ms, series.bars[-1].ts_ms,
                             series.price(0, OPEN), series.price(-1, CLOSE))
             lane = _Lane(symbol, series, pipeline, self.broker.market(symbol), run, len(series))
+            lane.every_candle = self.exits.takes_profit
             lane.signal_at, lane.signal = pipeline.scan(series.bars, 0)
             self._lanes.append(lane)
         equity_ts, equity, in_any = await self._loop()
@@ -400,7 +408,8 @@ class BacktestEngine:
         position, stop, series = lane.position, lane.stop, lane.series
         assert position is not None
         if stop is None or (low := series.price(i, LOW)) > stop.price:
-            self._peak(lane, i)
+            if not lane.every_candle or not await self._take_profit(lane, i, bar):
+                self._peak(lane, i)
             return
         self.clock.set(bar.ts_ms)
         open_ = series.price(i, OPEN)
@@ -411,6 +420,24 @@ class BacktestEngine:
         if result is not None:
             self._after_order(lane, result, bar.ts_ms, ExitReason(stop.reason))
 
+    async def _take_profit(self, lane: _Lane, i: int, bar: Bar) -> bool:
+        """A take-profit by age (minimal_roi) that the high reaches sells at its level, or at
+        the open above it; True when it sold."""
+        position = lane.position
+        assert position is not None
+        due = self.exits.take_profit(position, bar.ts_ms)
+        high = lane.series.price(i, HIGH)
+        if due is None or high < due.price:
+            return False
+        self.clock.set(bar.ts_ms)
+        open_ = lane.series.price(i, OPEN)
+        self.board.set_price(lane.symbol, open_ if open_ > due.price else due.price, bar.ts_ms)
+        result = await lane.pipeline.check_stops(
+            position, trigger_price=lane.series.price(i, LOW), peak_price=high)
+        if result is not None:
+            self._after_order(lane, result, bar.ts_ms, ExitReason(due.reason))
+        return result is not None
+
     def _peak(self, lane: _Lane, i: int) -> None:
         """Step 2 when the low is above the stop: the peak rises to the high."""
         position = lane.position
@@ -420,7 +447,7 @@ class BacktestEngine:
             lane.pipeline.raise_peak(position, high)
             if self.exits.follows_peak:
                 lane.follow(position, self.exits.stop_level(position))
-            else:  # the stop stays where it is
+            elif not lane.every_candle:  # the stop stays where it is
                 lane.peak_f = float(high)
 
     def _decide(self, lane: _Lane, i: int, bar: Bar, step: int) -> None:
