@@ -18,14 +18,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from crypto_ai_bot.adapters.candle_files import load_series
-from crypto_ai_bot.application.strategies import StrategyContext, registry
+from crypto_ai_bot.application.strategies import registry
 from crypto_ai_bot.application.strategies.check import Report, check
+from crypto_ai_bot.bootstrap import strategy_context
 from crypto_ai_bot.cli._common import EXIT_FAIL, EXIT_OK, BadInput, guarded
 from crypto_ai_bot.cli.backtest import _params, _symbol_from_file
 from crypto_ai_bot.utils.logging import configure_logging
@@ -80,8 +82,9 @@ def _check(args: argparse.Namespace) -> int:
             symbol = _symbol_from_file(args.data)
         except BadInput:
             symbol = ""
+    context = replace(strategy_context(), symbol=symbol)
     report = check(args.strategy, series.bars, params=_params(args.param), data=[args.data],
-                   cuts=args.cuts, fast=args.fast, context=StrategyContext(symbol=symbol))
+                   cuts=args.cuts, fast=args.fast, context=context)
     _print(Console(), report, args.data)
     return EXIT_OK if report.ok else EXIT_FAIL
 
@@ -109,7 +112,10 @@ def _print(out: Console, r: Report, data: str) -> None:
     out.print(m)
     for note in r.notes:
         out.print(f"note: {note}", highlight=False, soft_wrap=True)
-    out.print("clean: no lookahead, no recursive bias, deterministic, live = backtest" if r.ok
+    ran = ["no lookahead", "deterministic"] + (
+        ["live = backtest"] if r.kind == "vectorised" else []) + (
+        ["no recursive bias"] if r.startup_needed is not None else [])
+    out.print(f"clean: {', '.join(ran)}" if r.ok
               else f"{len(r.problems)} problem(s): {r.summary()}", highlight=False,
               soft_wrap=True, markup=False)
 

@@ -29,7 +29,8 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from crypto_ai_bot.application.strategies import StrategyContext, entry, parse_params
@@ -212,6 +213,8 @@ def check(spec: str, bars: Sequence[Bar], *, params: Mapping[str, Any] | None = 
         e = entry(spec)
         values = parse_params(spec, params)
         ctx = context or StrategyContext()
+        if ctx.load_model is not None:  # built a dozen times: its model is read once
+            ctx = replace(ctx, load_model=cache(ctx.load_model))
 
         def make() -> Strategy:
             return e.build(dict(values), ctx)
@@ -290,7 +293,7 @@ def _vectorised(report: Report, probe: VectorStrategy, make: Make, bars: Sequenc
     for i, column, x, y in _first_difference(full, again, n):
         report.problems.append(Problem("determinism", bars[i].ts_ms, column, _fmt(x), _fmt(y)))
     # live against the backtest, and its speed
-    span = range(max(startup, n - (20 if fast else 200)), n)
+    span = range(max(startup, n - (5 if fast else 200)), n)
     live = make()
     assert isinstance(live, VectorStrategy)
     took = 0.0

@@ -56,7 +56,7 @@ class IStrategy(Parameterised):
     """Base of a vectorised strategy (freqtrade's IStrategy, long only)."""
 
     INTERFACE_VERSION: int = 3
-    timeframe: str = "5m"
+    timeframe: str = ""  # "5m": refused on other candles; "" runs on any
     startup_candle_count: int = 0
     stoploss: float | None = None  # -0.10 = a 10 % stop; None: the configured one
     minimal_roi: Mapping[str, float] = {}  # minutes -> ratio, as freqtrade
