@@ -139,13 +139,22 @@ class VectorStrategy:
         self._stamps: list[int] = []
         self._signals: list[Signal] = []
         self._at = 0
+        # freqtrade's interface 2 (populate_buy_trend / populate_sell_trend, buy / sell
+        # columns) where the class has those and not the interface 3 methods
+        kind = type(strategy)
+        self._entry = getattr(strategy, "populate_buy_trend", strategy.populate_entry_trend) \
+            if kind.populate_entry_trend is IStrategy.populate_entry_trend \
+            else strategy.populate_entry_trend
+        self._exit = getattr(strategy, "populate_sell_trend", strategy.populate_exit_trend) \
+            if kind.populate_exit_trend is IStrategy.populate_exit_trend \
+            else strategy.populate_exit_trend
 
     def analyse(self, bars: Sequence[Bar]) -> DataFrame:
         """The frame after populate_indicators, populate_entry_trend, populate_exit_trend."""
         s, meta = self.inner, dict(self.metadata)
         df = s.populate_indicators(frame(bars), meta)
-        df = s.populate_entry_trend(df, meta)
-        return s.populate_exit_trend(df, meta)
+        df = self._entry(df, meta)
+        return self._exit(df, meta)
 
     def signals(self, df: DataFrame) -> list[Signal]:
         """Each row's signal; the first startup_candle_count rows warm up."""

@@ -186,3 +186,41 @@ def test_the_freqtrade_port_trades_as_the_builtin_ema_cross(btc: object) -> None
     assert len(expected) > 2000
     assert [key(t) for t in port.trades] == expected
     assert {t.exit_reason.value for t in port.trades} == {"signal", "hard_stop", "end_of_data"}
+
+
+V2 = '''
+from crypto_ai_bot.strategy import IStrategy
+
+
+class Old(IStrategy):
+    """Interface 2: populate_buy_trend / populate_sell_trend with buy / sell columns."""
+    startup_candle_count = 5
+    use_exit_signal = False
+
+    def populate_indicators(self, dataframe, metadata):
+        dataframe["up"] = dataframe["close"] > dataframe["close"].shift(1)
+        return dataframe
+
+    def populate_buy_trend(self, dataframe, metadata):
+        dataframe.loc[dataframe["up"], "buy"] = 1
+        return dataframe
+
+    def populate_sell_trend(self, dataframe, metadata):
+        dataframe.loc[~dataframe["up"], "sell"] = 1
+        return dataframe
+'''
+
+
+def test_interface_2_and_use_exit_signal_false(tmp_path: Path) -> None:
+    path = tmp_path / "old.py"
+    path.write_text(V2)
+    s = build_strategy(f"{path}:Old")
+    assert isinstance(s, VectorStrategy)
+    bars = [c.bar() for c in _wave(200)]
+    actions = {s.on_candle(b).action for b in bars}
+    assert actions == {Action.HOLD, Action.BUY}  # its sell column is ignored: no exit signal
+    noexit = V2.replace("use_exit_signal = False", "use_exit_signal = True")
+    path.write_text(noexit)
+    (tmp_path / "old2.py").write_text(noexit)
+    both = build_strategy(f"{tmp_path / 'old2.py'}:Old")
+    assert {both.on_candle(b).action for b in bars} == {Action.HOLD, Action.BUY, Action.SELL}
