@@ -124,3 +124,15 @@ def test_cab_backtest_runs_the_freqtrade_port_with_its_own_stop(data: Path) -> N
 def test_the_script_is_registered() -> None:
     text = (REPO / "pyproject.toml").read_text()
     assert 'cab-strategy = "crypto_ai_bot.cli.strategy:main"' in text
+
+
+def test_a_strategy_that_crashes_is_one_line_exit_2(data: Path, tmp_path: Path) -> None:
+    path = tmp_path / "broken.py"
+    path.write_text("from crypto_ai_bot.strategy import IStrategy\n\n\n"
+                    "class Broken(IStrategy):\n"
+                    "    def populate_indicators(self, dataframe, metadata):\n"
+                    "        return dataframe['no_such_column']\n")
+    r = _run("crypto_ai_bot.cli.strategy", "check", f"{path}:Broken", "--data", str(data))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "failed while checked: KeyError" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -139,8 +139,11 @@ def _table(s: VectorStrategy, bars: Sequence[Bar]) -> DataFrame:
 
 
 def _cuts(n: int, first: int, count: int) -> list[int]:
-    """`count` cut points spread over [first, n - 2] (the last candle itself is no cut)."""
+    """`count` cut points spread over [first, n - 2] (the last candle itself is no cut); from
+    the second candle when the series is too short to start at `first`."""
     last = n - 2
+    if last < first:
+        first = 1
     if last < first:
         return []
     if last - first + 1 <= count:
@@ -222,11 +225,15 @@ def check(spec: str, bars: Sequence[Bar], *, params: Mapping[str, Any] | None = 
         probe = make()
         vectorised = isinstance(probe, VectorStrategy)
         report = Report(spec, "vectorised" if vectorised else "incremental", len(bars))
-        if vectorised:
-            assert isinstance(probe, VectorStrategy)
-            _vectorised(report, probe, make, bars, cuts, fast)
-        else:
-            _incremental(report, make, bars, cuts, fast)
+        try:
+            if vectorised:
+                assert isinstance(probe, VectorStrategy)
+                _vectorised(report, probe, make, bars, cuts, fast)
+            else:
+                _incremental(report, make, bars, cuts, fast)
+        except Exception as exc:  # the strategy's own code failed: named, not a traceback
+            raise ValueError(f"{spec} failed while checked: {type(exc).__name__}: {exc}"
+                             ) from exc
     for path in _reads_data(seen, data):
         report.problems.insert(0, Problem(
             "file", None, path, "candles handed over", "opened the candle file itself",

@@ -10,7 +10,9 @@ fill conventions of DESIGN §12 (those of freqtrade-style backtesters):
    open[t] and the clock ts[t], so an entry or a signal exit fills at the open;
 2. the stops are checked against low[t]; a breached stop fills at its level, or at open[t]
    when the candle opened below it; the peak for the trailing stop rises to high[t] only after
-   that check (so a candle never stops out against a peak it made itself);
+   that check (so a candle never stops out against a peak it made itself); a take-profit by
+   trade age (a strategy's minimal_roi) that high[t] reaches, with the stop untouched, fills at
+   its level, or at open[t] above it;
 3. at the close of t the strategy sees candle t; a BUY or SELL is kept for the next open.
    A strategy sees nothing but candles, so it reads ahead (SymbolPipeline.scan) to its next
    buy or sell, which becomes a Decision when the clock reaches that close: the candles in
