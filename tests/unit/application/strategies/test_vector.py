@@ -188,6 +188,20 @@ def test_the_freqtrade_port_trades_as_the_builtin_ema_cross(btc: object) -> None
     assert {t.exit_reason.value for t in port.trades} == {"signal", "hard_stop", "end_of_data"}
 
 
+def test_the_port_warmed_up_as_the_builtin_gives_its_very_trades(btc: object,
+                                                                tmp_path: Path) -> None:
+    """The same file with only its startup_candle_count set to the built-in's warm-up (its
+    first signal can come at the 26th candle): every trade, amounts and PnL to the last
+    digit."""
+    text = Path(EXAMPLE.rsplit(":", 1)[0]).read_text()
+    assert text.count("startup_candle_count = 400") == 1
+    path = tmp_path / "warm25.py"
+    path.write_text(text.replace("startup_candle_count = 400", "startup_candle_count = 25"))
+    ours = run_backtest(btc, strategy="ema_cross", params={"fast": 12, "slow": 26})  # type: ignore[arg-type]
+    port = run_backtest(btc, strategy=f"{path}:EmaCross")  # type: ignore[arg-type]
+    assert len(ours.trades) > 2000 and port.trades == ours.trades
+
+
 V2 = '''
 from crypto_ai_bot.strategy import IStrategy
 
