@@ -126,9 +126,10 @@ class Container:
 
 
 def _feed(config: FeedConfig, exchange: ExchangeConfig, clock: Clock, board: PriceBoard,
-          broker: Broker | None, state: StateRepository) -> PriceFeed:
+          broker: Broker | None, state: StateRepository, history: int = 0) -> PriceFeed:
     """The configured feed; the synthetic and replay ones note in `state` where they are, so
-    that a restart resumes there."""
+    that a restart resumes there. history: the candles a first poll must bring at least (a
+    vectorised strategy's startup_candle_count + 1), beyond each feed's own warm-up."""
     from crypto_ai_bot.adapters.candle_files import CandleFileError
     from crypto_ai_bot.adapters.feeds import FixedFeed, ReplayFeed, SyntheticFeed
 
@@ -137,15 +138,19 @@ def _feed(config: FeedConfig, exchange: ExchangeConfig, clock: Clock, board: Pri
         return FixedFeed(config.fixed_price, clock, board, step)
     if config.kind == "synthetic":
         return SyntheticFeed(config.synthetic_seed, config.fixed_price, clock, board, step,
-                             state=state)
+                             state=state, **({"warmup": max(60, history)} if history else {}))
     if config.kind == "replay":
         try:
-            return ReplayFeed(config.replay_file, clock, board, state=state)
+            return ReplayFeed(config.replay_file, clock, board, state=state,
+                              **({"warmup": max(60, history)} if history else {}))
         except (CandleFileError, ValueError) as exc:
             raise ConfigError(f"REPLAY_FILE: {exc}") from None
     from crypto_ai_bot.adapters.exchange.ccxt.feed import LiveFeed  # needs ccxt: lazy
 
-    return LiveFeed.from_config(exchange, config.timeframe, clock, board, broker)
+    feed = LiveFeed.from_config(exchange, config.timeframe, clock, board, broker)
+    if history:
+        feed.warm_up(min(max(100, history), 1000))  # one request: Gate serves 1000 at most
+    return feed
 
 
 def _broker(settings: Settings, clock: Clock, board: PriceBoard, db: Database) -> Broker:
@@ -234,8 +239,10 @@ def build_container(
     states = TradingStates(repos, bus, clock)
     board = PriceBoard()
     broker = broker or _broker(settings, clock, board, db)
+    context = strategy_context()
+    exits_config, history = _checked_strategy(settings, context)
     feed = feed or _feed(settings.feed_config, settings.exchange_config, clock, board, broker,
-                         repos.state)
+                         repos.state, history)
     executor = OrderExecutor(broker, repos, bus, clock, settings.execution_config,
                              on_storage_fault=states.storage_fault)
     extras: dict[str, Any] = {}
@@ -251,8 +258,7 @@ def build_container(
         settle_stops = keeper.settle_fired
         extras["stop_keeper"] = keeper
     risk = RiskManager(settings.risk_config, repos, trading_state=lambda: states.current)
-    context = strategy_context()
-    exits = ProtectiveExits(_checked_strategy(settings, context))
+    exits = ProtectiveExits(exits_config)
     pipelines: dict[str, SymbolPipeline] = {}
     for symbol in settings.symbol_list:
         try:
@@ -461,11 +467,13 @@ def fast_check(strategy: str, params: Mapping[str, Any] | None, bars: Sequence[B
                  context=context or strategy_context())
 
 
-def _checked_strategy(settings: Settings, context: StrategyContext) -> ExitsConfig:
+def _checked_strategy(settings: Settings, context: StrategyContext) -> tuple[ExitsConfig, int]:
     """The live start-up's strategy checks: its timeframe, the fast check on a synthetic
     series of the timeframe (unless STRATEGY_CHECK=false, which is logged loudly); the exits
-    it trades with (the EXITS_* variables set explicitly win over its own)."""
+    it trades with (the EXITS_* variables set explicitly win over its own), and the history
+    a vectorised one needs from the feed's first poll (its startup + 1 candles; else 0)."""
     from crypto_ai_bot.application.strategies.check import synthetic_bars
+    from crypto_ai_bot.application.strategies.vector import VectorStrategy
 
     name = settings.strategy
     try:
@@ -483,11 +491,13 @@ def _checked_strategy(settings: Settings, context: StrategyContext) -> ExitsConf
                         reason="STRATEGY_CHECK=false: lookahead is not ruled out")
         explicit = {f: getattr(settings, f"exits_{f}") for f in ("hard_stop_pct", "trailing_pct")
                     if f"exits_{f}" in settings.model_fields_set}
-        return strategy_exits(name, settings.exits_config, explicit)
+        probe = build_strategy(name, settings.strategy_kwargs, context)
+        history = probe.warmup_candles + 1 if isinstance(probe, VectorStrategy) else 0
+        return strategy_exits(name, settings.exits_config, explicit), history
     except (ValueError, OSError) as exc:
         raise ConfigError(f"STRATEGY: {exc}") from None
     except ImportError:  # STRATEGY=ai without LightGBM: building it below says so
-        return settings.exits_config
+        return settings.exits_config, 0
 
 
 # what the commands need ------------------------------------------------------------------

@@ -62,3 +62,20 @@ def test_strategy_check_false_starts_it_loudly(make_settings: Callable[..., Any]
     c.db.close()
     out = capsys.readouterr()
     assert "strategy_check_skipped" in out.out + out.err
+
+
+async def test_the_first_poll_brings_the_startup_history(make_settings: Callable[..., Any],
+                                                         ) -> None:
+    """The freqtrade port needs 400 candles before its first signal: paper's first poll brings
+    401, computed once, so that it trades from the start as freqtrade does after loading its
+    startup candles."""
+    example = f"{REPO / 'examples' / 'strategies' / 'freqtrade_ema_cross.py'}:EmaCross"
+    c = build_container(make_settings(autostart=False, strategy=example),
+                        clock=ManualClock(T0))
+    await c.start()
+    p = c.pipelines["BTC/USDT"]
+    await p.evaluate()
+    assert p.stats.candles == 401
+    assert p.stats.last_signal is not None and p.stats.last_signal.reason != "warming up"
+    assert isinstance(p.strategy, VectorStrategy) and len(p.strategy._window) == 401
+    await c.close()

@@ -110,8 +110,12 @@ class SymbolPipeline:
         if not bars:
             return None
         signal = None
-        for bar in bars:
-            signal = self.strategy.on_candle(bar)
+        several = getattr(self.strategy, "on_candles", None) if len(bars) > 1 else None
+        if several is not None:  # a vectorised strategy: computed once for all of them
+            signal = several(bars)
+        else:
+            for bar in bars:
+                signal = self.strategy.on_candle(bar)
         assert signal is not None
         stats = self.stats
         stats.candles += len(bars)

@@ -185,6 +185,20 @@ class VectorStrategy:
         self._stamps = [b.ts_ms for b in bars]
         self._at = 0
 
+    def on_candles(self, bars: Sequence[Bar]) -> Signal:
+        """Live: several candles closed at once (a first poll's history): the frame is
+        computed once, on the last startup + 1 of them; the newest candle's signal."""
+        if len(bars) == 1 or self._at < len(self._stamps):
+            signal = _HOLD
+            for bar in bars:
+                signal = self.on_candle(bar)
+            return signal
+        self._window.extend(bars)
+        self._seen += len(bars)
+        if self._seen <= self.startup:
+            return HOLD_WARMUP
+        return self.signals(self.analyse(self._window))[-1]
+
     def on_candle(self, bar: Bar) -> Signal:
         at = self._at
         if at < len(self._stamps):

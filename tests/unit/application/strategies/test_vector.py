@@ -107,6 +107,10 @@ def test_the_backtest_and_live_recomputation_give_the_same_signals(tuned: str) -
     assert actions[:40] == [Action.HOLD] * 40 and actions.count(Action.BUY) > 3
     assert {a.reason for a, _ in got if a.action is Action.BUY} == {"enter_long (above)"}
     assert len(live._window) == 41  # only startup + 1 candles are kept
+    batch = build_strategy(tuned)  # a first poll's history at once: computed once, same word
+    assert isinstance(batch, VectorStrategy)
+    assert batch.on_candles(bars[:500]) == got[499][1]
+    assert [batch.on_candle(b) for b in bars[500:]] == [b for _, b in got[500:]]
 
 
 def test_a_backtest_honours_its_stop_trailing_and_roi(tuned: str) -> None:
