@@ -1,8 +1,9 @@
 # A freqtrade strategy, ported by one line: `from freqtrade.strategy import IStrategy` became
 # the crypto_ai_bot import below; nothing else changed.
 #
-#   cab-backtest --data BTC_USDT-5m.feather --strategy examples/strategies/freqtrade_ema_cross.py:EmaCross
-#   cab-strategy check examples/strategies/freqtrade_ema_cross.py:EmaCross --data BTC_USDT-5m.feather
+#   S=examples/strategies/freqtrade_ema_cross.py:EmaCross
+#   cab-backtest --data BTC_USDT-5m.feather --strategy $S
+#   cab-strategy check $S --data BTC_USDT-5m.feather
 """EMA 12/26 cross: enter when the fast EMA crosses above the slow one, exit when it crosses
 below; a 2 % stop, no trailing, no ROI table."""
 
@@ -16,7 +17,7 @@ class EmaCross(IStrategy):
 
     timeframe = "5m"
     # An EMA never forgets its first candle: 400 candles of history make the last one's
-    # EMAs the same (to 1e-12) however much history came before, live as in a backtest.
+    # EMAs the same (to 1e-9) however much history came before, live as in a backtest.
     startup_candle_count = 400
 
     minimal_roi = {"0": 100}  # effectively off: exits come from the signal and the stop

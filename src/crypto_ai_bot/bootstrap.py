@@ -470,7 +470,7 @@ def fast_check(strategy: str, params: Mapping[str, Any] | None, bars: Sequence[B
 def _checked_strategy(settings: Settings, context: StrategyContext) -> tuple[ExitsConfig, int]:
     """The live start-up's strategy checks: its timeframe, the fast check on a synthetic
     series of the timeframe (unless STRATEGY_CHECK=false, which is logged loudly); the exits
-    it trades with (the EXITS_* variables set explicitly win over its own), and the history
+    it trades with (what it declares over the EXITS_* settings), and the history
     a vectorised one needs from the feed's first poll (its startup + 1 candles; else 0)."""
     from crypto_ai_bot.application.strategies.check import synthetic_bars
     from crypto_ai_bot.application.strategies.vector import VectorStrategy
@@ -489,11 +489,9 @@ def _checked_strategy(settings: Settings, context: StrategyContext) -> tuple[Exi
         else:
             log.warning("strategy_check_skipped", strategy=name,
                         reason="STRATEGY_CHECK=false: lookahead is not ruled out")
-        explicit = {f: getattr(settings, f"exits_{f}") for f in ("hard_stop_pct", "trailing_pct")
-                    if f"exits_{f}" in settings.model_fields_set}
         probe = build_strategy(name, settings.strategy_kwargs, context)
         history = probe.warmup_candles + 1 if isinstance(probe, VectorStrategy) else 0
-        return strategy_exits(name, settings.exits_config, explicit), history
+        return strategy_exits(name, settings.exits_config), history
     except (ValueError, OSError) as exc:
         raise ConfigError(f"STRATEGY: {exc}") from None
     except ImportError:  # STRATEGY=ai without LightGBM: building it below says so

@@ -239,7 +239,7 @@ def exits_of(cls: type[IStrategy]) -> Any:
                            for minutes, ratio in dict(cls.minimal_roi).items()))
         positive = cls.trailing_stop_positive
         return replace(
-            base, enabled=True, hard_stop_pct=stop,
+            base, hard_stop_pct=stop,
             trailing_pct=stop if cls.trailing_stop else Decimal(0),
             trailing_positive_pct=None if positive is None or not cls.trailing_stop
             else _pct(positive),
