@@ -80,18 +80,24 @@ class ProtectiveExits:
 
     def take_profit(self, position: Position, now_ms: int) -> StopLevel | None:
         """The price that takes the profit due at the position's age, or None."""
+        return self.take_profit_until(position, now_ms)[0]
+
+    def take_profit_until(self, position: Position, now_ms: int) -> tuple[StopLevel | None, int]:
+        """take_profit, and the time until which it stays due (the next age of the table)."""
+        never = 2**62
         if not self._roi or not self.config.enabled or position.base_amount <= 0:
-            return None
+            return None, never
         age = now_ms - position.opened_ms
-        factor = None
+        factor, until = None, never
         for at, f in self._roi:
             if at > age:
+                until = position.opened_ms + at
                 break
             factor = f
         if factor is None:
-            return None
+            return None, until
         entry = position.entry_price if position.entry_price > 0 else position.entry_avg
-        return StopLevel(entry * factor, StopReason.ROI)
+        return StopLevel(entry * factor, StopReason.ROI), until
 
     @staticmethod
     def raise_peak(position: Position, price: Decimal) -> bool:

@@ -222,13 +222,16 @@ class _Lane:
     entry_fee_quote: Decimal = ZERO
     pnl_before: Decimal = ZERO
     every_candle: bool = False  # a take-profit by age: every candle held goes to _stop
+    guard_f: float = -math.inf  # ... where the stop's own float rules out (stop_f is inf)
+    roi_f: float = math.inf  # the take-profit due, as a float, until the age roi_until_ms
+    roi_until_ms: int = 0
 
     def follow(self, position: Position | None, stop: StopLevel | None) -> None:
         """Track the open position (None once closed) and its stop level."""
         self.position, self.stop = position, stop
         self.stop_f = float(stop.price) if stop is not None else -math.inf
         if self.every_candle and position is not None:
-            self.stop_f = math.inf
+            self.guard_f, self.stop_f, self.roi_until_ms = self.stop_f, math.inf, 0
         self.peak_f = float(position.peak) if position is not None else 0.0
         self.base_f = float(position.base_amount) if position is not None else 0.0
 
@@ -409,6 +412,11 @@ class BacktestEngine:
         level, or at the open below it; otherwise the peak may still rise."""
         position, stop, series = lane.position, lane.stop, lane.series
         assert position is not None
+        if lane.every_candle and bar.low > lane.guard_f:  # the stop is out of reach
+            due = bar.high >= lane.roi_f or bar.ts_ms >= lane.roi_until_ms  # else: out of reach
+            if not (due and await self._take_profit(lane, i, bar)) and bar.high >= lane.peak_f:
+                self._peak(lane, i)
+            return
         if stop is None or (low := series.price(i, LOW)) > stop.price:
             if not lane.every_candle or not await self._take_profit(lane, i, bar):
                 self._peak(lane, i)
@@ -427,7 +435,8 @@ class BacktestEngine:
         the open above it; True when it sold."""
         position = lane.position
         assert position is not None
-        due = self.exits.take_profit(position, bar.ts_ms)
+        due, lane.roi_until_ms = self.exits.take_profit_until(position, bar.ts_ms)
+        lane.roi_f = math.inf if due is None else float(due.price)
         high = lane.series.price(i, HIGH)
         if due is None or high < due.price:
             return False
@@ -449,7 +458,7 @@ class BacktestEngine:
             lane.pipeline.raise_peak(position, high)
             if self.exits.follows_peak:
                 lane.follow(position, self.exits.stop_level(position))
-            elif not lane.every_candle:  # the stop stays where it is
+            else:  # the stop stays where it is
                 lane.peak_f = float(high)
 
     def _decide(self, lane: _Lane, i: int, bar: Bar, step: int) -> None:

@@ -242,3 +242,30 @@ def test_interface_2_and_use_exit_signal_false(tmp_path: Path) -> None:
     (tmp_path / "old2.py").write_text(noexit)
     both = build_strategy(f"{tmp_path / 'old2.py'}:Old")
     assert {both.on_candle(b).action for b in bars} == {Action.HOLD, Action.BUY, Action.SELL}
+
+
+def test_the_take_profit_fires_on_the_first_candle_that_reaches_it(tuned: str) -> None:
+    """Candle by candle against the ROI table: no held candle before the exit reached the
+    profit due at its age, and an roi exit sells at that level (or the open above it)."""
+    candles = _wave(3000)
+    index = {c.ts_ms: i for i, c in enumerate(candles)}
+    table = [(0, Decimal("1.05")), (30 * 60_000, Decimal("1.02")), (120 * 60_000, Decimal(1))]
+
+    def due(entry: Decimal, age: int) -> Decimal:
+        return entry * [f for at, f in table if at <= age][-1]
+
+    result = run_backtest(candles, strategy=tuned, stop_pct=9, trailing_pct=0)
+    rois = 0
+    for t in result.trades:
+        k, m = index[t.entry_time_ms], index.get(t.exit_time_ms)
+        end = m if m is not None else len(candles)
+        for j in range(k, end):
+            age = candles[j].ts_ms - t.entry_time_ms
+            assert candles[j].high < due(t.entry_price, age), (t, j)
+        if t.exit_reason.value == "roi":
+            rois += 1
+            assert m is not None
+            level = due(t.entry_price, candles[m].ts_ms - t.entry_time_ms)
+            assert candles[m].high >= level
+            assert abs(t.exit_price - max(candles[m].open, level)) <= Decimal("0.01"), t
+    assert rois >= 3
