@@ -121,9 +121,11 @@ def test_cab_backtest_runs_the_freqtrade_port_with_its_own_stop(data: Path) -> N
     assert "hard stop 2 %" in r.stdout and "trades" in r.stdout  # stoploss = -0.02
 
 
-def test_the_script_is_registered() -> None:
+def test_the_script_is_registered_and_lists_the_strategies() -> None:
     text = (REPO / "pyproject.toml").read_text()
     assert 'cab-strategy = "crypto_ai_bot.cli.strategy:main"' in text
+    r = _run("crypto_ai_bot.cli.strategy", "list")
+    assert r.returncode == 0 and "ema_cross: buy when the fast EMA crosses" in r.stdout
 
 
 def test_a_strategy_that_crashes_is_one_line_exit_2(data: Path, tmp_path: Path) -> None:

@@ -273,7 +273,8 @@ def _incremental(report: Report, make: Make, bars: Sequence[Bar], cuts: int,
                       if later[k] != full[start + k]), -1) + 1
         report.notes.append(
             f"incremental: live keeps its state as the backtest does; a run started at candle"
-            f" {start} gives the backtest's signals after {agree} candles")
+            f" {start} (as after a restart) gives the backtest's signals after {agree} candles"
+            f" (it declares warmup_candles = {warm})")
 
 
 def _vectorised(report: Report, probe: VectorStrategy, make: Make, bars: Sequence[Bar],

@@ -6,8 +6,8 @@
 
 A class is a strategy when it has `on_candle`, or is an IStrategy (vector.py, freqtrade's
 shape); an IncrementalStrategy (base.py) or IStrategy brings its declared parameters, any other
-class is built with no parameters. Importing a file runs its
-code: load only strategies you trust, as with any Python you run.
+class is built with no parameters. Importing a file runs its code: load only strategies you
+trust, as with any Python you run.
 """
 
 from __future__ import annotations
