@@ -460,10 +460,11 @@ def check_timeframe(strategy: str, step_ms: int) -> None:
 def fast_check(strategy: str, params: Mapping[str, Any] | None, bars: Sequence[Bar],
                data: Sequence[str] = (), context: StrategyContext | None = None) -> Report:
     """The fast part of `cab-strategy check` (lookahead on a few cuts, a file read of the
-    candles, determinism, live against backtest), on at most the first 3000 of `bars`."""
+    candles, determinism, live against backtest), on the first 1000 of `bars` (three times
+    the strategy's warm-up when that is more)."""
     from crypto_ai_bot.application.strategies.check import check
 
-    return check(strategy, bars[:3000], params=params, data=data, cuts=6, fast=True,
+    return check(strategy, bars, params=params, data=data, cuts=6, fast=True,
                  context=context or strategy_context())
 
 
@@ -480,7 +481,7 @@ def _checked_strategy(settings: Settings, context: StrategyContext) -> tuple[Exi
         check_timeframe(name, timeframe_ms(settings.timeframe))
         if settings.strategy_check:
             report = fast_check(name, settings.strategy_kwargs,
-                                synthetic_bars(3000, timeframe_ms(settings.timeframe)),
+                                synthetic_bars(1000, timeframe_ms(settings.timeframe)),
                                 context=context)
             if not report.ok:
                 raise ConfigError(f"STRATEGY: the strategy check failed: {report.summary()};"
