@@ -30,7 +30,7 @@ from crypto_ai_bot.application.strategies import StrategyContext, build_strategy
 from crypto_ai_bot.domain.board import PriceBoard
 from crypto_ai_bot.domain.candles import CandleSeries
 from crypto_ai_bot.domain.errors import ClockSkewed, ConfigError
-from crypto_ai_bot.domain.model import Candle, split_symbol
+from crypto_ai_bot.domain.model import Bar, Candle, split_symbol
 from crypto_ai_bot.domain.venue import VenueConfig
 from crypto_ai_bot.drivers.backtest.engine import (
     BacktestConfig,
@@ -59,6 +59,7 @@ if TYPE_CHECKING:  # what a backtest never uses is imported where it is used (bu
     from crypto_ai_bot.application.dead_mans_switch import Heartbeats
     from crypto_ai_bot.application.event_stream import EventStream
     from crypto_ai_bot.application.reconcile.service import Reconciler
+    from crypto_ai_bot.application.strategies.check import Report
     from crypto_ai_bot.application.trading_state import TradingStates
     from crypto_ai_bot.config import Settings
     from crypto_ai_bot.domain.events import Event
@@ -172,9 +173,10 @@ def session_settings(settings: Settings) -> dict[str, Any]:
 
 
 def _feed(config: FeedConfig, exchange: ExchangeConfig, clock: Clock, board: PriceBoard,
-          broker: Broker | None, state: StateRepository) -> PriceFeed:
+          broker: Broker | None, state: StateRepository, history: int = 0) -> PriceFeed:
     """The configured feed; the synthetic and replay ones note in `state` where they are, so
-    that a restart resumes there."""
+    that a restart resumes there. history: the candles a first poll must bring at least (a
+    vectorised strategy's startup_candle_count + 1), beyond each feed's own warm-up."""
     from crypto_ai_bot.adapters.candle_files import CandleFileError
     from crypto_ai_bot.adapters.feeds import FixedFeed, ReplayFeed, SyntheticFeed
 
@@ -183,15 +185,19 @@ def _feed(config: FeedConfig, exchange: ExchangeConfig, clock: Clock, board: Pri
         return FixedFeed(config.fixed_price, clock, board, step)
     if config.kind == "synthetic":
         return SyntheticFeed(config.synthetic_seed, config.fixed_price, clock, board, step,
-                             state=state)
+                             state=state, **({"warmup": max(60, history)} if history else {}))
     if config.kind == "replay":
         try:
-            return ReplayFeed(config.replay_file, clock, board, state=state)
+            return ReplayFeed(config.replay_file, clock, board, state=state,
+                              **({"warmup": max(60, history)} if history else {}))
         except (CandleFileError, ValueError) as exc:
             raise ConfigError(f"REPLAY_FILE: {exc}") from None
     from crypto_ai_bot.adapters.exchange.ccxt.feed import LiveFeed  # needs ccxt: lazy
 
-    return LiveFeed.from_config(exchange, config.timeframe, clock, board, broker)
+    feed = LiveFeed.from_config(exchange, config.timeframe, clock, board, broker)
+    if history:
+        feed.warm_up(min(max(100, history), 1000))  # one request: Gate serves 1000 at most
+    return feed
 
 
 def _broker(settings: Settings, clock: Clock, board: PriceBoard, db: Database) -> Broker:
@@ -284,8 +290,10 @@ def build_container(
     states = TradingStates(repos, bus, clock)
     board = PriceBoard()
     broker = broker or _broker(settings, clock, board, db)
+    context = strategy_context()
+    exits_config, history = _checked_strategy(settings, context)
     feed = feed or _feed(settings.feed_config, settings.exchange_config, clock, board, broker,
-                         repos.state)
+                         repos.state, history)
     feed = recent = _recent_candles(feed, clock)  # the cockpit's chart keeps what is polled
     executor = OrderExecutor(broker, repos, bus, clock, settings.execution_config,
                              on_storage_fault=states.storage_fault)
@@ -302,12 +310,12 @@ def build_container(
         settle_stops = keeper.settle_fired
         extras["stop_keeper"] = keeper
     risk = RiskManager(settings.risk_config, repos, trading_state=lambda: states.current)
-    exits = ProtectiveExits(settings.exits_config)
-    context = strategy_context()
+    exits = ProtectiveExits(exits_config)
     pipelines: dict[str, SymbolPipeline] = {}
     for symbol in settings.symbol_list:
         try:
-            strategy = build_strategy(settings.strategy, settings.strategy_kwargs, context)
+            strategy = build_strategy(settings.strategy, settings.strategy_kwargs,
+                                      replace(context, symbol=symbol))
         except (ValueError, OSError) as exc:
             raise ConfigError(f"STRATEGY: {exc}") from None
         except ImportError as exc:  # STRATEGY=ai without LightGBM
@@ -489,9 +497,10 @@ def backtest_engine(
     if strategy_factory is None:
         context = strategy_context()
         build_strategy(config.strategy, config.params, context)  # refuse bad ones up front
+        check_timeframe(config.strategy, config.timeframe_ms)
 
-        def strategy_factory(_symbol: str) -> Strategy:
-            return build_strategy(config.strategy, config.params, context)
+        def strategy_factory(symbol: str) -> Strategy:
+            return build_strategy(config.strategy, config.params, replace(context, symbol=symbol))
 
     parts = BacktestParts(clock, board, broker, repos, bus, executor,
                           RiskManager(config.risk, repos), ProtectiveExits(config.exits),
@@ -536,6 +545,7 @@ def run_backtest(
         fee_pct=fee_pct, stake=stake, start_quote=start_quote, risk=risk,
         close_at_end=close_at_end,
     )
+    config = replace(config, exits=strategy_exits(strategy, config.exits))
     return run(backtest_engine(by_symbol, config, progress=progress, record=record,
                                strategy_factory=strategy_factory))
 
@@ -556,6 +566,73 @@ def reference_config(
         strategy=strategy, params=dict(params or {}), timeframe_ms=timeframe_ms,
         close_at_end=close_at_end,
     )
+
+
+# a strategy's own exits and timeframe, and the check before it trades ---------------------
+
+
+def strategy_exits(strategy: str, exits: ExitsConfig,
+                   keep: Mapping[str, Any] | None = None) -> ExitsConfig:
+    """The exits `strategy` trades with: what it declares itself (a vectorised strategy's
+    stoploss, trailing_stop*, minimal_roi) over `exits`, then `keep` (the fields the operator
+    set explicitly, by flag or variable) over both."""
+    from crypto_ai_bot.application.strategies import entry
+
+    own = entry(strategy).exits
+    out = own(exits) if own is not None else exits
+    return replace(out, **keep) if keep else out
+
+
+def check_timeframe(strategy: str, step_ms: int) -> None:
+    """ValueError when the strategy is written for another timeframe than the candles'."""
+    from crypto_ai_bot.application.strategies import entry
+
+    written = entry(strategy).timeframe
+    if written and timeframe_ms(written) != step_ms:
+        raise ValueError(f"{strategy} is written for {written} candles (its timeframe), these"
+                         f" are {step_ms // 60_000} min ones")
+
+
+def fast_check(strategy: str, params: Mapping[str, Any] | None, bars: Sequence[Bar],
+               data: Sequence[str] = (), context: StrategyContext | None = None) -> Report:
+    """The fast part of `cab-strategy check` (lookahead on a few cuts, a file read of the
+    candles, determinism, live against backtest), on the first 1000 of `bars` (three times
+    the strategy's warm-up when that is more)."""
+    from crypto_ai_bot.application.strategies.check import check
+
+    return check(strategy, bars, params=params, data=data, cuts=6, fast=True,
+                 context=context or strategy_context())
+
+
+def _checked_strategy(settings: Settings, context: StrategyContext) -> tuple[ExitsConfig, int]:
+    """The live start-up's strategy checks: its timeframe, the fast check on a synthetic
+    series of the timeframe (unless STRATEGY_CHECK=false, which is logged loudly); the exits
+    it trades with (what it declares over the EXITS_* settings), and the history
+    a vectorised one needs from the feed's first poll (its startup + 1 candles; else 0)."""
+    from crypto_ai_bot.application.strategies.check import synthetic_bars
+    from crypto_ai_bot.application.strategies.vector import VectorStrategy
+
+    name = settings.strategy
+    try:
+        check_timeframe(name, timeframe_ms(settings.timeframe))
+        if settings.strategy_check:
+            report = fast_check(name, settings.strategy_kwargs,
+                                synthetic_bars(1000, timeframe_ms(settings.timeframe)),
+                                context=context)
+            if not report.ok:
+                raise ConfigError(f"STRATEGY: the strategy check failed: {report.summary()};"
+                                  " `cab-strategy check` shows it all (STRATEGY_CHECK=false"
+                                  " overrides)")
+        else:
+            log.warning("strategy_check_skipped", strategy=name,
+                        reason="STRATEGY_CHECK=false: lookahead is not ruled out")
+        probe = build_strategy(name, settings.strategy_kwargs, context)
+        history = probe.warmup_candles + 1 if isinstance(probe, VectorStrategy) else 0
+        return strategy_exits(name, settings.exits_config), history
+    except (ValueError, OSError) as exc:
+        raise ConfigError(f"STRATEGY: {exc}") from None
+    except ImportError:  # STRATEGY=ai without LightGBM: building it below says so
+        return settings.exits_config, 0
 
 
 # what the commands need ------------------------------------------------------------------

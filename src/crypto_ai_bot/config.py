@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     timeframe: str = "5m"
     strategy: str = "ema_cross"  # a registered name, path/to/file.py:Class or module:Class
     strategy_params: str = ""  # k=v,k=v or a JSON object: the strategy's parameters
+    strategy_check: bool = True  # the fast strategy check at start-up (false: skipped, loudly)
     ema_fast: int = Field(default=12, ge=1)
     ema_slow: int = Field(default=26, ge=2)
     ai_model_path: str = ""

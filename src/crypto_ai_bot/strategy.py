@@ -1,4 +1,6 @@
-"""What a strategy file imports: `from crypto_ai_bot.strategy import IncrementalStrategy, ...`.
+"""What a strategy file imports: `from crypto_ai_bot.strategy import IncrementalStrategy, ...`,
+or, for a vectorised one in freqtrade's shape, `from crypto_ai_bot.strategy import IStrategy`
+(the one line a freqtrade strategy changes to port; IntParameter and DecimalParameter too).
 
     class MyStrategy(IncrementalStrategy):
         '''One line saying what it trades on.'''
@@ -15,11 +17,19 @@ docs/strategies.md.
 from __future__ import annotations
 
 from crypto_ai_bot.application.strategies.base import FloatParam, IncrementalStrategy, IntParam
+from crypto_ai_bot.application.strategies.vector import (
+    DecimalParameter,
+    IntParameter,
+    IStrategy,
+)
 from crypto_ai_bot.domain.indicators import EMA, RSI, Donchian, RollingStats
 from crypto_ai_bot.domain.model import Action, Bar, Signal
 from crypto_ai_bot.ports.strategy import HOLD_WARMUP
 
+RealParameter = DecimalParameter
+
 __all__ = [
-    "EMA", "HOLD_WARMUP", "RSI", "Action", "Bar", "Donchian", "FloatParam", "IncrementalStrategy",
-    "IntParam", "RollingStats", "Signal",
+    "EMA", "HOLD_WARMUP", "RSI", "Action", "Bar", "DecimalParameter", "Donchian", "FloatParam",
+    "IStrategy", "IncrementalStrategy", "IntParam", "IntParameter", "RealParameter",
+    "RollingStats", "Signal",
 ]

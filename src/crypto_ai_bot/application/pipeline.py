@@ -135,8 +135,12 @@ class SymbolPipeline:
         if not bars:
             return None
         signal = None
-        for bar in bars:
-            signal = self.strategy.on_candle(bar)
+        several = getattr(self.strategy, "on_candles", None) if len(bars) > 1 else None
+        if several is not None:  # a vectorised strategy: computed once for all of them
+            signal = several(bars)
+        else:
+            for bar in bars:
+                signal = self.strategy.on_candle(bar)
         assert signal is not None
         stats = self.stats
         stats.candles += len(bars)
@@ -280,10 +284,14 @@ class SymbolPipeline:
     async def check_stops(
         self, position: Position, *, trigger_price: Decimal, peak_price: Decimal
     ) -> PlaceResult | None:
-        """Trigger on trigger_price (checked against the stop before the peak moves), then let
-        the peak rise to peak_price. Backtests pass a candle's low and high; the exchange-side
+        """Trigger on trigger_price (checked against the stop before the peak moves), or take
+        the profit due at the position's age when peak_price reaches it, then let the peak
+        rise to peak_price. Backtests pass a candle's low and high; the exchange-side
         stop follows in protect()."""
         level = self._exits.triggered(position, trigger_price)
+        if level is None and self._exits.takes_profit:  # minimal_roi: the best price reached
+            due = self._exits.take_profit(position, self._clock.now_ms())
+            level = due if due is not None and peak_price >= due.price else None
         if level is not None:
             if self._executor.exit_in_flight(self.symbol) is None:
                 if info_enabled(log):

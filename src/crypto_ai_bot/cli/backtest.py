@@ -41,7 +41,7 @@ from crypto_ai_bot.application.execution import ExecutionConfig
 from crypto_ai_bot.application.exits import ExitsConfig
 from crypto_ai_bot.application.risk import RiskConfig
 from crypto_ai_bot.application.strategies import registry
-from crypto_ai_bot.bootstrap import backtest_engine, open_storage
+from crypto_ai_bot.bootstrap import backtest_engine, fast_check, open_storage, strategy_exits
 from crypto_ai_bot.cli._common import BadInput, guarded
 from crypto_ai_bot.domain.candles import CandleSeries, check_series
 from crypto_ai_bot.domain.venue import VenueConfig
@@ -116,6 +116,8 @@ def _parser(*, listing: bool = True) -> argparse.ArgumentParser:
                    " with a backtest of its latest session's settings and candles")
     p.add_argument("--record", metavar="FILE",
                    help="keep the run's orders and fills in this new SQLite file")
+    p.add_argument("--no-check", action="store_true",
+                   help="skip the fast strategy check (lookahead ...; cab-strategy check)")
     return p
 
 
@@ -235,9 +237,16 @@ def _config(args: argparse.Namespace, step: int, settings: _Defaults) -> Backtes
         params = {**settings().strategy_kwargs, **_params(args.param)}
     else:
         strategy, params = args.strategy, _params(args.param)
+    exits = ExitsConfig(enabled=enabled, hard_stop_pct=stop, trailing_pct=trailing)
+    try:  # a strategy's own stoploss, trailing_stop*, minimal_roi; the flags given win
+        exits = strategy_exits(strategy, exits, {k: v for k, v, flag in (
+            ("hard_stop_pct", stop, args.stop_pct), ("trailing_pct", trailing, args.trailing_pct),
+        ) if flag is not None})
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
     return BacktestConfig(
         execution=ExecutionConfig(fixed_amount_quote=stake),
-        exits=ExitsConfig(enabled=enabled, hard_stop_pct=stop, trailing_pct=trailing),
+        exits=exits,
         risk=_risk(args, settings),
         venue=VenueConfig(fee_pct=fee, start_quote=start_quote),
         strategy=strategy, params=params, timeframe_ms=step,
@@ -317,6 +326,8 @@ def _run(args: argparse.Namespace) -> int:
         args.timeframe = _timeframe_name(step)
     config = _config(args, step, settings)
     _print_config(out, config, args.timeframe)
+    if _checked(args, config, series, err):
+        return 1
     gc.freeze()  # the candles live to the end: the cycle collector need not walk them again
     total = sum(len(c) for c in series.values())
     began = time.perf_counter()
@@ -351,6 +362,25 @@ def _run(args: argparse.Namespace) -> int:
             raise BadInput(f"cannot write to {args.out}: {exc.strerror or exc}") from None
         out.print(f"wrote {', '.join(wrote)} to {args.out}", highlight=False)
     return 0
+
+
+def _checked(args: argparse.Namespace, config: BacktestConfig, series: dict[str, CandleSeries],
+             err: Console) -> bool:
+    """The fast strategy check before the run (cab-strategy check has it all); True when it
+    failed and the run is refused. --no-check skips it, loudly."""
+    if args.no_check:
+        err.print("warning: --no-check: the strategy check is skipped; lookahead is not ruled"
+                  " out", markup=False, soft_wrap=True)
+        return False
+    try:
+        report = fast_check(config.strategy, config.params, next(iter(series.values())).bars,
+                            list(args.data or ()))
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    if not report.ok:
+        err.print(f"{PROG}: the strategy check failed: {report.summary()}; `cab-strategy check`"
+                  " shows it all, --no-check overrides", markup=False, soft_wrap=True)
+    return not report.ok
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ class StopReason(StrEnum):
 
     HARD_STOP = "hard_stop"
     TRAILING_STOP = "trailing_stop"
+    ROI = "roi"  # take-profit by trade age (a strategy's minimal_roi)
 
 
 class ExitReason(StrEnum):
@@ -67,6 +68,7 @@ class ExitReason(StrEnum):
     HARD_STOP = "hard_stop"
     TRAILING_STOP = "trailing_stop"
     EXCHANGE_STOP = "exchange_stop"
+    ROI = "roi"
     END_OF_DATA = "end_of_data"  # a backtest sells what is still held at the last close
 
 

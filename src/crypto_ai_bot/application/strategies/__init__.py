@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from crypto_ai_bot.application.exits import ExitsConfig
 from crypto_ai_bot.application.strategies.params import Check, Spec, model_of, validate
 from crypto_ai_bot.ports.strategy import ModelLoader, Strategy
 
@@ -33,6 +34,7 @@ class StrategyContext:
     """What a strategy may need from outside the application: the bootstrap provides it."""
 
     load_model: ModelLoader | None = None
+    symbol: str = ""  # the symbol the instance serves (a vectorised strategy's metadata pair)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,10 @@ class StrategyEntry:
     params: Spec
     build: Callable[[dict[str, Any], StrategyContext], Strategy]
     check: Check | None = None  # a rule across parameters (fast < slow)
+    # what the strategy itself sets (a vectorised one's stoploss, trailing_stop*, minimal_roi):
+    # the exits it trades with, from the configured ones; and the timeframe it is written for
+    exits: Callable[[ExitsConfig], ExitsConfig] | None = None
+    timeframe: str = ""
 
     def params_model(self) -> type[BaseModel]:
         """The parameters as a pydantic model: their JSON schema, ranges included."""

@@ -29,14 +29,13 @@ from crypto_ai_bot.application.strategies.params import (
 )
 from crypto_ai_bot.domain.model import Bar, Signal
 
-__all__ = ["FloatParam", "IncrementalStrategy", "IntParam", "entry_for"]
+__all__ = ["FloatParam", "IncrementalStrategy", "IntParam", "Parameterised", "entry_for"]
 
 
-class IncrementalStrategy:
-    """Base of a strategy that sees one closed candle at a time (O(1) a candle)."""
+class Parameterised:
+    """A class whose parameters are declared on it; `self.<name>` is the value in use."""
 
     name: str = ""
-    warmup_candles: int = 0
 
     def __init__(self, **params: Any) -> None:
         cls = type(self)
@@ -58,6 +57,12 @@ class IncrementalStrategy:
     @property
     def params(self) -> dict[str, Any]:
         return dict(self.__dict__["_params"])
+
+
+class IncrementalStrategy(Parameterised):
+    """Base of a strategy that sees one closed candle at a time (O(1) a candle)."""
+
+    warmup_candles: int = 0
 
     def on_candle(self, bar: Bar) -> Signal:
         raise NotImplementedError

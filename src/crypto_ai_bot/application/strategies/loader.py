@@ -4,9 +4,10 @@
     STRATEGY=my_package.strategies:MyRsi       a class in an importable module
     STRATEGY=strategies/my_rsi.py              a file or module that names a STRATEGY entry
 
-A class is a strategy when it has `on_candle`; an IncrementalStrategy (base.py) brings its
-declared parameters, any other class is built with no parameters. Importing a file runs its
-code: load only strategies you trust, as with any Python you run.
+A class is a strategy when it has `on_candle`, or is an IStrategy (vector.py, freqtrade's
+shape); an IncrementalStrategy (base.py) or IStrategy brings its declared parameters, any other
+class is built with no parameters. Importing a file runs its code: load only strategies you
+trust, as with any Python you run.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from dataclasses import replace
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import Any
 
 from crypto_ai_bot.application.strategies import StrategyContext, StrategyEntry
 from crypto_ai_bot.application.strategies.base import IncrementalStrategy, entry_for
+from crypto_ai_bot.application.strategies.vector import IStrategy, vector_entry
 
 
 def is_spec(text: str) -> bool:
@@ -54,8 +57,7 @@ def from_entry_points(group: str) -> list[StrategyEntry]:
         except Exception as exc:  # an installed package that does not import is named
             raise ValueError(f"entry point {ep.name} ({ep.value}): {exc}") from exc
         found = target if isinstance(target, StrategyEntry) else _entry(target, ep.name)
-        out.append(found if found.name == ep.name else StrategyEntry(
-            ep.name, found.summary, found.params, found.build, found.check))
+        out.append(found if found.name == ep.name else replace(found, name=ep.name))
     return out
 
 
@@ -87,6 +89,8 @@ def _entry(target: Any, spec: str) -> StrategyEntry:
         return target
     if isinstance(target, type) and issubclass(target, IncrementalStrategy):
         return entry_for(target, spec)
+    if isinstance(target, type) and issubclass(target, IStrategy):
+        return vector_entry(target, spec)
     if isinstance(target, type) and callable(getattr(target, "on_candle", None)):
         summary = (target.__doc__ or target.__name__).strip().splitlines()[0]
 

@@ -10,7 +10,9 @@ fill conventions of DESIGN §12 (those of freqtrade-style backtesters):
    open[t] and the clock ts[t], so an entry or a signal exit fills at the open;
 2. the stops are checked against low[t]; a breached stop fills at its level, or at open[t]
    when the candle opened below it; the peak for the trailing stop rises to high[t] only after
-   that check (so a candle never stops out against a peak it made itself);
+   that check (so a candle never stops out against a peak it made itself); a take-profit by
+   trade age (a strategy's minimal_roi) that high[t] reaches, with the stop untouched, fills at
+   its level, or at open[t] above it;
 3. at the close of t the strategy sees candle t; a BUY or SELL is kept for the next open.
    A strategy sees nothing but candles, so it reads ahead (SymbolPipeline.scan) to its next
    buy or sell, which becomes a Decision when the clock reaches that close: the candles in
@@ -219,11 +221,17 @@ class _Lane:
     entry_amount: Decimal = ZERO
     entry_fee_quote: Decimal = ZERO
     pnl_before: Decimal = ZERO
+    every_candle: bool = False  # a take-profit by age: every candle held goes to _stop
+    guard_f: float = -math.inf  # ... where the stop's own float rules out (stop_f is inf)
+    roi_f: float = math.inf  # the take-profit due, as a float, until the age roi_until_ms
+    roi_until_ms: int = 0
 
     def follow(self, position: Position | None, stop: StopLevel | None) -> None:
         """Track the open position (None once closed) and its stop level."""
         self.position, self.stop = position, stop
         self.stop_f = float(stop.price) if stop is not None else -math.inf
+        if self.every_candle and position is not None:
+            self.guard_f, self.stop_f, self.roi_until_ms = self.stop_f, math.inf, 0
         self.peak_f = float(position.peak) if position is not None else 0.0
         self.base_f = float(position.base_amount) if position is not None else 0.0
 
@@ -264,14 +272,19 @@ class BacktestEngine:
     async def run(self) -> EngineResult:
         await self.broker.load_markets(list(self.series))
         for symbol, series in self.series.items():
+            strategy = self._make_strategy(symbol)
+            whole = getattr(strategy, "precompute", None)  # a vectorised one: the whole series
+            if whole is not None:
+                whole(series.bars)
             pipeline = SymbolPipeline(
-                symbol, strategy=self._make_strategy(symbol),
+                symbol, strategy=strategy,
                 feed=self.feed, broker=self.broker, risk=self.risk, exits=self.exits,
                     executor=self.executor, repos=self.repos, bus=self.bus, clock=self.clock,
             )
             run = SymbolRun(symbol, len(series), series.bars[0].ts_ms, series.bars[-1].ts_ms,
                             series.price(0, OPEN), series.price(-1, CLOSE))
             lane = _Lane(symbol, series, pipeline, self.broker.market(symbol), run, len(series))
+            lane.every_candle = self.exits.takes_profit
             lane.signal_at, lane.signal = pipeline.scan(series.bars, 0)
             self._lanes.append(lane)
         equity_ts, equity, in_any = await self._loop()
@@ -399,8 +412,14 @@ class BacktestEngine:
         level, or at the open below it; otherwise the peak may still rise."""
         position, stop, series = lane.position, lane.stop, lane.series
         assert position is not None
+        if lane.every_candle and bar.low > lane.guard_f:  # the stop is out of reach
+            due = bar.high >= lane.roi_f or bar.ts_ms >= lane.roi_until_ms  # else: out of reach
+            if not (due and await self._take_profit(lane, i, bar)) and bar.high >= lane.peak_f:
+                self._peak(lane, i)
+            return
         if stop is None or (low := series.price(i, LOW)) > stop.price:
-            self._peak(lane, i)
+            if not lane.every_candle or not await self._take_profit(lane, i, bar):
+                self._peak(lane, i)
             return
         self.clock.set(bar.ts_ms)
         open_ = series.price(i, OPEN)
@@ -410,6 +429,25 @@ class BacktestEngine:
         )
         if result is not None:
             self._after_order(lane, result, bar.ts_ms, ExitReason(stop.reason))
+
+    async def _take_profit(self, lane: _Lane, i: int, bar: Bar) -> bool:
+        """A take-profit by age (minimal_roi) that the high reaches sells at its level, or at
+        the open above it; True when it sold."""
+        position = lane.position
+        assert position is not None
+        due, lane.roi_until_ms = self.exits.take_profit_until(position, bar.ts_ms)
+        lane.roi_f = math.inf if due is None else float(due.price)
+        high = lane.series.price(i, HIGH)
+        if due is None or high < due.price:
+            return False
+        self.clock.set(bar.ts_ms)
+        open_ = lane.series.price(i, OPEN)
+        self.board.set_price(lane.symbol, open_ if open_ > due.price else due.price, bar.ts_ms)
+        result = await lane.pipeline.check_stops(
+            position, trigger_price=lane.series.price(i, LOW), peak_price=high)
+        if result is not None:
+            self._after_order(lane, result, bar.ts_ms, ExitReason(due.reason))
+        return result is not None
 
     def _peak(self, lane: _Lane, i: int) -> None:
         """Step 2 when the low is above the stop: the peak rises to the high."""

@@ -58,6 +58,10 @@ class LiveFeed:
         )
         return cls(ex, clock, board, timeframe, owns_exchange=True)
 
+    def warm_up(self, candles: int) -> None:
+        """How many closed candles the first poll of a symbol brings (a strategy's history)."""
+        self._warmup = candles
+
     async def _read(self, fn: Callable[[], Awaitable[T]]) -> T:
         async def once() -> T:
             try:
