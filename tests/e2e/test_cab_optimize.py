@@ -1,0 +1,155 @@
+"""cab-optimize as a user runs it: real subprocesses over a CSV of synthetic candles."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.conftest import PYTHON, subprocess_env
+from tests.synthetic_market import market
+
+from crypto_ai_bot.adapters.candle_files import write_csv
+
+optuna = pytest.importorskip("optuna")
+
+SMALL = ("--space", "fast=2:30", "--space", "slow=5:120", "--param", "trailing_pct=0",
+         "--min-trades", "3", "--train-days", "4", "--test-days", "2")
+
+
+def cab(tool: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PYTHON, "-m", f"crypto_ai_bot.cli.{tool}", "--no-progress",
+                           *map(str, args)], capture_output=True, text=True,
+                          env=subprocess_env(), timeout=300, check=False)
+
+
+def start(*args: str | Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([PYTHON, "-m", "crypto_ai_bot.cli.optimize", "--no-progress",
+                             *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=subprocess_env())
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("candles") / "BTC_USDT-5m.csv"
+    write_csv(path, market(days=14))
+    return path
+
+
+def trials_of(storage: Path, study: str) -> list[Any]:
+    from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+    s = optuna.load_study(study_name=study,
+                          storage=JournalStorage(JournalFileBackend(str(storage))))
+    return [t for t in s.get_trials() if t.state.is_finished()]
+
+
+def test_walk_forward_run_reports_windows_holdout_and_pictures_that_backtest_reads(
+        data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "opt"
+    r = cab("optimize", "--data", data, *SMALL, "--holdout-days", "2", "--trials", "10",
+            "--seed", "3", "--out", out)
+    assert r.returncode == 0, r.stderr
+    for text in ("walk-forward", "out of sample, stitched", "top trials of the final search",
+                 "parameter importance", "best parameters:", "hold-out", "trials/s"):
+        assert text in r.stdout, text
+    doc = json.loads((out / "optimize.json").read_text())
+    assert len(doc["windows"]) == 4  # 14 days - 2 held out - 4 to train: four tests of 2
+    for w in doc["windows"]:
+        assert w["trials"] == 10
+        assert w["train"]["result"]["trades"] >= 3 and w["test"]["result"] is not None
+        assert w["train"]["to_ms"] == w["test"]["from_ms"]
+        assert w["test"]["default"]["trades"] > 0
+    holdout = doc["holdout"]
+    assert holdout["from_ms"] == doc["windows"][-1]["test"]["to_ms"]
+    assert holdout["best"]["from_ms"] >= holdout["from_ms"]
+    assert set(doc["best_params"]) == {"fast", "slow", "stop_pct"}
+    assert set(doc["final"]["importance"]) == {"fast", "slow", "stop_pct"}
+    assert doc["final"]["top"][0]["params"] == doc["best_params"]
+    assert doc["out_of_sample"]["buy_hold_return_pct"] is not None
+    for png in ("history.png", "oos_equity.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # cab-backtest takes the parameters back
+    bt = tmp_path / "bt"
+    r = cab("backtest", "--data", data, "--symbol", "BTC/USDT", "--params-from",
+            out / "optimize.json", "--no-risk", "--fee-pct", "0.1", "--stake", "1000",
+            "--start-quote", "10000", "--out", bt, "--no-plot")
+    assert r.returncode == 0, r.stderr
+    settings = json.loads((bt / "summary.json").read_text())["settings"]
+    best = doc["best_params"]
+    assert settings["params"] == {"fast": best["fast"], "slow": best["slow"]}
+    assert float(settings["stop_pct"]) == best["stop_pct"]
+    assert float(settings["trailing_pct"]) == 0
+
+
+def test_two_jobs_are_two_worker_processes_on_one_study(data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "opt"
+    r = cab("optimize", "--data", data, *SMALL[:-4], "--train-days", "10", "--test-days", "0",
+            "--trials", "12", "--jobs", "2", "--out", out)
+    assert r.returncode == 0, r.stderr
+    done = trials_of(out / "optuna.journal", "cab-ema_cross-BTCUSDT:final")
+    assert len(done) == 12
+    assert len({t.user_attrs["worker"] for t in done}) == 2
+
+
+def test_two_commands_join_one_study_through_a_journal_file(data: Path, tmp_path: Path) -> None:
+    journal = tmp_path / "shared.journal"
+    common = ("--data", data, *SMALL[:-4], "--train-days", "10", "--test-days", "0",
+              "--trials", "8", "--storage", journal, "--study", "team")
+    workers = [start(*common), start(*common)]
+    for p in workers:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    done = trials_of(journal, "team:final")
+    assert len(done) == 16  # each command adds its own --trials
+    assert len({t.user_attrs["worker"] for t in done}) == 2
+    # a third with other settings may not mix its trials into the study
+    r = cab("optimize", *common[:-4], "--objective", "profit", "--trials", "1", "--storage",
+            journal, "--study", "team")
+    assert r.returncode == 2 and "was made with other settings" in r.stderr
+
+
+def test_trials_under_the_minimum_trade_count_fail_and_the_command_says_so(
+        data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "opt"
+    r = cab("optimize", "--data", data, *SMALL[:6], "--min-trades", "100000", "--train-days",
+            "10", "--test-days", "0", "--trials", "4", "--out", out)
+    assert r.returncode == 1
+    assert "every trial of the final search failed" in r.stderr
+    assert "--min-trades 100000" in r.stderr
+    doc = json.loads((out / "optimize.json").read_text())
+    assert doc["best_params"] is None and doc["final"]["failed"] == 4
+
+
+def test_a_user_objective_from_a_file(data: Path, tmp_path: Path) -> None:
+    own = tmp_path / "mine.py"
+    own.write_text("def calm(result):\n    return -result.summary.max_drawdown_pct\n")
+    out = tmp_path / "opt"
+    r = cab("optimize", "--data", data, *SMALL[:-4], "--train-days", "10", "--test-days", "0",
+            "--trials", "5", "--objective", f"{own}:calm", "--out", out)
+    assert r.returncode == 0, r.stderr
+    top = json.loads((out / "optimize.json").read_text())["final"]["top"]
+    assert top and all(row["values"][0] == pytest.approx(-row["result"]["max_drawdown_pct"],
+                                                    abs=1e-6) for row in top)
+
+
+def test_bad_input_is_one_line_and_exit_2(data: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "BTC_USDT-5m.csv"
+    empty.write_text("timestamp_ms,open,high,low,close,volume\n")
+    existing = tmp_path / "there"
+    existing.mkdir()
+    cases = [
+        (("--data", data, "--strategy", "nope"), "unknown strategy 'nope'"),
+        (("--data", empty), "no candles"),
+        (("--data", data, "--train-days", "30"), "the windows do not fit the data: 14.0 days"),
+        (("--data", data, "--out", existing), "it exists; name a new directory"),
+        (("--data", data, "--space", "fast=5"), "expected NAME=LOW:HIGH"),
+        (("--data", data, "--objective", "speed"), "unknown objective 'speed'"),
+    ]
+    for args, message in cases:
+        r = cab("optimize", *args)
+        assert r.returncode == 2, (args, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], (args, r.stderr)
