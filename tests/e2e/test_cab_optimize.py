@@ -153,3 +153,19 @@ def test_bad_input_is_one_line_and_exit_2(data: Path, tmp_path: Path) -> None:
         assert r.returncode == 2, (args, r.stderr)
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and message in lines[0], (args, r.stderr)
+
+
+def test_multi_objective_on_a_sqlite_study(data: Path, tmp_path: Path) -> None:
+    db = tmp_path / "studies.sqlite3"
+    out = tmp_path / "opt"
+    r = cab("optimize", "--data", data, *SMALL[:-4], "--train-days", "10", "--test-days", "0",
+            "--trials", "8", "--jobs", "2", "--objective", "sharpe,profit",
+            "--storage", f"sqlite:///{db}", "--out", out)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads((out / "optimize.json").read_text())
+    assert len(doc["final"]["best_values"]) == 2
+    for row in doc["final"]["top"]:
+        assert row["values"][1] == pytest.approx(row["result"]["total_return_pct"], abs=1e-6)
+    study = optuna.load_study(study_name="cab-ema_cross-BTCUSDT:final", storage=f"sqlite:///{db}")
+    done = [t for t in study.get_trials() if t.state.is_finished()]
+    assert len(done) == 8 and len({t.user_attrs["worker"] for t in done}) == 2

@@ -238,8 +238,12 @@ def _run(args: argparse.Namespace) -> int:
     outdir = Path(args.out) if args.out else None
     storage = args.storage
     scratch: tempfile.TemporaryDirectory[str] | None = None
+    if outdir is not None:
+        try:
+            outdir.mkdir(parents=True)
+        except OSError as exc:
+            raise BadInput(f"--out {outdir}: {exc.strerror or exc}") from None
     if storage is None and outdir is not None:
-        outdir.mkdir(parents=True)
         storage = str(outdir / "optuna.journal")
     elif storage is None and args.jobs > 1:
         scratch = tempfile.TemporaryDirectory(prefix="cab-optimize-")
@@ -355,10 +359,10 @@ def _print(out: Console, o: Outcome, objectives: tuple[str, ...], settings: dict
         for col in ("window", "train", "test", "best params", f"train {objectives[0]}",
                     "test return %", "test trades", "default %", "B&H %"):
             t.add_column(col, justify="left" if col in ("train", "test", "best params")
-                         else "right")
+                         else "right", no_wrap=col in ("train", "test"))
         for w, pw in zip(o.windows, o.plan.windows, strict=True):
-            t.add_row(str(w.index + 1), f"{iso_utc(pw.train.start_ms)[:10]} → "
-                      f"{iso_utc(pw.train.end_ms)[:10]}", f"{iso_utc(pw.test.start_ms)[:10]} → "
+            t.add_row(str(w.index + 1), f"{iso_utc(pw.train.start_ms)[:10]}→"
+                      f"{iso_utc(pw.train.end_ms)[:10]}", f"{iso_utc(pw.test.start_ms)[:10]}→"
                       f"{iso_utc(pw.test.end_ms)[:10]}", _params_text(w.search.best_params),
                       _fmt(w.search.best_values[0] if w.search.best_values else None),
                       _fmt(w.test and w.test["total_return_pct"]),

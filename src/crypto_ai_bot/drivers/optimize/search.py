@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from crypto_ai_bot.drivers.optimize.space import Dimension
-from crypto_ai_bot.drivers.optimize.trials import Setup, Trials, brief
+from crypto_ai_bot.drivers.optimize.trials import Setup, Trials
 from crypto_ai_bot.drivers.optimize.windows import Span
 
 if TYPE_CHECKING:
@@ -72,15 +72,15 @@ def objective(trials: Trials, span: Span) -> Callable[[optuna.Trial], Any]:
     def run(trial: optuna.Trial) -> Any:
         values = suggest(trial, trials.setup.space)
         trial.set_user_attr("worker", trials.worker)
-        got, why, result = trials.score(values, span)
-        if trials.candles_seen:
-            trial.set_user_attr("candles", list(trials.candles_seen[-1]))
-        if result is not None:
-            trial.set_user_attr("result", brief(result))
-        if got is None:
-            trial.set_user_attr("failed", why)
+        scored = trials.score(values, span)
+        if scored.seen is not None:
+            trial.set_user_attr("candles", list(scored.seen))
+        if scored.result is not None:
+            trial.set_user_attr("result", scored.result)
+        if scored.values is None:
+            trial.set_user_attr("failed", scored.why)
             return failed
-        return got[0] if n == 1 else got
+        return scored.values[0] if n == 1 else scored.values
 
     return run
 

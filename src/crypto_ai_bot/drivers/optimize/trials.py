@@ -4,19 +4,21 @@ A `Setup` is everything a worker process needs, and it pickles: the candle files
 and the backtest to run (module-level functions the bootstrap hands over: the drivers do not
 build adapters), the base config, the space and the objectives by name. `Trials(setup)` loads
 the candles once; every trial then reuses them, the span it is asked for cut once and kept.
-A trial sees the candles of its span and nothing else: `candles_seen` is the proof the tests
-read (the first and last candle each trial's backtest received).
+A trial sees the candles of its span and nothing else: `Scored.seen` (the first and last
+candle its backtest was given, noted on the trial) is the proof the tests read. A trial that
+repeats values already scored on the same span costs no backtest.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from crypto_ai_bot.application.strategies import entry
 from crypto_ai_bot.domain.candles import CandleSeries
@@ -76,11 +78,15 @@ class Trials:
         if setup.span is not None:
             whole = {s: cs.span(setup.span.start_ms, setup.span.end_ms) for s, cs in whole.items()}
         self.whole = whole
+        # the candles live as long as the worker: the cycle collector need not walk them at
+        # every collection a trial's short-lived objects cause
+        gc.freeze()
         self._spans: dict[Span, dict[str, CandleSeries]] = {}
+        # TPE proposes the same values again as it converges: a repeat costs no backtest
+        self._scored: dict[tuple[Span, tuple[tuple[str, Any], ...]], Scored] = {}
         self.objectives: list[Score] = [resolve(o) for o in setup.objectives]
         self.entry = entry(setup.config.strategy)  # an unknown strategy fails here, once
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
-        self.candles_seen: list[tuple[int, int]] = []
 
     def candles(self, span: Span) -> dict[str, CandleSeries]:
         held = self._spans.get(span)
@@ -107,19 +113,30 @@ class Trials:
         if not candles:
             return None
         config = self.config(values)
-        bars = [cs.bars for cs in candles.values()]
-        self.candles_seen.append((min(b[0].ts_ms for b in bars), max(b[-1].ts_ms for b in bars)))
         return self.setup.backtest(candles, config)  # refuses bad parameters before a candle
 
-    def score(self, values: Mapping[str, Any], span: Span
-              ) -> tuple[list[float] | None, str, BacktestResult | None]:
-        """The objectives' values of `values` on `span`, or None and why the trial fails."""
+    def score(self, values: Mapping[str, Any], span: Span) -> Scored:
+        """The objectives' values of `values` on `span` (None: the trial fails, and why)."""
+        key = (span, tuple(sorted(values.items())))
+        held = self._scored.get(key)
+        if held is not None:
+            return held
+        candles = self.candles(span)
+        bars = [cs.bars for cs in candles.values()]
+        seen = (min(b[0].ts_ms for b in bars), max(b[-1].ts_ms for b in bars)) if bars else None
         try:
             result = self.run(values, span)
         except ValueError as exc:
-            return None, str(exc), None
+            return Scored(None, str(exc), None, seen)
         if result is None:
-            return None, "no candles in the span", None
+            return Scored(None, "no candles in the span", None, None)
         got, why = scores(result, self.objectives, self.setup.min_trades)
-        return got, why, result
+        self._scored[key] = Scored(got, why, brief(result), seen)
+        return self._scored[key]
 
+
+class Scored(NamedTuple):
+    values: list[float] | None  # None: the trial fails
+    why: str  # why it fails
+    result: dict[str, Any] | None  # brief()
+    seen: tuple[int, int] | None  # the first and last candle the backtest was given
