@@ -50,7 +50,7 @@ def test_walk_forward_run_reports_windows_holdout_and_pictures_that_backtest_rea
         data: Path, tmp_path: Path) -> None:
     out = tmp_path / "opt"
     r = cab("optimize", "--data", data, *SMALL, "--holdout-days", "2", "--trials", "10",
-            "--seed", "3", "--out", out)
+            "--seed", "3", "--jobs", "2", "--out", out)
     assert r.returncode == 0, r.stderr
     for text in ("walk-forward", "out of sample, stitched", "top trials of the final search",
                  "parameter importance", "best parameters:", "hold-out", "trials/s"):
@@ -69,6 +69,18 @@ def test_walk_forward_run_reports_windows_holdout_and_pictures_that_backtest_rea
     assert set(doc["final"]["importance"]) == {"fast", "slow", "stop_pct"}
     assert doc["final"]["top"][0]["params"] == doc["best_params"]
     assert doc["out_of_sample"]["buy_hold_return_pct"] is not None
+    # every trial, in either worker, got candles of its own train span only
+    spans = {f"cab-ema_cross-BTCUSDT:window-{w['index']}": w["train"] for w in doc["windows"]}
+    spans["cab-ema_cross-BTCUSDT:final"] = doc["final"]["train"]
+    workers = set()
+    for study, span in spans.items():
+        done = trials_of(out / "optuna.journal", study)
+        assert len(done) == 10
+        for t in done:
+            first, last = t.user_attrs["candles"]
+            assert span["from_ms"] <= first <= last < span["to_ms"] <= holdout["from_ms"]
+            workers.add(t.user_attrs["worker"])
+    assert len(workers) == 2
     for png in ("history.png", "oos_equity.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # cab-backtest takes the parameters back
@@ -169,3 +181,16 @@ def test_multi_objective_on_a_sqlite_study(data: Path, tmp_path: Path) -> None:
     study = optuna.load_study(study_name="cab-ema_cross-BTCUSDT:final", storage=f"sqlite:///{db}")
     done = [t for t in study.get_trials() if t.state.is_finished()]
     assert len(done) == 8 and len({t.user_attrs["worker"] for t in done}) == 2
+
+
+def test_without_optuna_the_command_names_the_extra(data: Path, tmp_path: Path) -> None:
+    hidden = tmp_path / "no_optuna" / "optuna"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text("raise ImportError('No module named optuna')\n")
+    env = subprocess_env()
+    env["PYTHONPATH"] = f"{hidden.parent}:{env['PYTHONPATH']}"
+    r = subprocess.run([PYTHON, "-m", "crypto_ai_bot.cli.optimize", "--data", str(data)],
+                       capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert r.returncode == 2
+    assert r.stderr.strip() == ("cab-optimize: optuna is not installed:"
+                                " pip install 'crypto-ai-bot[optimize]'")

@@ -233,7 +233,8 @@ def _run(args: argparse.Namespace) -> int:
     fingerprint = hashlib.sha256(json.dumps(
         {k: settings[k] for k in ("strategy", "symbols", "timeframe_ms", "objectives", "space",
                                   "fixed", "min_trades", "fee_pct", "stake", "start_quote",
-                                  "from_ms", "to_ms")}, sort_keys=True, default=str
+                                  "from_ms", "to_ms", "train_days", "test_days", "anchored",
+                                  "holdout_days")}, sort_keys=True, default=str
     ).encode()).hexdigest()[:16]
     outdir = Path(args.out) if args.out else None
     storage = args.storage

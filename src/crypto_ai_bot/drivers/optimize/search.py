@@ -36,7 +36,7 @@ def optuna_module() -> Any:
     try:
         import optuna
     except ImportError:
-        raise OptunaMissing("cab-optimize needs optuna: pip install 'crypto-ai-bot[optimize]'"
+        raise OptunaMissing("optuna is not installed: pip install 'crypto-ai-bot[optimize]'"
                             ) from None
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # a failed trial is data, not news
     return optuna
