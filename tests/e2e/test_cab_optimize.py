@@ -194,3 +194,15 @@ def test_without_optuna_the_command_names_the_extra(data: Path, tmp_path: Path) 
     assert r.returncode == 2
     assert r.stderr.strip() == ("cab-optimize: optuna is not installed:"
                                 " pip install 'crypto-ai-bot[optimize]'")
+
+
+def test_a_storage_that_cannot_be_opened_is_one_line_without_its_password(
+        data: Path, tmp_path: Path) -> None:
+    for storage in ("postgresql://trader:s3cret-pw@127.0.0.1:1/studies",
+                    str(tmp_path / "no" / "such" / "dir" / "x.journal")):
+        r = cab("optimize", "--data", data, *SMALL[:-4], "--train-days", "10", "--test-days",
+                "0", "--trials", "1", "--storage", storage)
+        assert r.returncode == 2, r.stderr
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and "cannot open it" in lines[0], r.stderr
+        assert "s3cret-pw" not in r.stderr + r.stdout

@@ -44,7 +44,12 @@ from crypto_ai_bot.cli._common import BadInput, guarded
 from crypto_ai_bot.domain.candles import check_series
 from crypto_ai_bot.drivers.backtest.runner import infer_timeframe_ms
 from crypto_ai_bot.drivers.optimize.objectives import resolve
-from crypto_ai_bot.drivers.optimize.search import OptunaMissing, Searcher, optuna_module
+from crypto_ai_bot.drivers.optimize.search import (
+    OptunaMissing,
+    Searcher,
+    optuna_module,
+    redacted,
+)
 from crypto_ai_bot.drivers.optimize.space import EXITS, build_space, parse_range
 from crypto_ai_bot.drivers.optimize.trials import Setup, Trials
 from crypto_ai_bot.drivers.optimize.walkforward import Outcome, walk_forward
@@ -61,7 +66,6 @@ from crypto_ai_bot.utils.time import iso_utc, parse_date_ms, timeframe_ms
 PROG = "cab-optimize"
 _SYMBOL = re.compile(r"^[A-Za-z0-9]+/[A-Za-z0-9]+$")
 _FREQTRADE_NAME = re.compile(r"^([A-Za-z0-9]+)_([A-Za-z0-9]+)-\d+[mhdwM]")
-_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -318,7 +322,7 @@ def _with_step(setup: Setup, step: int) -> Setup:
 
 
 def _redacted(url: str | None) -> str | None:
-    return None if url is None else _PASSWORD.sub(r"\1***@", url)
+    return None if url is None else redacted(url)
 
 
 def _settings(args: argparse.Namespace, symbols: list[str], step: int, space: Any,

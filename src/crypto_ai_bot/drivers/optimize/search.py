@@ -12,6 +12,7 @@ Each trial notes who ran it (`worker`), the first and last candle its backtest s
 from __future__ import annotations
 
 import multiprocessing
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,17 +43,31 @@ def optuna_module() -> Any:
     return optuna
 
 
+_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+
+
+def redacted(text: str) -> str:
+    """A URL (or a message holding one) with its password masked: never printed or logged."""
+    return _PASSWORD.sub(r"\1***@", text)
+
+
 def open_storage(where: str | None) -> Any:
     """None: in memory; `scheme://...`: an RDB URL (sqlite:///f.db, postgresql://, mysql://);
-    anything else: a journal file (created if missing)."""
+    anything else: a journal file (created if missing). ValueError, password masked, when it
+    cannot be opened (no server, no driver, no such folder)."""
     optuna = optuna_module()
     if where is None:
         return optuna.storages.InMemoryStorage()
-    if "://" in where:
-        return optuna.storages.RDBStorage(where)
-    from optuna.storages.journal import JournalFileBackend, JournalStorage
+    try:
+        if "://" in where:
+            return optuna.storages.RDBStorage(where)
+        from optuna.storages.journal import JournalFileBackend, JournalStorage
 
-    return JournalStorage(JournalFileBackend(where))
+        return JournalStorage(JournalFileBackend(where))
+    except Exception as exc:  # SQLAlchemy's and the drivers' errors are many: each is named
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise ValueError(redacted(f"--storage {where}: cannot open it: "
+                                  f"{type(exc).__name__}: {first}")) from None
 
 
 def suggest(trial: optuna.Trial, dims: Sequence[Dimension]) -> dict[str, Any]:
