@@ -118,9 +118,12 @@ def test_two_commands_join_one_study_through_a_journal_file(data: Path, tmp_path
     assert len(done) == 16  # each command adds its own --trials
     assert len({t.user_attrs["worker"] for t in done}) == 2
     # a third with other settings may not mix its trials into the study
+    out = tmp_path / "refused"
     r = cab("optimize", *common[:-4], "--objective", "profit", "--trials", "1", "--storage",
-            journal, "--study", "team")
+            journal, "--study", "team", "--out", out)
     assert r.returncode == 2 and "was made with other settings" in r.stderr
+    assert not out.exists()  # nothing left behind that the next try would be refused for
+    assert len(trials_of(journal, "team:final")) == 16
 
 
 def test_trials_under_the_minimum_trade_count_fail_and_the_command_says_so(

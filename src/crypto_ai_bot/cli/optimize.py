@@ -25,10 +25,13 @@ import argparse
 import hashlib
 import json
 import re
+import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -263,7 +266,7 @@ def _run(args: argparse.Namespace) -> int:
               highlight=False, soft_wrap=True)
     began = time.perf_counter()
     try:
-        with Progress(TextColumn("{task.description}"), BarColumn(),
+        with _removed_on_bad_input(outdir), Progress(TextColumn("{task.description}"), BarColumn(),
                       TextColumn("{task.completed}/{task.total} best {task.fields[best]}"),
                       TimeElapsedColumn(), console=err, transient=True,
                       disable=args.no_progress) as bar, searcher.started():
@@ -296,6 +299,21 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def _removed_on_bad_input(outdir: Path | None) -> Iterator[None]:
+    """A run refused before it searched (a study of other settings, a storage that cannot be
+    opened) leaves no --out behind to be refused next time."""
+    try:
+        yield
+    except ValueError:
+        if outdir is not None and not any(
+                f.stat().st_size for f in outdir.iterdir() if f.name != "optuna.journal"):
+            journal = outdir / "optuna.journal"
+            if not journal.exists() or journal.stat().st_size == 0:
+                shutil.rmtree(outdir, ignore_errors=True)
+        raise
+
+
 def _data_span(trials: Trials, step: int | None) -> tuple[int, int, int]:
     """First candle, end of the last, and the timeframe; BadInput for unusable series."""
     for s, cs in trials.whole.items():
@@ -316,8 +334,6 @@ def _data_span(trials: Trials, step: int | None) -> tuple[int, int, int]:
 
 
 def _with_step(setup: Setup, step: int) -> Setup:
-    from dataclasses import replace
-
     return replace(setup, config=replace(setup.config, timeframe_ms=step))
 
 
@@ -396,7 +412,8 @@ def _print(out: Console, o: Outcome, objectives: tuple[str, ...], settings: dict
         for k, v in o.importance.items():
             imp.add_row(k, f"{v:.3f}")
         out.print(imp)
-    out.print(f"best parameters: {_params_text(o.final.best_params)}", highlight=False)
+    out.print(f"best parameters: {_params_text(o.final.best_params)} (defaults:"
+              f" {_params_text(o.default_values)})", highlight=False)
     if o.holdout is not None:
         best, default = o.holdout["best"], o.holdout["default"]
         out.print(
