@@ -143,7 +143,7 @@ def test_a_user_objective_from_a_file(data: Path, tmp_path: Path) -> None:
     own.write_text("def calm(result):\n    return -result.summary.max_drawdown_pct\n")
     out = tmp_path / "opt"
     r = cab("optimize", "--data", data, *SMALL[:-4], "--train-days", "10", "--test-days", "0",
-            "--trials", "5", "--objective", f"{own}:calm", "--out", out)
+            "--trials", "5", "--objective", f"{own}:calm", "--sampler", "random", "--out", out)
     assert r.returncode == 0, r.stderr
     top = json.loads((out / "optimize.json").read_text())["final"]["top"]
     assert top and all(row["values"][0] == pytest.approx(-row["result"]["max_drawdown_pct"],

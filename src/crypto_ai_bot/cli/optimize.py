@@ -48,6 +48,7 @@ from crypto_ai_bot.domain.candles import check_series
 from crypto_ai_bot.drivers.backtest.runner import infer_timeframe_ms
 from crypto_ai_bot.drivers.optimize.objectives import resolve
 from crypto_ai_bot.drivers.optimize.search import (
+    SAMPLERS,
     OptunaMissing,
     Searcher,
     optuna_module,
@@ -99,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="sharpe, sortino, profit, calmar or module:function / file.py:function"
                    " (given the BacktestResult, returns a float; higher is better); several"
                    " separated by commas: multi-objective (the first picks the best)")
+    p.add_argument("--sampler", choices=SAMPLERS, default="tpe",
+                   help="Optuna's sampler: tpe (default), random, nsga2 (multi-objective)")
     p.add_argument("--min-trades", type=int, default=10,
                    help="a trial with fewer trades fails (default 10)")
     p.add_argument("--trials", type=int, default=100, help="trials per search (default 100)")
@@ -257,12 +260,13 @@ def _run(args: argparse.Namespace) -> int:
         scratch = tempfile.TemporaryDirectory(prefix="cab-optimize-")
         storage = str(Path(scratch.name) / "optuna.journal")
     searcher = Searcher(setup, trials, storage, jobs=args.jobs, seed=args.seed,
-                        fingerprint=fingerprint)
+                        sampler=args.sampler, fingerprint=fingerprint)
     out.print(f"optimising {e.name} on {', '.join(symbols)} {iso_utc(first)} → "
               f"{iso_utc(last_end)}: {len(p.windows)} window(s) + the final search,"
               f" {args.trials} trials each, {args.jobs} job(s); space "
               f"{' '.join(d.describe() for d in space)}; objective {','.join(objectives)};"
-              f" min {args.min_trades} trades; storage {_redacted(storage) or 'memory'}",
+              f" {args.sampler}; min {args.min_trades} trades;"
+              f" storage {_redacted(storage) or 'memory'}",
               highlight=False, soft_wrap=True)
     began = time.perf_counter()
     try:
@@ -349,7 +353,7 @@ def _settings(args: argparse.Namespace, symbols: list[str], step: int, space: An
         "to_ms": parse_date_ms(args.end) if args.end else None,
         "objectives": list(objectives), "min_trades": args.min_trades,
         "space": {d.name: [d.low, d.high] for d in space}, "fixed": fixed,
-        "trials": args.trials, "jobs": args.jobs, "seed": args.seed,
+        "trials": args.trials, "jobs": args.jobs, "seed": args.seed, "sampler": args.sampler,
         "train_days": args.train_days, "test_days": args.test_days, "anchored": args.anchored,
         "holdout_days": args.holdout_days, "default_stop_pct": args.stop_pct,
         "default_trailing_pct": args.trailing_pct, "fee_pct": args.fee_pct,

@@ -3,8 +3,9 @@
 The study lives in Optuna's storage: in memory for one process, else a journal file, a SQLite
 file or a PostgreSQL/MySQL URL that several processes, on one machine or many, join by the
 study's name. Each worker loads the candles once (trials.Trials) and keeps them for every span
-and every trial. TPE samples; a trial under the minimum trade count, or one the strategy
-refuses, is recorded FAILED (TPE learns nothing good from it, and it is never the best).
+and every trial. TPE samples (or random, or NSGA-II); a trial under the minimum trade count,
+or one the strategy refuses, is recorded FAILED (the sampler learns nothing good from it, and
+it is never the best).
 Each trial notes who ran it (`worker`), the first and last candle its backtest saw
 (`candles`) and its result (`result`).
 """
@@ -115,9 +116,18 @@ def create(storage: Any, name: str, setup: Setup, fingerprint: str) -> optuna.St
     return study
 
 
-def _sampler(seed: int | None, worker: int, multi: bool) -> Any:
+SAMPLERS = ("tpe", "random", "nsga2")
+
+
+def _sampler(kind: str, seed: int | None, worker: int, multi: bool) -> Any:
+    """TPE (the default; multivariate for one objective, and a constant liar so that parallel
+    workers do not all sample the same point), random, or NSGA-II (for several objectives)."""
     optuna = optuna_module()
     s = None if seed is None else seed + worker
+    if kind == "random":
+        return optuna.samplers.RandomSampler(seed=s)
+    if kind == "nsga2":
+        return optuna.samplers.NSGAIISampler(seed=s)
     return optuna.samplers.TPESampler(seed=s, multivariate=not multi, constant_liar=True)
 
 
@@ -145,11 +155,12 @@ def _init(setup: Setup, storage: str) -> None:
     _WORKER["storage"] = open_storage(storage)
 
 
-def _work(name: str, span: Span, n: int, seed: int | None, index: int) -> int:
+def _work(name: str, span: Span, n: int, sampler: str, seed: int | None, index: int) -> int:
     optuna = optuna_module()
     trials: Trials = _WORKER["trials"]
     study = optuna.load_study(study_name=name, storage=_WORKER["storage"],
-                              sampler=_sampler(seed, index, len(trials.setup.objectives) > 1))
+                              sampler=_sampler(sampler, seed, index,
+                                               len(trials.setup.objectives) > 1))
     study.optimize(objective(trials, span), n_trials=n, gc_after_trial=False)
     return n
 
@@ -163,6 +174,7 @@ class Searcher:
     storage: str | None
     jobs: int = 1
     seed: int | None = None
+    sampler: str = "tpe"
     fingerprint: str = ""
     _pool: Any = None
     _storage: Any = None
@@ -192,7 +204,7 @@ class Searcher:
         before = len(_finished(study))
         multi = len(self.setup.objectives) > 1
         if self._pool is None:
-            study.sampler = _sampler(self.seed, 0, multi)
+            study.sampler = _sampler(self.sampler, self.seed, 0, multi)
 
             def tick(st: optuna.Study, _t: FrozenTrial) -> None:
                 if progress is not None:
@@ -203,7 +215,8 @@ class Searcher:
             return study
         shares = [n // self.jobs + (1 if k < n % self.jobs else 0) for k in range(self.jobs)]
         pending = self._pool.starmap_async(
-            _work, [(name, span, s, self.seed, k) for k, s in enumerate(shares) if s])
+            _work, [(name, span, s, self.sampler, self.seed, k)
+                    for k, s in enumerate(shares) if s])
         while not pending.ready():
             pending.wait(0.5)
             if progress is not None:
