@@ -209,3 +209,17 @@ def test_a_storage_that_cannot_be_opened_is_one_line_without_its_password(
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and "cannot open it" in lines[0], r.stderr
         assert "s3cret-pw" not in r.stderr + r.stdout
+
+
+def test_backtest_params_from_a_file_it_cannot_use_is_one_line_and_exit_2(
+        data: Path, tmp_path: Path) -> None:
+    failed = tmp_path / "failed.json"
+    failed.write_text(json.dumps({"best_params": None, "settings": {"strategy": "ema_cross"}}))
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("not json")
+    for path, message in ((tmp_path / "missing.json", "No such file"),
+                          (failed, "no best_params"), (garbage, "not JSON")):
+        r = cab("backtest", "--data", data, "--symbol", "BTC/USDT", "--params-from", path)
+        assert r.returncode == 2, r.stderr
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], r.stderr
