@@ -95,7 +95,8 @@ def write_history_png(path: Path, study: StudyOutcome, objective: str) -> bool:
         for y in ys:
             running = max(running, y)
             best.append(running)
-        ax.plot(xs, best, color="tab:red", linewidth=1.2, label="best so far")
+        ax.plot(xs, best, color="tab:red", linewidth=1.2, drawstyle="steps-post",
+                label="best so far")
         ax.legend(loc="lower right")
     ax.set_xlabel("trial")
     ax.set_ylabel(objective)
