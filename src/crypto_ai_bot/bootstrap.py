@@ -635,6 +635,13 @@ def _checked_strategy(settings: Settings, context: StrategyContext) -> tuple[Exi
         return settings.exits_config, 0
 
 
+def backtest_result(candles: Mapping[str, CandleSeries], config: BacktestConfig) -> BacktestResult:
+    """One backtest to its result: what each optimiser trial runs (drivers/optimize receives
+    this function, as it may not build the adapters; a module-level function, it pickles into
+    the worker processes)."""
+    return run(backtest_engine(candles, config))
+
+
 # what the commands need ------------------------------------------------------------------
 
 @contextlib.contextmanager

@@ -43,6 +43,7 @@ from crypto_ai_bot.application.risk import RiskConfig
 from crypto_ai_bot.application.strategies import registry
 from crypto_ai_bot.bootstrap import backtest_engine, fast_check, open_storage, strategy_exits
 from crypto_ai_bot.cli._common import BadInput, guarded
+from crypto_ai_bot.cli._params_from import apply_params_from
 from crypto_ai_bot.domain.candles import CandleSeries, check_series
 from crypto_ai_bot.domain.venue import VenueConfig
 from crypto_ai_bot.drivers.backtest.engine import BacktestConfig
@@ -87,6 +88,8 @@ def _parser(*, listing: bool = True) -> argparse.ArgumentParser:
                    f" or package.module:Class (docs/strategies.md); registered: {strategies}")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="strategy parameter, e.g. fast=12 (repeatable)")
+    p.add_argument("--params-from", metavar="OPTIMIZE_JSON",
+                   help="strategy, parameters and stops from cab-optimize's optimize.json")
     p.add_argument("--stop-pct", "--exits-hard-stop-pct", dest="stop_pct",
                    help="hard stop below the entry, %% (0 = off; EXITS_HARD_STOP_PCT)")
     p.add_argument("--trailing-pct", "--exits-trailing-pct", dest="trailing_pct",
@@ -294,6 +297,7 @@ def _print_config(out: Console, cfg: BacktestConfig, timeframe: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    apply_params_from(args)
     err = Console(stderr=True)
     out = Console()
     try:
