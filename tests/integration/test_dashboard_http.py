@@ -94,9 +94,9 @@ def test_nothing_in_the_files_points_off_the_machine() -> None:
 
 
 def test_no_token_means_the_page_asks_for_none() -> None:
-    assert AUTH_META in page(token_required=True)
-    assert AUTH_META not in page(token_required=False)
-    assert '<meta name="cab-token-required" content="0">' in page(token_required=False)
+    assert AUTH_META in page(token_set=True)
+    assert AUTH_META not in page(token_set=False)
+    assert '<meta name="cab-api-token" content="unset">' in page(token_set=False)
 
 
 def test_the_dashboard_is_not_part_of_the_api_schema(bot: str) -> None:

@@ -52,21 +52,22 @@ class _Files(StaticFiles):
         return response
 
 
-AUTH_META = '<meta name="cab-token-required" content="1">'
+AUTH_META = '<meta name="cab-api-token" content="set">'
 
 
-def page(token_required: bool) -> str:
-    """index.html, telling the script whether to ask for a token before its first call (a
-    request it knows will be refused would be one more error in the browser's console)."""
+def page(token_set: bool) -> str:
+    """index.html, telling the script whether the bot has an API_TOKEN at all: without one
+    /api/v1 refuses every call, so the page says how to set one rather than ask for it (and
+    sends no request it knows will be refused)."""
     html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
     if AUTH_META not in html:
         raise RuntimeError(f"index.html lacks {AUTH_META}")
-    return html if token_required else html.replace(AUTH_META, AUTH_META.replace('"1"', '"0"'))
+    return html if token_set else html.replace(AUTH_META, AUTH_META.replace('"set"', '"unset"'))
 
 
-def mount_dashboard(app: FastAPI, *, token_required: bool) -> None:
+def mount_dashboard(app: FastAPI, *, token_set: bool) -> None:
     """Serve the page at `/` and its files; none of it is in /openapi.json."""
-    html = page(token_required)
+    html = page(token_set)
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def dashboard() -> HTMLResponse:

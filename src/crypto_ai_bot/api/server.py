@@ -172,7 +172,7 @@ def _create_app(settings: Settings | None, container: Container | None, *,
     app = FastAPI(title="crypto-ai-bot", version="0.1.0", lifespan=lifespan)
     token = settings.api_token.get_secret_value()
     app.add_middleware(RequestGuard, token=token)  # before any body is read
-    mount_dashboard(app, token_required=bool(token))  # the web UI at / (api/dashboard.py)
+    mount_dashboard(app, token_set=bool(token))  # the web UI at / (api/dashboard.py)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -41,7 +41,7 @@ function h(tag, props = {}, ...children) {
 const td = (text, cls = "") => h("td", { class: cls, text });
 const num = (text, tone = "") => td(text, `num ${tone}`.trim());
 
-function fill(tbody, rows) { tbody.replaceChildren(...rows); }
+function fill(parent, children) { parent.replaceChildren(...children.filter((c) => c)); }
 
 function setText(id, text, cls) {
   const el = $(id);
@@ -82,8 +82,10 @@ function setMode(mode, label) {
 
 // --- sign-in ---------------------------------------------------------------------------------
 
-const tokenRequired = () =>
-  document.querySelector('meta[name="cab-token-required"]')?.content !== "0";
+// the server says in the page whether it has an API_TOKEN at all: without one /api/v1 refuses
+// every call, and the page says how to set one instead of asking for it
+const tokenSet = () =>
+  document.querySelector('meta[name="cab-api-token"]')?.content !== "unset";
 
 function showLogin(message = "") {
   stop();
@@ -134,7 +136,6 @@ function enter(status) {
   $("login").hidden = true;
   $("top").hidden = false;
   $("tabs").hidden = false;
-  $("logout").hidden = !tokenRequired();
   renderStatus(status);
   start();
   route();
@@ -257,7 +258,7 @@ const labelled = (label, cell) => { cell.dataset.label = label; return cell; };
 
 function positionRow(p) {
   const stop = p.stop_price === null ? "—" : f.price(p.stop_price, p.price_precision);
-  const resting = p.exchange_stop_resting === null ? "—" : p.exchange_stop_resting ? "resting" : "NOT resting";
+  const resting = p.exchange_stop_resting === null ? "n/a" : p.exchange_stop_resting ? "resting" : "NOT resting";
   return h("tr", { "data-symbol": p.symbol },
     labelled("Symbol", td(p.symbol)),
     labelled("Amount", num(f.amount(p.amount, p.amount_precision))),
@@ -301,10 +302,16 @@ async function loadOverview() {
   $("equity-empty").hidden = shown > 0;
 }
 
+/** A long id (a client order id) by its tail; the whole of it in the tooltip. */
+function shortId(id) {
+  const s = String(id);
+  return s.length > 12 ? `…${s.slice(-8)}` : s;
+}
+
 function tradeRow(t) {
   const prec = app.precision[t.symbol] || {};
   return h("tr", { "data-trade-id": t.id, "data-symbol": t.symbol },
-    td(String(t.id), "id"), td(t.symbol), td(f.time(t.entry_ms)), td(f.time(t.exit_ms)),
+    h("td", { class: "id", title: String(t.id) }, shortId(t.id)), td(t.symbol), td(f.time(t.entry_ms)), td(f.time(t.exit_ms)),
     num(f.price(t.entry_price, prec.price_precision)), num(f.price(t.exit_price, prec.price_precision)),
     num(f.amount(t.amount, prec.amount_precision)), num(f.money(t.fees_quote)),
     num(f.money(t.pnl_quote, { signed: true }), f.tone(t.pnl_quote)),
@@ -368,7 +375,7 @@ async function loadPnl() {
 
 function tradeLine(t, what) {
   if (!t) return `${what}: —`;
-  return `${what}: #${t.id} ${t.symbol} ${f.money(t.pnl_quote, { signed: true })} ${app.quote} (${
+  return `${what}: ${t.symbol} ${f.money(t.pnl_quote, { signed: true })} ${app.quote} (${
     f.pct(t.pnl_pct)}), closed ${f.time(t.exit_ms)}`;
 }
 
@@ -380,9 +387,14 @@ async function loadBalance() {
   setText("pf-unrealised", f.money(profit.unrealised_quote, { signed: true }) + q, f.tone(profit.unrealised_quote));
   setText("pf-winrate", profit.win_rate_pct === null ? "—" : f.pct(profit.win_rate_pct, { signed: false }));
   setText("pf-wl", `${profit.trades} trades: ${profit.wins} won, ${profit.losses} lost`);
-  fill($("balance").tBodies[0], balance.currencies.map((c) => h("tr", {},
-    td(c.currency), num(f.trimmed(c.free)), num(f.trimmed(c.used)), num(f.trimmed(c.total)),
-    num(c.value_quote === null ? "—" : f.money(c.value_quote) + q))));
+  fill($("balance").tBodies[0], balance.currencies.map((c) => {
+    // the quote is money (cents); a coin at its market's amount precision
+    const places = c.currency === balance.quote ? 2
+      : app.precision[`${c.currency}/${balance.quote}`]?.amount_precision;
+    const show = (v) => (Number.isInteger(places) ? f.decimal(v, places) : f.trimmed(v));
+    return h("tr", {}, td(c.currency), num(show(c.free)), num(show(c.used)), num(show(c.total)),
+      num(c.value_quote === null ? "—" : f.money(c.value_quote) + q));
+  }));
   fill($("by-symbol").tBodies[0], profit.by_symbol.map((s) => h("tr", {},
     td(s.symbol), num(String(s.trades)), num(String(s.wins)),
     num(f.money(s.realised_quote, { signed: true }) + q, f.tone(s.realised_quote)))));
@@ -390,12 +402,15 @@ async function loadBalance() {
   $("pf-worst").textContent = tradeLine(profit.worst, "Worst");
 }
 
+// the audit's ids and the stream's are not the same count: an event is known by what it says
+const eventKey = (e) => `${e.topic}|${e.symbol || ""}|${e.ts_ms}`;
+
 async function loadEvents() {
   if (app.eventsLoaded) return;
   const answer = await api.get(`/api/v1/events${api.query({ limit: 100 })}`);
-  const seen = new Set(app.feed.map((e) => String(e.id)));
-  const older = answer.items.filter((e) => !seen.has(String(e.id)));
-  app.feed = [...app.feed, ...older].sort((a, b) => Number(b.id) - Number(a.id)).slice(0, FEED_MAX);
+  const recorded = new Set(answer.items.map(eventKey));
+  const live = app.feed.filter((e) => !recorded.has(eventKey(e)));
+  app.feed = [...live, ...answer.items].sort((a, b) => b.ts_ms - a.ts_ms).slice(0, FEED_MAX);
   app.eventsLoaded = true;
   renderFeed();
 }
@@ -567,7 +582,13 @@ async function boot() {
   } catch {
     setMode(null);
   }
-  if (tokenRequired() && !api.session.token()) { showLogin(); return; }
+  if (!tokenSet()) {
+    $("login").hidden = false;
+    $("login-form").hidden = true;
+    $("no-token").hidden = false;
+    return;
+  }
+  if (!api.session.token()) { showLogin(); return; }
   try {
     enter(await api.get("/api/v1/status"));
   } catch (e) {

@@ -2,8 +2,6 @@
 // loaded by index.html from /vendor). Chart values are floats: they place pixels only, every
 // number shown as text comes from format.js.
 
-import { price } from "./format.js";
-
 const LWC = () => window.LightweightCharts;
 const UP = "#26a69a";
 const DOWN = "#ef5350";
@@ -47,7 +45,8 @@ function priceFormat(precision) {
 
 export class EquityChart {
   constructor(el) {
-    this.chart = base(el);
+    // a paper session's points can be seconds apart
+    this.chart = base(el, { timeScale: { borderColor: "#263040", timeVisible: true, secondsVisible: true } });
     this.line = this.chart.addSeries(LWC().AreaSeries, {
       lineColor: "#4c8dff", topColor: "rgba(76,141,255,.35)", bottomColor: "rgba(76,141,255,0)",
       lineWidth: 2, priceFormat: priceFormat(2),
@@ -133,7 +132,7 @@ export class CandleChart {
       s.setData(data);
       legend.push({ name, color });
     });
-    this.markers.setMarkers(this._markers(answer.markers || [], bars, precision));
+    this.markers.setMarkers(this._markers(answer.markers || [], bars));
     if (this.stopLine) { this.candles.removePriceLine(this.stopLine); this.stopLine = null; }
     if (answer.stop_price !== null && answer.stop_price !== undefined) {
       this.stopLine = this.candles.createPriceLine({
@@ -148,7 +147,7 @@ export class CandleChart {
   }
 
   /** Each marker at the candle it fell in (the library places markers on bars). */
-  _markers(markers, bars, precision) {
+  _markers(markers, bars) {
     if (!bars.length) return [];
     const times = bars.map((b) => b.time);
     const out = [];
@@ -158,10 +157,11 @@ export class CandleChart {
       let lo = 0; let hi = times.length - 1;
       while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (times[mid] <= t) lo = mid; else hi = mid - 1; }
       const buy = m.side === "buy";
-      const p = price(m.price, precision);
       out.push({
         time: times[lo], position: buy ? "belowBar" : "aboveBar", color: buy ? UP : DOWN,
-        shape: buy ? "arrowUp" : "arrowDown", text: `${buy ? "buy" : "sell"} ${p}${m.kind ? " " + m.kind : ""}`,
+        shape: buy ? "arrowUp" : "arrowDown",
+        // an entry says "buy"; an exit says why it sold (signal, trailing_stop, force_exit ...)
+        text: buy ? "buy" : (m.kind || "sell"),
       });
     }
     return out.sort((a, b) => a.time - b.time);
