@@ -25,7 +25,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from tests.conftest import PYTHON, REPO, free_port, subprocess_env
+from tests.conftest import PYTHON, REPO, free_port, running_server, subprocess_env
+
+from cab_exchange_sim.testing import start_sim_process
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')")
@@ -45,6 +47,11 @@ FORMAT_CASES = """async () => {
           f.pct("12.345"), f.pct("-0.005"), f.price("60123.456789", 2),
           f.price("0.000012345", null), f.decimal("1E-8", 8), f.price("123.4", 0)];
 }"""
+
+
+@pytest.fixture(autouse=True)
+def _patient_expect() -> None:
+    sync_api.expect.set_options(timeout=WAIT_MS)  # its own default is 5 s
 
 
 @contextmanager
@@ -104,9 +111,15 @@ class Watch:
     def __init__(self, page: Any) -> None:
         self.errors: list[str] = []
         self.urls: list[str] = []
+        self.posts: list[str] = []
         page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
-        page.on("request", lambda r: self.urls.append(r.url))
+        page.on("request", self._request)
+
+    def _request(self, request: Any) -> None:
+        self.urls.append(request.url)
+        if request.method == "POST":
+            self.posts.append(urlsplit(request.url).path)
 
 
 def _eventually(check: Callable[[], bool], what: str, timeout_s: float = WAIT_MS / 1000) -> None:
@@ -183,6 +196,9 @@ def _session(page: Any, watch: Watch, context: Any, bot: str, tmp_path: Path) ->
     assert any(t["exit_reason"].startswith("force_exit") for t in trades["items"])
     assert page.evaluate("window.__notReloaded") is True
 
+    _controls(page, watch, bot)
+    _every_page_says(page, "[PAPER]")
+
     # a phone-sized screen: nothing wider than the screen, the controls within reach
     page.set_viewport_size({"width": 390, "height": 844})
     page.click('#tabs a[data-tab="overview"]')
@@ -203,6 +219,55 @@ def _session(page: Any, watch: Watch, context: Any, bot: str, tmp_path: Path) ->
     assert any(urlsplit(u).path == "/api/v1/stream" for u in watch.urls)
 
 
+PAGES = ("overview", "trades", "chart", "pnl", "balance", "events", "controls")
+
+
+def _every_page_says(page: Any, label: str) -> None:
+    """The mode in the banner at the top of every tab, and in the window's title."""
+    for tab in PAGES:
+        page.click(f'#tabs a[data-tab="{tab}"]')
+        sync_api.expect(page.locator(f"#page-{tab}")).to_be_visible()
+        sync_api.expect(page.locator("#mode-label")).to_have_text(label)
+        sync_api.expect(page.locator("#mode-banner")).to_be_in_viewport()
+        # whatever is wide (a table, a chart) scrolls inside its card, never the page
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), tab
+    assert page.title().startswith(label)
+
+
+def test_live_mode_is_unmistakable(tmp_path: Path) -> None:
+    """A live bot (on the project's Gate emulator), on a phone-sized screen: [LIVE] on every
+    page, in red, and an order by hand warns that it is real (the test cancels it)."""
+    with start_sim_process(None, "--balances", "USDT=10000") as sim:
+        env = subprocess_env(
+            MODE="live", EXCHANGE_API_URL=f"http://127.0.0.1:{sim.port}", API_KEY="sim-key",
+            API_SECRET="sim-secret", API_TOKEN=TOKEN, DB_PATH=str(tmp_path / "live.sqlite3"),
+            LOG_LEVEL="WARNING")
+        with running_server(tmp_path, env) as bot, sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True)
+            try:
+                page = browser.new_page(viewport={"width": 390, "height": 844})
+                page.set_default_timeout(WAIT_MS)
+                watch = Watch(page)
+                page.goto(bot + "/")
+                sync_api.expect(page.locator("#mode-label")).to_have_text("[LIVE]")
+                page.fill("#token", TOKEN)
+                page.click("#login-submit")
+                sync_api.expect(page.locator("#mode-banner")).to_have_class(
+                    "mode-banner mode-live")
+                _every_page_says(page, "[LIVE]")
+                page.click("#ctl-enter")
+                dialog = page.locator("#confirm")
+                sync_api.expect(dialog).to_contain_text("[LIVE] This sends a real order")
+                page.click("#confirm-cancel")
+                page.wait_for_timeout(300)
+                assert watch.posts == []
+                assert watch.errors == [], watch.errors
+                host = urlsplit(bot).netloc
+                assert {urlsplit(u).netloc for u in watch.urls} == {host}
+            finally:
+                browser.close()
+
+
 def _api(bot: str, path: str, **params: Any) -> Any:
     return httpx.get(bot + path, params=params, headers={"Authorization": f"Bearer {TOKEN}"},
                      timeout=10).json()
@@ -221,6 +286,48 @@ def _picture(page: Any, bot: str, shot: Path) -> None:
     if os.environ.get("CAB_UPDATE_SCREENSHOT") == "1":
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, SCREENSHOT)
+
+
+def _controls(page: Any, watch: Watch, bot: str) -> None:
+    """The switches, each shown as it takes effect; an order by hand only once confirmed."""
+    expect = sync_api.expect
+    page.click('#tabs a[data-tab="controls"]')
+    page.fill("#ctl-reason", "browser test: halt")
+    page.click('[data-action="halt"]')
+    expect(page.locator("#state-pill")).to_have_text("HALTED")
+    expect(page.locator("#ctl-state")).to_contain_text("browser test: halt")
+    page.fill("#ctl-reason", "")
+    page.click('[data-action="stop-entries"]')
+    expect(page.locator("#state-pill")).to_have_text("REDUCING")
+    page.click('[data-action="resume"]')
+    expect(page.locator("#state-pill")).to_have_text("ACTIVE")
+    page.click('[data-action="stop"]')
+    expect(page.locator("#run-pill")).to_have_text("loops stopped")
+
+    # the market stands still now: a flat symbol, or one made flat from this page
+    held = [s["symbol"] for s in _api(bot, "/api/v1/status")["symbols"] if s["in_position"]]
+    if len(held) == 2:
+        page.locator(f'#ctl-positions tr[data-symbol="{held[0]}"] button').click()
+        page.click("#confirm-ok")
+        expect(page.locator(f'#ctl-positions tr[data-symbol="{held[0]}"]')).to_have_count(0)
+        held = held[1:]
+    flat = next(s for s in ("BTC/USDT", "ETH/USDT") if s not in held)
+    page.select_option("#ctl-enter-symbol", flat)
+    dialog = page.locator("#confirm")
+    page.click("#ctl-enter")
+    expect(dialog).to_contain_text(f"Force enter {flat}?")
+    page.click("#confirm-cancel")
+    expect(dialog).to_be_hidden()
+    page.wait_for_timeout(500)
+    assert "/api/v1/force-enter" not in watch.posts  # cancelled: nothing sent
+    page.click("#ctl-enter")
+    page.click("#confirm-ok")
+    expect(page.locator("#toast")).to_contain_text(f"{flat}: entry sent")
+    expect(page.locator(f'#ctl-positions tr[data-symbol="{flat}"]')).to_have_count(1)
+    assert watch.posts.count("/api/v1/force-enter") == 1
+
+    page.click('[data-action="start"]')
+    expect(page.locator("#run-pill")).to_have_text("loops running")
 
 
 def _force_exit(page: Any) -> str:
