@@ -182,6 +182,26 @@ def _session(page: Any, watch: Watch, context: Any, bot: str, tmp_path: Path) ->
         "1,234.57", "0.00", "+2.50", "+12.35 %", "-0.01 %", "60,123.46", "0.00001235",
         "0.00000001", "123"]
 
+    # the events feed follows the stream: items arrive that the page did not load
+    page.click('#tabs a[data-tab="events"]')
+    expect(page.locator("#feed li.new").first).to_be_visible()
+    expect(page.locator("#feed li[data-topic='order.filled']").first).to_be_visible()
+
+    # the chart: candles, the strategy's indicators, the fills
+    page.click('#tabs a[data-tab="chart"]')
+    expect(page.locator("#candle-chart canvas").first).to_be_visible()
+    legend = page.locator("#chart-legend")
+    expect(legend).to_contain_text("ema")
+    expect(legend).to_contain_text(re.compile(r"\d+ candles, [1-9]\d* fills"))
+
+    # PnL per day and the balance, in the quote's cents
+    page.click('#tabs a[data-tab="pnl"]')
+    today = page.locator("#pnl-table tbody tr").first
+    expect(today).to_contain_text(re.compile(r"\d\.\d{2} USDT"))
+    page.click('#tabs a[data-tab="balance"]')
+    usdt = page.locator("#balance tbody tr", has_text="USDT").first
+    expect(usdt).to_contain_text(re.compile(r"\d\.\d{2} USDT$"))
+
     # the overview, with a position open: the README's picture
     page.click('#tabs a[data-tab="overview"]')
     _picture(page, bot, tmp_path / "dashboard.png")
