@@ -346,6 +346,13 @@ def _controls(page: Any, watch: Watch, bot: str) -> None:
     expect(page.locator(f'#ctl-positions tr[data-symbol="{flat}"]')).to_have_count(1)
     assert watch.posts.count("/api/v1/force-enter") == 1
 
+    # the position's stop, as a line on its chart (the market stands still: it stays open)
+    page.click('#tabs a[data-tab="chart"]')
+    page.select_option("#chart-symbol", flat)
+    expect(page.locator("#chart-title")).to_contain_text(flat)
+    expect(page.locator("#chart-legend")).to_contain_text(re.compile(r"stop \d[\d,]*\.\d+"))
+    page.click('#tabs a[data-tab="controls"]')
+
     page.click('[data-action="start"]')
     expect(page.locator("#run-pill")).to_have_text("loops running")
 

@@ -258,7 +258,9 @@ const labelled = (label, cell) => { cell.dataset.label = label; return cell; };
 
 function positionRow(p) {
   const stop = p.stop_price === null ? "—" : f.price(p.stop_price, p.price_precision);
-  const resting = p.exchange_stop_resting === null ? "n/a" : p.exchange_stop_resting ? "resting" : "NOT resting";
+  const resting = p.exchange_stop_resting === null ? "n/a" // paper: no exchange-side stop
+    : !p.exchange_stop_resting ? `NOT resting${p.unprotected_reason ? ": " + p.unprotected_reason : ""}`
+      : p.exchange_stop_price ? `resting at ${f.price(p.exchange_stop_price, p.price_precision)}` : "resting";
   return h("tr", { "data-symbol": p.symbol },
     labelled("Symbol", td(p.symbol)),
     labelled("Amount", num(f.amount(p.amount, p.amount_precision))),
