@@ -8,6 +8,9 @@ import asyncio
 import contextlib
 import itertools
 import json
+import signal
+import subprocess
+import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -16,13 +19,13 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from tests.conftest import free_port
+from tests.conftest import PYTHON, free_port, subprocess_env
 
 from crypto_ai_bot.api import v1
 from crypto_ai_bot.api.server import create_app
 from crypto_ai_bot.bootstrap import Container, build_container
 from crypto_ai_bot.config import load_settings
-from crypto_ai_bot.domain.model import Side
+from crypto_ai_bot.domain.model import Candle, Side
 from crypto_ai_bot.ports.clock import ManualClock
 
 T0 = 1_767_225_600_000
@@ -412,3 +415,64 @@ async def test_no_token_set_closes_the_api(tmp_path: Path) -> None:
         assert (await http.get("/health")).status_code == 200  # the open paths stay open
     await c.close()
 
+
+
+def test_a_server_with_streams_open_stops_on_sigterm(tmp_path: Path) -> None:
+    """uvicorn waits for every open response before it stops: the streams end first, with a
+    word to reconnect, so that a dashboard left open does not hold the server up."""
+    port = free_port()
+    env = subprocess_env(API_TOKEN=TOKEN, DB_PATH=str(tmp_path / "bot.sqlite3"),
+                         AUTOSTART="0")
+    with (tmp_path / "server.log").open("w") as log:
+        proc = subprocess.Popen(
+            [PYTHON, "-m", "uvicorn", "crypto_ai_bot.api.server:app", "--host", "127.0.0.1",
+             "--port", str(port)], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url + "/ready", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.1)
+        with httpx.stream("GET", url + "/api/v1/stream", headers=AUTH, timeout=30) as r:
+            lines = r.iter_lines()
+            assert next(lines) == ": connected"
+            proc.send_signal(signal.SIGTERM)
+            rest = list(lines)
+        assert ": end of stream: reconnect" in rest, rest
+        # uvicorn raises the signal again once it has shut down: SIGTERM's own exit status
+        assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = (tmp_path / "server.log").read_text()
+    assert "Application shutdown complete" in text, text[-2000:]  # gracefully, lifespan and all
+    assert TOKEN not in text
+
+
+async def test_candles_merge_what_is_stored_with_what_the_pipeline_holds(
+    bot: tuple[Container, ManualClock, str],
+) -> None:
+    c, _, url = bot
+    held = [cdl for _, cdl in c.pipelines["BTC/USDT"].recent_candles]
+    first = held[0].ts_ms
+    older = [Candle(first - (20 - i) * 300_000, *(Decimal(100 + i),) * 4, Decimal(1))
+             for i in range(20)]
+    c.repos.market_data.upsert("BTC/USDT", "5m", older + held[:5])  # overlaps are one candle
+    hourly = [Candle(first + i * 3_600_000, *(Decimal(7),) * 4, Decimal(2)) for i in range(10)]
+    c.repos.market_data.upsert("BTC/USDT", "1h", hourly)
+    async with httpx.AsyncClient(base_url=url, headers=AUTH) as http:
+        chart = (await http.get("/api/v1/candles", params={"symbol": "BTC/USDT",
+                                                            "limit": 1000})).json()
+        times = [k["ts_ms"] for k in chart["candles"]]
+        assert times == [k.ts_ms for k in older] + [k.ts_ms for k in held]
+        assert Decimal(chart["candles"][0]["close"]) == Decimal(100)
+        assert len(chart["indicators"]["ema12"]) == len(times)
+        h = (await http.get("/api/v1/candles", params={"symbol": "BTC/USDT",
+                                                        "timeframe": "1h"})).json()
+        assert [k["ts_ms"] for k in h["candles"]] == [k.ts_ms for k in hourly]
+        assert h["timeframe"] == "1h" and h["indicators"] == {}  # the strategy runs on 5m
+        bad = await http.get("/api/v1/candles", params={"symbol": "BTC/USDT",
+                                                         "timeframe": "7x"})
+        assert bad.status_code == 404 and "7x" in bad.json()["detail"]
