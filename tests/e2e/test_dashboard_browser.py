@@ -361,10 +361,13 @@ def _force_exit(page: Any) -> str:
     """Force-exit an open position, confirming; the market may close it first, so again."""
     expect = sync_api.expect
     for _ in range(10):
-        row = page.locator("#positions tbody tr").first
-        expect(row).to_be_visible()
-        symbol = str(row.get_attribute("data-symbol"))
-        row.locator("button", has_text="Force exit").click()
+        first = page.locator("#positions tbody tr").first
+        expect(first).to_be_visible()
+        symbol = str(first.get_attribute("data-symbol"))
+        try:  # that position's own button: the market may close it meanwhile
+            page.locator(f'#positions tr[data-symbol="{symbol}"] button').click(timeout=3000)
+        except sync_api.TimeoutError:
+            continue
         dialog = page.locator("#confirm")
         expect(dialog).to_be_visible()
         expect(dialog).to_contain_text(symbol)

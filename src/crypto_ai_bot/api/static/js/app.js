@@ -43,6 +43,27 @@ const num = (text, tone = "") => td(text, `num ${tone}`.trim());
 
 function fill(parent, children) { parent.replaceChildren(...children.filter((c) => c)); }
 
+/**
+ * Rows keyed by data-symbol, updated in place: a row that is still there keeps its element
+ * and its buttons (a click is never lost to a refresh), only the cells that changed are new.
+ */
+function fillKeyed(tbody, rows) {
+  const old = new Map([...tbody.rows].map((r) => [r.dataset.symbol, r]));
+  tbody.replaceChildren(...rows.map((row) => {
+    const prev = old.get(row.dataset.symbol);
+    if (!prev || prev.cells.length !== row.cells.length) return row;
+    [...row.cells].forEach((cell, i) => {
+      const was = prev.cells[i];
+      const button = cell.querySelector("button");
+      const kept = was.querySelector("button");
+      if (button && kept) { kept.disabled = button.disabled; return; }
+      if (was.textContent !== cell.textContent || was.className !== cell.className
+          || was.title !== cell.title) was.replaceWith(cell);
+    });
+    return prev;
+  }));
+}
+
 function setText(id, text, cls) {
   const el = $(id);
   el.textContent = text;
@@ -173,6 +194,7 @@ function refreshSoon() {
 }
 
 async function refresh() {
+  if ($("top").hidden) return; // signed out meanwhile
   if (app.refreshing) { app.again = true; return; }
   if (document.hidden && app.timer) return; // a background tab asks nothing
   app.refreshing = true;
@@ -243,12 +265,12 @@ function renderStatus(s) {
 
   const open = s.symbols.filter((x) => x.in_position);
   $("positions-empty").hidden = open.length > 0;
-  fill($("positions").tBodies[0], open.map((p) => positionRow(p)));
-  fill($("ctl-positions").tBodies[0], open.map((p) => h("tr", { "data-symbol": p.symbol },
+  fillKeyed($("positions").tBodies[0], open.map((p) => positionRow(p)));
+  fillKeyed($("ctl-positions").tBodies[0], open.map((p) => h("tr", { "data-symbol": p.symbol },
     td(p.symbol), num(f.amount(p.amount, p.amount_precision)),
     num(`${f.money(p.unrealised_pnl_quote, { signed: true })}`, f.tone(p.unrealised_pnl_quote)),
     h("td", {}, exitButton(p)))));
-  fill($("markets").tBodies[0], s.symbols.map((m) => h("tr", {},
+  fillKeyed($("markets").tBodies[0], s.symbols.map((m) => h("tr", { "data-symbol": m.symbol },
     td(m.symbol), num(f.price(m.price, m.price_precision)),
     td(m.in_position ? "open" : "flat"),
     td(m.entries_blocked ? `blocked: ${m.entries_blocked}` : "allowed"))));
