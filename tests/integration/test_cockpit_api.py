@@ -23,6 +23,7 @@ from tests.conftest import PYTHON, free_port, subprocess_env
 
 from crypto_ai_bot.api import v1
 from crypto_ai_bot.api.server import create_app
+from crypto_ai_bot.application.cockpit.recent import RecentCandles
 from crypto_ai_bot.bootstrap import Container, build_container
 from crypto_ai_bot.config import load_settings
 from crypto_ai_bot.domain.model import Candle, Side
@@ -361,6 +362,12 @@ async def test_stream_delivers_the_bus_events_in_order(
         doer = asyncio.create_task(act())
         got = await asyncio.wait_for(_frames(lines, 4), 20)
         await doer
+        assert c.stream.clients == 1
+    for _ in range(100):  # the client went away: the server lets its queue go
+        if c.stream.clients == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert c.stream.clients == 0
     assert {"comment": "ping"} in got
     events = [f for f in got if "data" in f]
     data = [json.loads(f["data"]) for f in events]
@@ -398,6 +405,9 @@ async def test_nothing_answers_without_the_token(
                                        json={"symbol": "BTC/USDT", "reason": "x"})
                 assert r.status_code == 401, (method, path, headers, r.text)
                 assert r.headers["www-authenticate"] == "Bearer"
+        big = await http.post("/api/v1/halt", headers=AUTH,
+                              content=b'{"reason": "' + b"x" * 5000 + b'"}')
+        assert big.status_code == 413 and "4096 bytes" in big.json()["detail"]
     assert c.repos.orders.count() == sent_before
     assert c.states.current.value == "ACTIVE"
 
@@ -455,11 +465,12 @@ async def test_candles_merge_what_is_stored_with_what_the_pipeline_holds(
     bot: tuple[Container, ManualClock, str],
 ) -> None:
     c, _, url = bot
-    held = [cdl for _, cdl in c.pipelines["BTC/USDT"].recent_candles]
+    assert isinstance(c.feed, RecentCandles)  # what the pipelines poll, kept in memory
+    held = [cdl for _, cdl in c.feed.of("BTC/USDT")]
     first = held[0].ts_ms
     older = [Candle(first - (20 - i) * 300_000, *(Decimal(100 + i),) * 4, Decimal(1))
              for i in range(20)]
-    c.repos.market_data.upsert("BTC/USDT", "5m", older + held[:5])  # overlaps are one candle
+    c.repos.market_data.upsert("BTC/USDT", "5m@synthetic", older + held[:5])  # overlaps: one
     hourly = [Candle(first + i * 3_600_000, *(Decimal(7),) * 4, Decimal(2)) for i in range(10)]
     c.repos.market_data.upsert("BTC/USDT", "1h", hourly)
     async with httpx.AsyncClient(base_url=url, headers=AUTH) as http:
@@ -476,3 +487,23 @@ async def test_candles_merge_what_is_stored_with_what_the_pipeline_holds(
         bad = await http.get("/api/v1/candles", params={"symbol": "BTC/USDT",
                                                          "timeframe": "7x"})
         assert bad.status_code == 404 and "7x" in bad.json()["detail"]
+
+
+async def test_an_order_the_broker_cannot_start_sends_nothing_and_says_why(
+    tmp_path: Path,
+) -> None:
+    """Markets not loaded (the broker not ready): the operator's exit is refused before any
+    order is recorded, with the broker's words; nothing is written ahead."""
+    c = build_container(load_settings(str(_env_file(tmp_path))))  # not started
+    pos = c.repos.positions.get("BTC/USDT")
+    pos.base_amount, pos.cost_basis, pos.entry_price = Decimal("0.01"), Decimal(600), \
+        Decimal(60000)
+    c.repos.positions.save(pos)
+    out = await c.control.force_exit("BTC/USDT")
+    assert out.ok is False and out.sent is False and "nothing sent" in out.message, out
+    assert c.repos.orders.count() == 0
+    started = await c.control.start()
+    assert started.ok is False and "broker not ready" in started.message
+    (row,) = c.cockpit.status().symbols
+    assert row.in_position and row.price_precision is None and row.price is None
+    c.db.close()
