@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from crypto_ai_bot.adapters.metrics import CONTENT_TYPE
 from crypto_ai_bot.adapters.storage.sqlite.database import check_db
+from crypto_ai_bot.api.dashboard import mount_dashboard
 from crypto_ai_bot.api.guard import MAX_BODY_BYTES, UNAUTHORIZED, RequestGuard, bearer_matches
 from crypto_ai_bot.api.v1 import build_router
 from crypto_ai_bot.application.event_stream import EventStream
@@ -177,6 +178,7 @@ def _create_app(settings: Settings | None, container: Container | None, *,
     app = FastAPI(title="crypto-ai-bot", version="0.1.0", lifespan=lifespan)
     token = settings.api_token.get_secret_value()
     app.add_middleware(RequestGuard, token=token)  # before any body is read
+    mount_dashboard(app, token_set=bool(token))  # the web UI at / (api/dashboard.py)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
