@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # what a backtest never uses is imported where it is used (bu
     from crypto_ai_bot.adapters.exchange.ccxt.config import ExchangeConfig
     from crypto_ai_bot.adapters.feeds import FeedConfig
     from crypto_ai_bot.adapters.metrics import Metrics
+    from crypto_ai_bot.adapters.notify.service import Notifiers
     from crypto_ai_bot.adapters.storage.sqlite.instance_lock import InstanceLock
     from crypto_ai_bot.application.dead_mans_switch import Heartbeats
     from crypto_ai_bot.application.reconcile.service import Reconciler
@@ -85,6 +86,7 @@ class Container:
     orchestrator: Orchestrator
     heartbeats: Heartbeats
     lock: InstanceLock | None = None
+    notifiers: Notifiers | None = None
     broker_ready: bool = False
     broker_error: str = ""
     clock_skew_ms: int = 0  # the exchange's clock minus ours, measured at start
@@ -94,6 +96,8 @@ class Container:
         """Lock the instance if configured, load markets; autostart the loops if configured."""
         if self.lock is not None and not self.lock.held:
             self.lock.acquire(self.clock.now_ms())
+        if self.notifiers is not None:
+            await self.notifiers.start()
         try:
             await self.broker.load_markets(self.settings.symbol_list)
             self.clock_skew_ms = await self.broker.clock_skew_ms()
@@ -115,6 +119,9 @@ class Container:
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await self.orchestrator.stop()
+        if self.notifiers is not None:  # after the stop, which they announce
+            with contextlib.suppress(Exception):
+                await self.notifiers.close()
         with contextlib.suppress(Exception):
             await self.feed.close()
         with contextlib.suppress(Exception):
@@ -188,6 +195,27 @@ def _audit_handler(repos: Repositories) -> Callable[[Event], None]:
         repos.audit.record(event.ts_ms, event.topic, event.payload(), event.symbol)
 
     return record
+
+
+def _notifiers(settings: Settings, repos: Repositories, broker: Broker, bus: MessageBus,
+               metrics: Metrics) -> Notifiers | None:
+    """Telegram and the webhook, when configured: non-safety handlers that only enqueue."""
+    config = settings.notify_config
+    if not (config.telegram or config.webhook):
+        return None
+    from crypto_ai_bot.adapters.notify.service import Notifiers
+
+    def market(symbol: str) -> Any:
+        try:
+            return broker.market(symbol)
+        except Exception:  # markets not loaded yet: prices shown to the cent
+            return None
+
+    notifiers = Notifiers(config, trades=repos.trades, orders=repos.orders, market=market)
+    for kind, handle in notifiers.handlers():
+        bus.subscribe(kind, handle)
+    metrics.registry.register(notifiers.collector())
+    return notifiers
 
 
 def _decisions(symbol: str, stats: PipelineStats) -> Callable[[], Iterator[tuple[str, str, int]]]:
@@ -300,12 +328,13 @@ def build_container(
         unprotected=extras["stop_keeper"].unprotected if "stop_keeper" in extras else dict,
     ))
     lock = InstanceLock(db, settings.db_path) if settings.instance_lock_enabled else None
+    notifiers = _notifiers(settings, repos, broker, bus, metrics)
     log.info("settings", **settings.public_view())
     return Container(
         settings=settings, clock=clock, db=db, repos=repos, bus=bus, metrics=metrics,
         states=states, board=board, feed=feed, broker=broker, executor=executor,
         pipelines=pipelines, reconciler=reconciler, orchestrator=orchestrator,
-        heartbeats=heartbeats, lock=lock, extras=extras,
+        heartbeats=heartbeats, lock=lock, notifiers=notifiers, extras=extras,
     )
 
 
