@@ -55,7 +55,9 @@ if TYPE_CHECKING:  # what a backtest never uses is imported where it is used (bu
     from crypto_ai_bot.adapters.metrics import Metrics
     from crypto_ai_bot.adapters.notify.service import Notifiers
     from crypto_ai_bot.adapters.storage.sqlite.instance_lock import InstanceLock
+    from crypto_ai_bot.application.cockpit import CockpitControl, CockpitReader
     from crypto_ai_bot.application.dead_mans_switch import Heartbeats
+    from crypto_ai_bot.application.event_stream import EventStream
     from crypto_ai_bot.application.reconcile.service import Reconciler
     from crypto_ai_bot.application.trading_state import TradingStates
     from crypto_ai_bot.config import Settings
@@ -91,6 +93,10 @@ class Container:
     broker_error: str = ""
     clock_skew_ms: int = 0  # the exchange's clock minus ours, measured at start
     extras: dict[str, Any] = field(default_factory=dict)
+    # the cockpit (api/v1, the notifiers' commands): set by build_container (_add_cockpit)
+    cockpit: CockpitReader = field(init=False)
+    control: CockpitControl = field(init=False)
+    stream: EventStream = field(init=False)
 
     async def start(self) -> None:
         """Lock the instance if configured, load markets; autostart the loops if configured."""
@@ -234,8 +240,12 @@ def build_container(
     broker: Broker | None = None,
     feed: PriceFeed | None = None,
     db: Database | None = None,
+    reload_settings: Callable[[], Settings] | None = None,
 ) -> Container:
-    """Build every object the trading process needs. Raises ConfigError on unusable settings."""
+    """Build every object the trading process needs. Raises ConfigError on unusable settings.
+
+    reload_settings: where the cockpit's reload reads the settings again (default: the
+    environment and `.env`, as at start)."""
     from crypto_ai_bot.adapters.metrics import Metrics, Sources
     from crypto_ai_bot.adapters.storage.sqlite.instance_lock import InstanceLock
     from crypto_ai_bot.adapters.storage.sqlite.schema_check import check_tables
@@ -330,12 +340,80 @@ def build_container(
     lock = InstanceLock(db, settings.db_path) if settings.instance_lock_enabled else None
     notifiers = _notifiers(settings, repos, broker, bus, metrics)
     log.info("settings", **settings.public_view())
-    return Container(
+    container = Container(
         settings=settings, clock=clock, db=db, repos=repos, bus=bus, metrics=metrics,
         states=states, board=board, feed=feed, broker=broker, executor=executor,
         pipelines=pipelines, reconciler=reconciler, orchestrator=orchestrator,
         heartbeats=heartbeats, lock=lock, notifiers=notifiers, extras=extras,
     )
+    _add_cockpit(container, risk, exits, context, reload_settings)
+    return container
+
+
+def _add_cockpit(c: Container, risk: RiskManager, exits: ProtectiveExits,
+                 context: StrategyContext, reload_settings: Callable[[], Settings] | None,
+                 ) -> None:
+    """The cockpit's reader, control and live stream (issue 12), on the container."""
+    from crypto_ai_bot.application.cockpit import (
+        CockpitConfig,
+        CockpitControl,
+        CockpitParts,
+        CockpitReader,
+        ControlParts,
+        Reread,
+    )
+    from crypto_ai_bot.application.event_stream import EventStream
+    from crypto_ai_bot.config import SECRET_BEARING, load_settings
+    from crypto_ai_bot.domain.events import audited_events
+
+    def broker_ready() -> tuple[bool, str]:
+        return c.broker_ready, "" if c.broker_ready else (c.broker_error or "not loaded")
+
+    def strategy() -> Strategy:
+        s = c.settings
+        return build_strategy(s.strategy, s.strategy_kwargs, context)
+
+    def settings_view() -> dict[str, Any]:
+        return {name.upper(): ("***" if value else "") if name in SECRET_BEARING else value
+                for name, value in c.settings.public_view().items()}
+
+    def reread() -> Reread:
+        new = (reload_settings or load_settings)()
+        old_raw, new_raw = _comparable(c.settings), _comparable(new)
+        shown = new.public_view()
+        before = c.settings.public_view()
+        changed = {k: (before.get(k), shown.get(k)) for k, v in new_raw.items()
+                   if old_raw.get(k) != v}
+
+        def commit() -> None:
+            c.settings = new
+
+        return Reread(changed, new.risk_config, new.exits_config, new.execution_config, commit)
+
+    def _comparable(s: Settings) -> dict[str, Any]:
+        return {k: v.get_secret_value() if hasattr(v, "get_secret_value") else v
+                for k, v in s.model_dump().items()}
+
+    s = c.settings
+    o = c.orchestrator
+    c.cockpit = CockpitReader(
+        CockpitParts(
+            clock=c.clock, repos=c.repos, broker=c.broker, board=c.board, states=c.states,
+            heartbeats=c.heartbeats, pipelines=c.pipelines, running=lambda: o.running,
+            started_ms=lambda: o.started_ms, broker_ready=broker_ready, strategy=strategy,
+            settings=settings_view, stop_keeper=c.extras.get("stop_keeper"),
+        ),
+        CockpitConfig(mode=s.mode, quote=split_symbol(s.symbol_list[0])[1],
+                      timeframe=s.timeframe),
+    )
+    c.control = CockpitControl(ControlParts(
+        clock=c.clock, bus=c.bus, states=c.states, executor=c.executor, risk=risk, exits=exits,
+        pipelines=c.pipelines, start=o.start, stop=o.stop, running=lambda: o.running,
+        broker_ready=broker_ready, reread=reread,
+    ))
+    c.stream = EventStream()
+    for kind in audited_events():  # after the audit: what a client sees is on record
+        c.bus.subscribe(kind, c.stream.handle)
 
 
 # the backtest ---------------------------------------------------------------------------

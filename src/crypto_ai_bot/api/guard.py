@@ -2,7 +2,8 @@
 
 FastAPI reads and parses a body before it resolves a route's dependencies, so a token check
 written as a dependency comes after a 400 MB upload has been read. This ASGI middleware runs
-first: /orchestrator/* without the token gets 401 with nothing read, and every body is capped
+first: /orchestrator/* and /api/v1/* without the token get 401 with nothing read (/api/v1 also
+while no token is set at all), and every body is capped
 (413 as soon as the declared length or the bytes received pass the cap). It buffers the capped
 body and hands it on, so the app never waits on a client that is still sending.
 """
@@ -22,7 +23,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY_BYTES = 4096  # a control call's body is a few dozen bytes (a state and a reason)
 PROTECTED_PREFIX = "/orchestrator"
+# the cockpit's API: refused outright while no API_TOKEN is set, reads included
+CLOSED_PREFIX = "/api/v1"
 UNAUTHORIZED = "missing or wrong bearer token"
+NO_TOKEN = "API_TOKEN is not set: the cockpit API (/api/v1) answers only with a token"  # noqa: S105 - a message
 
 
 def bearer_matches(authorization: str | None, token: str) -> bool:
@@ -47,7 +51,11 @@ class RequestGuard:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1")
                    for k, v in scope.get("headers", [])}
         path = str(scope.get("path", ""))
-        if (self._token and _protected(path)
+        if not self._token and _closed(path):
+            await _answer(send, 401, NO_TOKEN, {"www-authenticate": "Bearer",
+                                                "connection": "close"})
+            return
+        if (self._token and (_protected(path) or _closed(path))
                 and not bearer_matches(headers.get("authorization"), self._token)):
             # `connection: close`: the server does not drain a body it will never read
             await _answer(send, 401, UNAUTHORIZED,
@@ -85,6 +93,10 @@ class RequestGuard:
 
 def _protected(path: str) -> bool:
     return path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")
+
+
+def _closed(path: str) -> bool:
+    return path == CLOSED_PREFIX or path.startswith(CLOSED_PREFIX + "/")
 
 
 async def _answer(send: Send, status: int, detail: str,

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from crypto_ai_bot.adapters.metrics import CONTENT_TYPE
 from crypto_ai_bot.adapters.storage.sqlite.database import check_db
 from crypto_ai_bot.api.guard import MAX_BODY_BYTES, UNAUTHORIZED, RequestGuard, bearer_matches
+from crypto_ai_bot.api.v1 import build_router
 from crypto_ai_bot.application.health import (
     HealthInputs,
     Problem,
@@ -200,6 +201,8 @@ def _create_app(settings: Settings | None, container: Container | None, *,
         if b is not None and not b.can_trade:
             return False, f"cannot trade, the exchange refuses the keys: {b.auth_error}"
         return True, ""
+
+    app.include_router(build_router(token))  # /api/v1: the cockpit
 
     @app.get("/health", response_model=HealthView, responses=OPEN_ERRORS)
     async def health(c: ContainerDep) -> dict[str, Any]:

@@ -23,6 +23,10 @@ class ExitsConfig:
 
 class ProtectiveExits:
     def __init__(self, config: ExitsConfig) -> None:
+        self.reconfigure(config)
+
+    def reconfigure(self, config: ExitsConfig) -> None:
+        """New stop distances from the next check on (the cockpit's reload)."""
         self.config = config
         self._hard = 1 - config.hard_stop_pct / _HUNDRED
         self._trail = 1 - config.trailing_pct / _HUNDRED

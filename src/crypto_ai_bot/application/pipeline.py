@@ -7,6 +7,7 @@ safety/).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,6 +28,7 @@ from crypto_ai_bot.domain.events import (
 from crypto_ai_bot.domain.model import (
     Action,
     Bar,
+    Candle,
     Decision,
     Intent,
     Position,
@@ -43,6 +45,7 @@ from crypto_ai_bot.utils.logging import get_logger, info_enabled
 
 log = get_logger("pipeline")
 _HOLD = Action.HOLD  # a module constant: an Enum class attribute costs a lookup per candle
+RECENT_CANDLES = 1000
 
 
 @dataclass(slots=True)
@@ -85,6 +88,8 @@ class SymbolPipeline:
         self._clock = clock
         self.stats = PipelineStats()
         self.entries_blocked_reason = ""  # set while reconcile cannot vouch for this symbol
+        # the latest candles evaluated, with when (the cockpit's chart); backtests never fill it
+        self.recent_candles: deque[tuple[int, Candle]] = deque(maxlen=RECENT_CANDLES)
 
     @property
     def executor(self) -> OrderExecutor:
@@ -95,6 +100,9 @@ class SymbolPipeline:
     async def evaluate(self) -> Decision | None:
         """Poll the feed, run the strategy on new closed candles, act on the latest signal."""
         update = await self._feed.poll(self.symbol)
+        if update.candles:
+            now = self._clock.now_ms()
+            self.recent_candles.extend((now, c) for c in update.candles)
         decision = self.decide([c.bar() for c in update.candles], update.ticker.last)
         if decision is not None:
             await self.act(decision, update.ticker)
@@ -217,6 +225,24 @@ class SymbolPipeline:
         balances = await self._broker.fetch_balance()
         b = balances.get(quote)
         return b.free if b is not None else Decimal(0)
+
+    # the operator's orders (the cockpit) ----------------------------------------------
+
+    async def force_enter(self, reason: str) -> PlaceResult | None:
+        """An entry the operator asks for: through risk as a strategy's, at the price now;
+        None while reconcile blocks this symbol's entries."""
+        ticker = await self._feed.ticker(self.symbol)
+        decision = Decision(self.symbol, Action.BUY, reason, self._clock.now_ms(), ticker.last,
+                            self.stats.last_signal_candle_ts_ms)
+        return await self._enter(decision, ticker)
+
+    async def force_exit(self, reason: str) -> PlaceResult:
+        """Sell the position now through the executor (one exit in flight at most); its
+        exchange-side stop follows, as after any exit."""
+        result = await self._executor.exit(self.symbol, reason)
+        if result.outcome is Outcome.SENT:
+            await self._announce(PositionChanged)
+        return result
 
     # protective exits -----------------------------------------------------------------
 

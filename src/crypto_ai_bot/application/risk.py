@@ -44,9 +44,13 @@ class RiskManager:
         """trading_state: where the gate reads the state (TradingStates.current in the trading
         process: a halt held in memory while the database cannot record); else the stored
         state."""
-        self._config = config
         self._repos = repos
         self._trading_state = trading_state or repos.state.trading_state
+        self.reconfigure(config)
+
+    def reconfigure(self, config: RiskConfig) -> None:
+        """New limits from the next check on (the cockpit's reload)."""
+        self._config = config
         self._configured = {  # the configured half of every answer's limits
             "cooldown_sec": config.cooldown_sec,
             "max_spread_pct": str(config.max_spread_pct),
@@ -57,7 +61,7 @@ class RiskManager:
 
     @property
     def config(self) -> RiskConfig:
-        """Fixed for the manager's life (its answers' limits are prepared from it)."""
+        """The limits (its answers' are prepared from it); reconfigure() replaces them."""
         return self._config
 
     def check(

@@ -52,6 +52,7 @@ class AuditRecord:
     topic: str
     symbol: str
     payload: dict[str, Any]
+    id: int = 0  # its place in the log, from 1 up
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +230,13 @@ class AuditRepository(Protocol):
     ) -> None: ...
 
     def recent(self, limit: int = 100, topic: str | None = None) -> list[AuditRecord]: ...
+
+    def query(
+        self, limit: int = 100, *, topic: str | None = None, symbol: str | None = None,
+        before_id: int | None = None,
+    ) -> list[AuditRecord]:
+        """Newest first, filtered; before_id pages back (the records older than that id)."""
+        ...
 
     def count(self, topic: str | None = None) -> int: ...
 

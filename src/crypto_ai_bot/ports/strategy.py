@@ -7,7 +7,7 @@ O(1) and live, paper and backtest see the same numbers in the same order.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 from crypto_ai_bot.domain.model import Action, Bar, Signal
 
@@ -29,6 +29,14 @@ class Strategy(Protocol):
     def on_candle(self, bar: Bar) -> Signal:
         """Consume the next closed candle (in time order) and say what to do."""
         ...
+
+
+@runtime_checkable
+class ExposesIndicators(Protocol):
+    """Optional beside Strategy: the values of its indicators after the latest candle (a
+    warming-up indicator is left out), which the cockpit draws on its chart."""
+
+    def indicators(self) -> Mapping[str, float]: ...
 
 
 class Predictor(Protocol):

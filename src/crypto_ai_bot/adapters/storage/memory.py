@@ -312,11 +312,21 @@ class MemoryAudit:
 
     def record(self, ts_ms: int, topic: str, payload: dict[str, Any], symbol: str = "") -> None:
         kept = json.loads(json.dumps(payload, default=str, sort_keys=True))
-        self._records.append(AuditRecord(ts_ms, topic, symbol, kept))
+        self._records.append(AuditRecord(ts_ms, topic, symbol, kept, len(self._records) + 1))
 
     def recent(self, limit: int = 100, topic: str | None = None) -> list[AuditRecord]:
         found = [r for r in reversed(self._records) if topic is None or r.topic == topic]
         return found[:limit]
+
+    def query(
+        self, limit: int = 100, *, topic: str | None = None, symbol: str | None = None,
+        before_id: int | None = None,
+    ) -> list[AuditRecord]:
+        end = len(self._records) if before_id is None else max(min(before_id - 1,
+                                                                   len(self._records)), 0)
+        found = [r for r in reversed(self._records[:end])
+                 if (not topic or r.topic == topic) and (not symbol or r.symbol == symbol)]
+        return found[:max(limit, 0)]
 
     def count(self, topic: str | None = None) -> int:
         return sum(1 for r in self._records if topic is None or r.topic == topic)

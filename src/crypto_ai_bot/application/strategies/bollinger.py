@@ -44,5 +44,12 @@ class BollingerBreakout(IncrementalStrategy):
             return Signal(Action.SELL, f"close {bar.close:g} under the middle band {mid:.2f}")
         return Signal(Action.HOLD, "inside the bands")
 
+    def indicators(self) -> dict[str, float]:
+        """The bands after the latest candle (ports/strategy.ExposesIndicators)."""
+        if self.bands is None:
+            return {}
+        lower, mid, upper = self.bands
+        return {"bb_lower": lower, "bb_middle": mid, "bb_upper": upper}
+
 
 STRATEGY = entry_for(BollingerBreakout)

@@ -40,5 +40,14 @@ class DonchianTrend(IncrementalStrategy):
             return Signal(Action.SELL, f"close {bar.close:g} below the {self.exit}-candle low")
         return Signal(Action.HOLD, "inside the channel")
 
+    def indicators(self) -> dict[str, float]:
+        """The channels, the latest candle included (ports/strategy.ExposesIndicators)."""
+        out: dict[str, float] = {}
+        if self._entry.full:
+            out[f"donchian{self.entry}_high"] = self._entry.upper
+        if self._exit.full:
+            out[f"donchian{self.exit}_low"] = self._exit.lower
+        return out
+
 
 STRATEGY = entry_for(DonchianTrend)

@@ -58,6 +58,12 @@ class EmaCross:
     def values(self) -> tuple[float | None, float | None]:
         return self._fast, self._slow
 
+    def indicators(self) -> dict[str, float]:
+        """The two EMAs after the latest candle (ports/strategy.ExposesIndicators)."""
+        if self._fast is None or self._slow is None:
+            return {}
+        return {f"ema{self.fast_period}": self._fast, f"ema{self.slow_period}": self._slow}
+
 
 PARAMS: Spec = {
     "fast": IntParam(12, low=1, high=10_000, help="fast EMA period (EMA_FAST)"),

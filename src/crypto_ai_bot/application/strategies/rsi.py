@@ -47,5 +47,9 @@ class RsiReversion(IncrementalStrategy):
                           f"rsi{self.period} {rsi:.1f} rose above {self.overbought:g}")
         return Signal(Action.HOLD, f"rsi{self.period} {rsi:.1f}")
 
+    def indicators(self) -> dict[str, float]:
+        """The RSI after the latest candle (ports/strategy.ExposesIndicators)."""
+        return {} if self.value is None else {f"rsi{self.period}": self.value}
+
 
 STRATEGY = entry_for(RsiReversion)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from crypto_ai_bot.adapters.storage.sqlite.database import Database
+from crypto_ai_bot.adapters.storage.sqlite.database import Database, Row
 from crypto_ai_bot.ports.storage import AuditRecord
+
+
+def _record(r: Row) -> AuditRecord:
+    return AuditRecord(r["ts_ms"], r["topic"], r["symbol"], json.loads(r["payload"]), r["id"])
 
 
 class SqliteAudit:
@@ -26,8 +30,19 @@ class SqliteAudit:
             )
         else:
             rows = self._db.all("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))
-        return [AuditRecord(r["ts_ms"], r["topic"], r["symbol"], json.loads(r["payload"]))
-                for r in rows]
+        return [_record(r) for r in rows]
+
+    def query(
+        self, limit: int = 100, *, topic: str | None = None, symbol: str | None = None,
+        before_id: int | None = None,
+    ) -> list[AuditRecord]:
+        sql, params = "SELECT * FROM audit WHERE 1=1", []
+        for clause, value in (("topic=?", topic), ("symbol=?", symbol), ("id<?", before_id)):
+            if value is not None and value != "":
+                sql += f" AND {clause}"
+                params.append(value)
+        rows = self._db.all(sql + " ORDER BY id DESC LIMIT ?", (*params, max(limit, 0)))
+        return [_record(r) for r in rows]
 
     def count(self, topic: str | None = None) -> int:
         if topic:
