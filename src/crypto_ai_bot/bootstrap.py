@@ -203,24 +203,26 @@ def _audit_handler(repos: Repositories) -> Callable[[Event], None]:
     return record
 
 
-def _notifiers(settings: Settings, repos: Repositories, broker: Broker, bus: MessageBus,
-               metrics: Metrics) -> Notifiers | None:
-    """Telegram and the webhook, when configured: non-safety handlers that only enqueue."""
-    config = settings.notify_config
+def _notifiers(c: Container) -> Notifiers | None:
+    """Telegram and the webhook, when configured: non-safety handlers that only enqueue;
+    Telegram's commands answered by the cockpit's services."""
+    config = c.settings.notify_config
     if not (config.telegram or config.webhook):
         return None
     from crypto_ai_bot.adapters.notify.service import Notifiers
+    from crypto_ai_bot.application.chat_commands import ChatCommands
 
     def market(symbol: str) -> Any:
         try:
-            return broker.market(symbol)
+            return c.broker.market(symbol)
         except Exception:  # markets not loaded yet: prices shown to the cent
             return None
 
-    notifiers = Notifiers(config, trades=repos.trades, orders=repos.orders, market=market)
+    notifiers = Notifiers(config, trades=c.repos.trades, orders=c.repos.orders, market=market,
+                          commands=ChatCommands(c.cockpit, c.control).answer)
     for kind, handle in notifiers.handlers():
-        bus.subscribe(kind, handle)
-    metrics.registry.register(notifiers.collector())
+        c.bus.subscribe(kind, handle)
+    c.metrics.registry.register(notifiers.collector())
     return notifiers
 
 
@@ -338,15 +340,15 @@ def build_container(
         unprotected=extras["stop_keeper"].unprotected if "stop_keeper" in extras else dict,
     ))
     lock = InstanceLock(db, settings.db_path) if settings.instance_lock_enabled else None
-    notifiers = _notifiers(settings, repos, broker, bus, metrics)
     log.info("settings", **settings.public_view())
     container = Container(
         settings=settings, clock=clock, db=db, repos=repos, bus=bus, metrics=metrics,
         states=states, board=board, feed=feed, broker=broker, executor=executor,
         pipelines=pipelines, reconciler=reconciler, orchestrator=orchestrator,
-        heartbeats=heartbeats, lock=lock, notifiers=notifiers, extras=extras,
+        heartbeats=heartbeats, lock=lock, extras=extras,
     )
     _add_cockpit(container, risk, exits, context, reload_settings)
+    container.notifiers = _notifiers(container)
     return container
 
 
