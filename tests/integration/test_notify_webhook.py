@@ -7,7 +7,9 @@ silent and off honoured). The real server in a subprocess: a webhook that hangs,
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -127,3 +129,30 @@ def test_a_webhook_answering_500_loses_no_trade(tmp_path: Path) -> None:
         # each attempt carried a Discord body: the first is the bot's start
         assert set(hook.bodies[0]) == {"content", "allowed_mentions"}
         assert hook.bodies[0]["content"].startswith("[PAPER] bot started")
+
+
+async def test_what_the_watchdog_thread_announces_is_told(
+    make_settings: Callable[..., Any],
+) -> None:
+    """The dead man's switch trips on the watchdog's thread: its halt and its trip reach the
+    outbox from there (put is thread-safe and wakes the loop's worker)."""
+    with FakeWebhook("ok") as hook:
+        c = build_container(make_settings(autostart=False, webhook_url=hook.url,
+                                          webhook_format="slack"), clock=ManualClock(T0))
+        await c.start()
+        trip = threading.Thread(target=c.orchestrator.on_dms_trip,
+                                args=(["evaluate:BTC/USDT"], "halt"))
+        trip.start()
+        trip.join()
+        assert await asyncio.to_thread(hook.wait_for, lambda h: len(h.bodies) >= 2, 20)
+        await c.close()
+        bodies = hook.bodies
+    halted, tripped = bodies[0], bodies[1]
+    assert halted["text"].startswith("[PAPER] trading state HALTED")
+    assert "dead man's switch" in halted["text"]
+    assert tripped["text"].startswith("[PAPER] dead man's switch tripped")
+    assert "silent loops: evaluate:BTC/USDT" in tripped["text"]
+    # Slack's incoming-webhook shape
+    assert tripped["blocks"][0]["text"] == {"type": "mrkdwn",
+                                            "text": "*[PAPER] dead man's switch tripped: "
+                                                    "trading HALTED*"}

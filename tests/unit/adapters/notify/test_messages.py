@@ -5,9 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from crypto_ai_bot.adapters.notify.config import NotifyConfig
-from crypto_ai_bot.adapters.notify.messages import Notification, Selector
+from crypto_ai_bot.adapters.notify.messages import Messages, Notification, Pending, Selector
 from crypto_ai_bot.adapters.notify.webhook import DISCORD_SUPPRESS_NOTIFICATIONS, body
+from crypto_ai_bot.adapters.storage.memory import MemoryRepositories
 from crypto_ai_bot.domain.events import (
+    ExchangeStopFired,
+    LoopsStarted,
     OrderFilled,
     PositionChecked,
     ReconcileMismatch,
@@ -82,3 +85,23 @@ def test_slack_body() -> None:
     assert b["blocks"][0] == {"type": "section", "text": {
         "type": "mrkdwn", "text": "*[LIVE] BTC/USDT exit filled*"}}
     assert b["blocks"][1]["text"]["text"].startswith("sold 1 at 100")
+
+
+def messages() -> Messages:
+    repos = MemoryRepositories()
+    return Messages("[LIVE]", trades=repos.trades, orders=repos.orders, market=lambda s: None)
+
+
+def test_an_exchange_stop_and_a_mismatch_read_as_people_read_them() -> None:
+    m = messages()
+    fired = m.render(Pending(ExchangeStopFired(1, "BTC/USDT", "exchange_stop", "97.5", "s1",
+                                               "o9"), "stop", False))
+    assert fired.text == ("[LIVE] BTC/USDT exchange stop fired\n"
+                          "stop 97.5 sold the position (order o9)")
+    mismatch = m.render(Pending(ReconcileMismatch(1, "BTC/USDT", "0.5", "0.4", "-0.1"),
+                                "reconcile", True))
+    assert mismatch.silent and mismatch.text.splitlines() == [
+        "[LIVE] BTC/USDT reconcile mismatch", "bot: 0.5", "exchange: 0.4", "diff: -0.1"]
+    started = m.render(Pending(LoopsStarted(1, "", ("BTC/USDT", "ETH/USDT")), "lifecycle",
+                               False))
+    assert started.text == "[LIVE] bot started\ntrading BTC/USDT, ETH/USDT"
