@@ -27,9 +27,10 @@ from crypto_ai_bot.domain.events import (
     UnknownOrderFound,
 )
 from crypto_ai_bot.domain.model import ZERO, MarketInfo, Side, split_symbol
-from crypto_ai_bot.ports.storage import OrdersRepository, TradesRepository
+from crypto_ai_bot.ports.storage import OrdersRepository, TradeRecord, TradesRepository
 from crypto_ai_bot.utils.time import day_start_ms
 
+_DAY_MS = 86_400_000
 # the event kinds each notified kind comes from (PositionChecked only resets a mismatch)
 SUBSCRIBED: tuple[type[Event], ...] = (
     OrderFilled, ExchangeStopFired, RiskDenied, TradingStateChanged, ReconcileMismatch,
@@ -175,8 +176,13 @@ class Messages:
                     extra)
         quote = split_symbol(e.symbol)[1]
         lines = [f"sold {amount} at {price}"]
-        pnl, pct = self.round_trip(e.client_order_id, quote)
         rec = self._orders.get(e.client_order_id)
+        fills = self._trades.for_order(e.client_order_id)
+        if not fills and rec is not None and rec.exchange_order_id:
+            # a fired exchange stop's sell: its fills carry the exchange's ids, not ours
+            fills = [t for t in self._trades.between(e.ts_ms - _DAY_MS, e.ts_ms + 1, e.symbol)
+                     if t.exchange_order_id == rec.exchange_order_id]
+        pnl, pct = round_trip(fills, quote)
         if rec is not None and rec.reason:
             lines.append(f"reason: {rec.reason}")
         if pnl is not None:
@@ -189,18 +195,17 @@ class Messages:
                 extra["pnl_pct"] = display.pct(pct)
         return f"{e.symbol} exit filled", lines, extra
 
-    def round_trip(self, client_order_id: str, quote: str) -> tuple[Decimal | None,
-                                                                     Decimal | None]:
-        """The exit's realised PnL in quote (entry fees included, through the cost basis) and
-        as a percentage of the cost it released."""
-        fills = self._trades.for_order(client_order_id)
-        if not fills:
-            return None, None
-        pnl = sum((f.realized_pnl for f in fills), ZERO)
-        proceeds = sum((f.price * f.amount - (f.fee if f.fee_currency == quote else ZERO)
-                        for f in fills), ZERO)
-        cost = proceeds - pnl
-        return pnl, (pnl / cost * 100 if cost > 0 else None)
+
+def round_trip(fills: list[TradeRecord], quote: str) -> tuple[Decimal | None, Decimal | None]:
+    """An exit's realised PnL in quote (entry fees included, through the cost basis) and as a
+    percentage of the cost basis it released (as the cockpit's unrealised PnL %)."""
+    if not fills:
+        return None, None
+    pnl = sum((f.realized_pnl for f in fills), ZERO)
+    proceeds = sum((f.price * f.amount - (f.fee if f.fee_currency == quote else ZERO)
+                    for f in fills), ZERO)
+    cost = proceeds - pnl
+    return pnl, (pnl / cost * 100 if cost > 0 else None)
 
 
 def _signed(text: str) -> str:
