@@ -4,6 +4,7 @@ commands answered by the cockpit's services, other chats ignored, the token in n
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
@@ -145,3 +146,35 @@ def test_a_rejected_token_is_logged_without_it(tmp_path: Path) -> None:
         log = (tmp_path / "server.log").read_text()
     assert "telegram_poll_failed" in log or "notification_failed" in log, log[-3000:]
     _no_secret_in(log)
+
+
+async def test_flood_control_is_waited_out_and_a_refusal_given_up(
+    make_settings: Callable[..., Any],
+) -> None:
+    """In process, over real HTTP: Telegram's 429 (retry_after) is retried after the wait it
+    asks for; a 400 is not retried, and the next message still goes."""
+    from crypto_ai_bot.bootstrap import build_container
+    from crypto_ai_bot.domain.model import TradingState
+    from crypto_ai_bot.ports.clock import ManualClock
+
+    with FakeTelegram(TG_TOKEN) as tg:
+        tg.fail("sendMessage", 429, "Too Many Requests: retry after 1",
+                parameters={"retry_after": 1})
+        c = build_container(make_settings(
+            autostart=False, telegram_bot_token=TG_TOKEN, telegram_chat_id=str(CHAT),
+            telegram_api_url=tg.url), clock=ManualClock(1_767_225_600_000))
+        await c.start()
+        c.states.set(TradingState.REDUCING, "first")
+        assert await asyncio.to_thread(tg.wait_for, lambda t: len(t.sent) == 1, 20)
+        tg.fail("sendMessage", 400, "Bad Request: chat not found")
+        c.states.set(TradingState.HALTED, "second")
+        c.states.set(TradingState.ACTIVE, "third")
+        assert await asyncio.to_thread(tg.wait_for, lambda t: len(t.sent) == 2, 20)
+        assert c.notifiers is not None
+        stats = c.notifiers.outboxes[0].stats
+        await c.close()
+        sends = tg.methods().count("sendMessage")
+    assert [m["text"].splitlines()[0] for m in tg.sent] == [
+        "[PAPER] trading state REDUCING", "[PAPER] trading state ACTIVE"]
+    assert sends == 4  # the 429, its retry, the 400 (never again), the third
+    assert (stats.retries, stats.failed, stats.sent) == (1, 1, 2)

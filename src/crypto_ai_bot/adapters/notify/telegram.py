@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -82,7 +83,9 @@ class TelegramChannel:
             await self._bot.send_message(self._chat_id, note.text[:TELEGRAM_LIMIT],
                                          disable_notification=note.silent)
         except self._tg.error.RetryAfter as exc:
-            wait = exc.retry_after
+            with warnings.catch_warnings():  # v22 warns that it will become a timedelta
+                warnings.simplefilter("ignore", DeprecationWarning)
+                wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             raise SendError("telegram: flood control", retry_after_s=seconds) from None
         except (self._tg.error.BadRequest, self._tg.error.Forbidden,
