@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from types import FrameType
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -26,6 +29,7 @@ from crypto_ai_bot.adapters.metrics import CONTENT_TYPE
 from crypto_ai_bot.adapters.storage.sqlite.database import check_db
 from crypto_ai_bot.api.guard import MAX_BODY_BYTES, UNAUTHORIZED, RequestGuard, bearer_matches
 from crypto_ai_bot.api.v1 import build_router
+from crypto_ai_bot.application.event_stream import EventStream
 from crypto_ai_bot.application.health import (
     HealthInputs,
     Problem,
@@ -160,9 +164,11 @@ def _create_app(settings: Settings | None, container: Container | None, *,
             raise
         log.info("server_started", mode=settings.mode, symbols=settings.symbol_list,
                  db=settings.db_path, price_feed=settings.price_feed)
+        undo = _end_streams_on_exit_signal(c.stream)
         try:
             yield
         finally:
+            undo()
             if owns_container:
                 await c.close()
             else:
@@ -369,6 +375,32 @@ def __getattr__(name: str) -> Any:
         globals()["app"] = app
         return app
     raise AttributeError(name)
+
+
+def _end_streams_on_exit_signal(stream: EventStream) -> Callable[[], None]:
+    """uvicorn waits for every open response before it shuts down, and an event stream never
+    ends by itself: on SIGINT or SIGTERM the streams end first, then uvicorn's own handler
+    runs. Returns what puts the handlers back (signals reach the main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    before: dict[signal.Signals, Any] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        prev = signal.getsignal(sig)
+        if not callable(prev):
+            continue
+
+        def chained(signum: int, frame: FrameType | None, prev: Any = prev) -> None:
+            stream.close()
+            prev(signum, frame)
+
+        before[sig] = prev
+        signal.signal(sig, chained)
+
+    def undo() -> None:
+        for sig, prev in before.items():
+            signal.signal(sig, prev)
+
+    return undo
 
 
 def _unprotected(c: Container) -> dict[str, str]:

@@ -563,7 +563,7 @@ async def _sse(es: EventStream) -> AsyncIterator[bytes]:
                     yield b": ping\n\n"
                     continue
                 if record is None:
-                    yield b": dropped: too far behind, reconnect\n\n"
+                    yield b": end of stream: reconnect\n\n"
                     return
                 yield _frame(record)
     except OverflowError as exc:

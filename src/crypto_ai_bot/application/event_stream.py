@@ -50,6 +50,7 @@ class EventStream:
         self._next_id = 0
         self._lock = threading.Lock()
         self.dropped_clients = 0
+        self._closing = False
 
     @property
     def clients(self) -> int:
@@ -65,7 +66,8 @@ class EventStream:
             self._next_id += 1
             record = StreamRecord(self._next_id, event.ts_ms, event.topic, event.symbol,
                                   payload)
-            loop.call_soon_threadsafe(self._fan_out, record)
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: no clients
+                loop.call_soon_threadsafe(self._fan_out, record)
 
     def _fan_out(self, record: StreamRecord) -> None:
         for client in list(self._clients):
@@ -80,15 +82,34 @@ class EventStream:
                 continue
             client.queue.put_nowait(record)
 
+    def close(self) -> None:
+        """End every stream, now and to come (the server is shutting down: it waits for every
+        open response, and a stream never ends by itself). Safe from any thread, and from a
+        signal handler."""
+        self._closing = True
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._end_all)
+
+    def _end_all(self) -> None:
+        for client in list(self._clients):
+            self._clients.discard(client)
+            client.queue.put_nowait(_GONE)
+
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[StreamRecord | None]]:
-        """A queue of the records published from now on (None: dropped, too far behind).
+        """A queue of the records published from now on (None: the end: dropped for falling
+        behind, or the server closes).
         Raises OverflowError when max_clients already listen."""
         if len(self._clients) >= self.max_clients:
             raise OverflowError(f"{self.max_clients} clients already follow the stream")
         self._loop = asyncio.get_running_loop()
         client = _Client(self.max_queue)
-        self._clients.add(client)
+        if self._closing:
+            client.queue.put_nowait(_GONE)
+        else:
+            self._clients.add(client)
         try:
             yield client.queue
         finally:

@@ -168,6 +168,10 @@ def _snapshot(repos: Repositories, cids: list[str]) -> dict[str, Any]:
         "events": [o.events(c) for c in cids],
         "audit": [(r.ts_ms, r.topic, r.symbol, r.payload) for r in repos.audit.recent(50)],
         "audit a.b": [r.ts_ms for r in repos.audit.recent(3, "a.b")],
+        "audit pages": [(r.id, r.ts_ms) for r in repos.audit.query(3, topic="c.d",
+                                                                    symbol="BTC/USDT")]
+        + [(r.id, r.topic) for r in repos.audit.query(2, before_id=4)]
+        + [(r.id, r.topic) for r in repos.audit.query(5, symbol="ETH/USDT")],
         "audit counts": (repos.audit.count(), repos.audit.count("c.d")),
         "series": repos.market_data.series(),
         "count": o.count(),

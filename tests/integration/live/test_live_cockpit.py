@@ -1,0 +1,44 @@
+"""The cockpit in live mode (real ccxt against the Gate emulator): a forced entry rests its
+exchange-side stop, which the status shows; a forced exit closes the trip and the stop goes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from cab_exchange_sim.testing import SimServer
+
+from .conftest import SYMBOL, ContainerFactory, sim_balance
+
+
+async def test_force_enter_and_exit_with_the_exchange_stop(
+    sim: SimServer, make_container: ContainerFactory
+) -> None:
+    c = await make_container()
+    assert c.cockpit.status().label == "[LIVE]"
+    entered = await c.control.force_enter(SYMBOL)
+    assert entered.ok and entered.sent, entered
+    (row,) = c.cockpit.status().symbols
+    pos = c.repos.positions.get(SYMBOL)
+    assert row.in_position and row.amount == pos.base_amount > 0
+    assert row.exchange_stop_resting is True and row.unprotected_reason is None
+    assert row.exchange_stop_price == pos.stop_price > 0
+    assert row.stop_price is not None and row.exchange_stop_price < row.stop_price
+    (stop,) = c.repos.stops.active(SYMBOL)
+    assert stop.exchange_id == pos.stop_order_id and stop.trigger_price == pos.stop_price
+
+    balance = await c.cockpit.balance()
+    by = {b.currency: b for b in balance.currencies}
+    assert by["BTC"].total == sim_balance(sim, "BTC") and by["USDT"].total == sim_balance(
+        sim, "USDT")
+    assert balance.source == "broker" and balance.equity_quote > Decimal(9000)
+
+    second = await c.control.force_enter(SYMBOL)
+    assert second.ok is False and "already in position" in second.message
+    out = await c.control.force_exit(SYMBOL)
+    assert out.ok and out.sent, out
+    (row,) = c.cockpit.status().symbols
+    assert row.in_position is False and row.exchange_stop_resting is False
+    assert not c.repos.stops.active(SYMBOL)  # the keeper took the stop away
+    (trip,) = c.cockpit.trades().items
+    assert trip.exit_reason == "force_exit" and trip.symbol == SYMBOL
+    assert trip.pnl_quote == c.cockpit.profit().realised_quote
