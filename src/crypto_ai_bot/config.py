@@ -155,7 +155,7 @@ class Settings(BaseSettings):
 
     # notifications (adapters/notify): Telegram, a webhook, and how loudly each kind is sent
     telegram_bot_token: SecretStr = SecretStr("")
-    telegram_chat_id: str = Field(default="", pattern=r"^(-?\d+)?$")
+    telegram_chat_id: str = ""
     telegram_api_url: str = Field(default=TELEGRAM_API, pattern=r"^https?://[^\s/]+")
     webhook_url: SecretStr = SecretStr("")
     webhook_format: Literal["json", "discord", "slack"] = "json"
@@ -177,6 +177,9 @@ class Settings(BaseSettings):
         if token and not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", token):
             raise ValueError("TELEGRAM_BOT_TOKEN: not a bot token like 123456:ABC-def "
                              "(BotFather gives it)")
+        if not re.fullmatch(r"(-?\d+)?", self.telegram_chat_id):
+            raise ValueError("TELEGRAM_CHAT_ID: a chat id is a number (negative for a group), "
+                             "as getUpdates shows it")
         if token and not self.telegram_chat_id:
             raise ValueError("TELEGRAM_CHAT_ID is required with TELEGRAM_BOT_TOKEN: the one "
                              "chat the bot writes to and answers")
