@@ -11,8 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from tests.conftest import running_server, subprocess_env
 from tests.fakes.telegram_api import FakeTelegram
+
+pytest.importorskip("telegram", reason="python-telegram-bot is not installed (the telegram "
+                    "extra)")
 
 TG_TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijklmno"
 SECRET_PART = TG_TOKEN.split(":")[1]
