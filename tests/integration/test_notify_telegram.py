@@ -182,3 +182,23 @@ async def test_flood_control_is_waited_out_and_a_refusal_given_up(
         "[PAPER] trading state REDUCING", "[PAPER] trading state ACTIVE"]
     assert sends == 4  # the 429, its retry, the 400 (never again), the third
     assert (stats.retries, stats.failed, stats.sent) == (1, 1, 2)
+
+
+async def test_library_loggers_never_print_the_token(caplog: pytest.LogCaptureFixture) -> None:
+    """python-telegram-bot logs the Bot API URL (token inside) at DEBUG, httpx every request
+    URL at INFO: with the root logger at DEBUG, none of it comes out."""
+    import logging
+
+    from crypto_ai_bot.adapters.notify.config import NotifyConfig
+    from crypto_ai_bot.adapters.notify.messages import Notification
+    from crypto_ai_bot.adapters.notify.telegram import TelegramChannel
+
+    caplog.set_level(logging.DEBUG)
+    with FakeTelegram(TG_TOKEN) as tg:
+        channel = TelegramChannel(NotifyConfig(telegram_token=TG_TOKEN,
+                                               telegram_chat_id=str(CHAT),
+                                               telegram_api_url=tg.url))
+        await channel.send(Notification("lifecycle", 1, "", "t", "[PAPER] hello"))
+        await channel.close()
+        assert [m["text"] for m in tg.sent] == ["[PAPER] hello"]
+    _no_secret_in(caplog.text)
