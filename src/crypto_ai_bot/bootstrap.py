@@ -336,7 +336,7 @@ def build_container(
         trading_state=lambda: states.current.value,
         daily_pnl=lambda: _daily_pnl(repos, clock),
         positions=lambda: {p.symbol: p.base_amount for p in repos.positions.all()},
-        daily_loss_limit_quote=settings.risk_daily_loss_limit_quote,
+        daily_loss_limit_quote=lambda: risk.config.daily_loss_limit_quote,  # reloadable
         unprotected=extras["stop_keeper"].unprotected if "stop_keeper" in extras else dict,
     ))
     lock = InstanceLock(db, settings.db_path) if settings.instance_lock_enabled else None

@@ -361,6 +361,12 @@ async def test_stream_delivers_the_bus_events_in_order(
         doer = asyncio.create_task(act())
         got = await asyncio.wait_for(_frames(lines, 4), 20)
         await doer
+        assert c.stream.clients == 1
+    for _ in range(100):  # the client went away: the server lets its queue go
+        if c.stream.clients == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert c.stream.clients == 0
     assert {"comment": "ping"} in got
     events = [f for f in got if "data" in f]
     data = [json.loads(f["data"]) for f in events]
@@ -476,3 +482,23 @@ async def test_candles_merge_what_is_stored_with_what_the_pipeline_holds(
         bad = await http.get("/api/v1/candles", params={"symbol": "BTC/USDT",
                                                          "timeframe": "7x"})
         assert bad.status_code == 404 and "7x" in bad.json()["detail"]
+
+
+async def test_an_order_the_broker_cannot_start_sends_nothing_and_says_why(
+    tmp_path: Path,
+) -> None:
+    """Markets not loaded (the broker not ready): the operator's exit is refused before any
+    order is recorded, with the broker's words; nothing is written ahead."""
+    c = build_container(load_settings(str(_env_file(tmp_path))))  # not started
+    pos = c.repos.positions.get("BTC/USDT")
+    pos.base_amount, pos.cost_basis, pos.entry_price = Decimal("0.01"), Decimal(600), \
+        Decimal(60000)
+    c.repos.positions.save(pos)
+    out = await c.control.force_exit("BTC/USDT")
+    assert out.ok is False and out.sent is False and "nothing sent" in out.message, out
+    assert c.repos.orders.count() == 0
+    started = await c.control.start()
+    assert started.ok is False and "broker not ready" in started.message
+    (row,) = c.cockpit.status().symbols
+    assert row.in_position and row.price_precision is None and row.price is None
+    c.db.close()

@@ -79,6 +79,8 @@ class _Readings(Collector):
         daily.add_metric([], float(pnl))
         yield daily
         limit = s.daily_loss_limit_quote
+        if callable(limit):  # the risk gate's own, which a reload may change
+            limit = limit()
         reached = GaugeMetricFamily("cab_daily_loss_limit_reached",
                                     "1 while the daily loss limit blocks entries")
         reached.add_metric([], 1 if limit and -pnl >= limit else 0)
@@ -107,7 +109,7 @@ class Sources:
     trading_state: Callable[[], str]
     daily_pnl: Callable[[], Decimal]
     positions: Callable[[], dict[str, Decimal]]
-    daily_loss_limit_quote: Decimal = Decimal(0)  # 0 = no limit
+    daily_loss_limit_quote: Decimal | Callable[[], Decimal] = Decimal(0)  # 0 = no limit
     unprotected: Callable[[], dict[str, str]] = dict  # symbol -> why it has no resting stop
 
 

@@ -1,31 +1,49 @@
-"""The operator's cockpit: what the bot shows (CockpitReader) and what it lets one do
-(CockpitControl), for the HTTP API (api/v1.py) and the Telegram commands alike.
-
-No web framework here: plain values (dataclasses, exact Decimals, integer ms) that the API
-turns into its models. The bootstrap builds both and puts them on the Container.
-"""
+"""The cockpit's read model: the bot's state, trades, orders, money and chart, read from the
+repositories, the broker, the price board and the pipelines."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from crypto_ai_bot.application.bus import MessageBus
+from crypto_ai_bot.application.cockpit.views import (
+    AuditEntry,
+    BalanceView,
+    CandleView,
+    Chart,
+    ConfigView,
+    CurrencyBalance,
+    EquityPoint,
+    EquitySeries,
+    EventsPage,
+    IndicatorPoint,
+    LoopBeat,
+    Marker,
+    NotFound,
+    OrderHistoryEntry,
+    OrdersPage,
+    OrderView,
+    Performance,
+    PeriodPnl,
+    Profit,
+    Status,
+    SymbolProfit,
+    SymbolStatus,
+    Trade,
+    TradesPage,
+)
 from crypto_ai_bot.application.dead_mans_switch import Heartbeats
-from crypto_ai_bot.application.execution import ExecutionConfig, OrderExecutor, Outcome
-from crypto_ai_bot.application.exits import ExitsConfig, ProtectiveExits
+from crypto_ai_bot.application.exchange_stops import ExchangeStopKeeper
 from crypto_ai_bot.application.pipeline import SymbolPipeline
-from crypto_ai_bot.application.risk import RiskConfig, RiskManager
 from crypto_ai_bot.application.round_trips import RoundTrip, exit_kind, fee_quote, round_trips
 from crypto_ai_bot.application.trading_state import TradingStates
 from crypto_ai_bot.domain.board import PriceBoard
-from crypto_ai_bot.domain.commands import SetTradingState
-from crypto_ai_bot.domain.errors import BotError, BrokerError, ConfigError, StorageError
-from crypto_ai_bot.domain.model import ZERO, Balance, Candle, Intent, MarketInfo, Side, TradingState
+from crypto_ai_bot.domain.errors import BotError, BrokerError
+from crypto_ai_bot.domain.model import ZERO, Balance, Candle, Intent, MarketInfo, Side
 from crypto_ai_bot.ports.broker import Broker
 from crypto_ai_bot.ports.clock import Clock
 from crypto_ai_bot.ports.storage import Repositories
@@ -38,244 +56,6 @@ _HUNDRED = Decimal(100)
 _PCT = Decimal("0.0001")
 PERIODS = ("day", "week", "month")
 
-
-# what the reader answers ------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class LoopBeat:
-    name: str
-    last_beat_ms: int
-    age_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class SymbolStatus:
-    symbol: str
-    price: Decimal | None
-    in_position: bool
-    amount: Decimal
-    entry_price: Decimal | None
-    cost_quote: Decimal | None
-    unrealised_pnl_quote: Decimal | None
-    unrealised_pnl_pct: Decimal | None
-    stop_price: Decimal | None
-    stop_reason: str | None
-    exchange_stop_resting: bool | None  # None: no exchange-side stops (paper)
-    exchange_stop_price: Decimal | None
-    unprotected_reason: str | None
-    opened_ms: int | None
-    trade_age_ms: int | None
-    price_precision: int | None
-    amount_precision: int | None
-    entries_blocked: str | None
-    last_signal: str | None
-    candles_evaluated: int
-
-
-@dataclass(frozen=True, slots=True)
-class Status:
-    now_ms: int
-    mode: str
-    label: str
-    running: bool
-    broker_ready: bool
-    broker_error: str | None
-    trading_state: str
-    trading_reason: str
-    started_ms: int | None
-    quote: str
-    loops: list[LoopBeat]
-    symbols: list[SymbolStatus]
-
-
-@dataclass(frozen=True, slots=True)
-class Trade:
-    id: str
-    symbol: str
-    entry_ms: int
-    exit_ms: int
-    entry_price: Decimal
-    exit_price: Decimal
-    amount: Decimal
-    cost_quote: Decimal
-    fees_quote: Decimal
-    pnl_quote: Decimal
-    pnl_pct: Decimal
-    exit_reason: str  # signal, hard_stop, trailing_stop, exchange_stop, force_exit, ...
-    exit_detail: str  # the exit order's own words
-    duration_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class TradesPage:
-    total: int
-    items: list[Trade]
-
-
-@dataclass(frozen=True, slots=True)
-class OrderHistoryEntry:
-    ts_ms: int
-    event: str
-    status: str
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class OrderView:
-    client_order_id: str
-    exchange_order_id: str | None
-    symbol: str
-    side: str
-    intent: str
-    type: str
-    status: str
-    amount: Decimal | None
-    cost: Decimal | None
-    price: Decimal | None
-    filled: Decimal
-    avg_price: Decimal | None
-    fee: Decimal
-    fee_currency: str
-    reason: str
-    error: str
-    created_ms: int
-    updated_ms: int
-    events: list[OrderHistoryEntry]
-
-
-@dataclass(frozen=True, slots=True)
-class OrdersPage:
-    items: list[OrderView]
-
-
-@dataclass(frozen=True, slots=True)
-class CurrencyBalance:
-    currency: str
-    free: Decimal
-    used: Decimal
-    total: Decimal
-    value_quote: Decimal | None  # None: no price for it in the quote
-
-
-@dataclass(frozen=True, slots=True)
-class BalanceView:
-    quote: str
-    equity_quote: Decimal
-    currencies: list[CurrencyBalance]
-    as_of_ms: int
-    source: str  # "broker", or "snapshot" (the last one stored) while the broker fails
-
-
-@dataclass(frozen=True, slots=True)
-class SymbolProfit:
-    symbol: str
-    trades: int
-    wins: int
-    realised_quote: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class Profit:
-    quote: str
-    realised_quote: Decimal
-    unrealised_quote: Decimal
-    total_quote: Decimal
-    fees_quote: Decimal
-    trades: int
-    wins: int
-    losses: int
-    win_rate_pct: Decimal | None
-    best: Trade | None
-    worst: Trade | None
-    by_symbol: list[SymbolProfit]
-
-
-@dataclass(frozen=True, slots=True)
-class PeriodPnl:
-    start_ms: int
-    label: str
-    pnl_quote: Decimal
-    trades: int
-
-
-@dataclass(frozen=True, slots=True)
-class Performance:
-    period: str
-    quote: str
-    items: list[PeriodPnl]
-
-
-@dataclass(frozen=True, slots=True)
-class EquityPoint:
-    ts_ms: int
-    equity_quote: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class EquitySeries:
-    quote: str
-    points: list[EquityPoint]
-
-
-@dataclass(frozen=True, slots=True)
-class CandleView:
-    ts_ms: int
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    volume: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class IndicatorPoint:
-    ts_ms: int
-    value: float
-
-
-@dataclass(frozen=True, slots=True)
-class Marker:
-    ts_ms: int  # the candle it belongs to
-    side: str
-    price: Decimal
-    kind: str  # entry, or the exit's reason (signal, hard_stop, ...)
-    time_ms: int  # when the fill happened
-
-
-@dataclass(frozen=True, slots=True)
-class Chart:
-    symbol: str
-    timeframe: str
-    candles: list[CandleView]
-    indicators: dict[str, list[IndicatorPoint]]
-    markers: list[Marker]
-    stop_price: Decimal | None
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    id: int
-    ts_ms: int
-    topic: str
-    symbol: str
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class EventsPage:
-    items: list[AuditEntry]
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigView:
-    settings: dict[str, Any]
-
-
-class NotFound(LookupError):
-    """An unknown symbol (or timeframe): the message names what is known."""
-
-
-# the reader ---------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
 class CockpitConfig:
@@ -299,7 +79,7 @@ class CockpitParts:
     broker_ready: Callable[[], tuple[bool, str]]  # (ready, why not)
     strategy: Callable[[], Strategy]  # a fresh instance of the configured strategy
     settings: Callable[[], Mapping[str, Any]]  # the effective settings, secrets masked
-    stop_keeper: Any = None  # ExchangeStopKeeper when the broker has exchange-side stops
+    stop_keeper: ExchangeStopKeeper | None = None  # when the broker has exchange-side stops
 
 
 def _market(broker: Broker, symbol: str) -> MarketInfo | None:
@@ -381,7 +161,7 @@ class CockpitReader:
             unrealised_pnl_quote=upnl, unrealised_pnl_pct=pct,
             stop_price=level.price if level else None,
             stop_reason=level.reason.value if level else None,
-            exchange_stop_resting=resting if held or resting is None else False,
+            exchange_stop_resting=resting,
             exchange_stop_price=stop_at,
             unprotected_reason=unprotected.get(symbol),
             opened_ms=pos.opened_ms if held else None,
@@ -558,7 +338,12 @@ class CockpitReader:
             step = timeframe_ms(tf)
         except (KeyError, ValueError):
             raise NotFound(f"unknown timeframe {tf!r}") from None
-        strategy = self._p.strategy()
+        strategy: Strategy | None
+        try:
+            strategy = self._p.strategy()
+        except (BotError, ValueError, OSError, ImportError) as exc:  # a model file gone ...
+            log.warning("cockpit_strategy_unavailable", error=str(exc))
+            strategy = None
         extra = max(3 * int(getattr(strategy, "warmup_candles", 0)), 100)
         candles = self._evaluated(pl, tf, step, limit + extra)
         shown = candles[-limit:] if limit > 0 else []
@@ -669,183 +454,3 @@ def _label(period: str, start_ms: int) -> str:
         year, week, _ = d.isocalendar()
         return f"{year}-W{week:02d}"
     return d.strftime("%Y-%m-%d")
-
-
-# the control --------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class ControlResult:
-    ok: bool
-    message: str
-    sent: bool = False  # an order left (force-exit, force-enter)
-    client_order_id: str | None = None
-    reasons: list[str] = field(default_factory=list)  # risk's, when it refused an entry
-    trading_state: str | None = None
-    running: bool | None = None
-    changed: dict[str, str] = field(default_factory=dict)  # reload: NAME -> new value
-    refused: list[str] = field(default_factory=list)  # reload: NAMEs that need a restart
-    unavailable: bool = False  # storage cannot record it now (the API answers 503)
-
-
-# What `reload` may change while the bot runs (Settings field names): the risk limits, the
-# protective stops and the stake. Everything else is built into objects at start.
-RELOADABLE = frozenset({
-    "risk_cooldown_sec", "risk_max_spread_pct", "risk_max_position_base",
-    "risk_max_orders_per_hour", "risk_daily_loss_limit_quote", "exits_hard_stop_pct",
-    "exits_trailing_pct", "fixed_amount",
-})
-
-
-@dataclass(frozen=True, slots=True)
-class Reread:
-    """The settings read again (the bootstrap's): what changed, by name (old, new as shown
-    by /config), and the configs they make; commit() makes them the effective settings."""
-
-    changed: Mapping[str, tuple[Any, Any]]
-    risk: RiskConfig
-    exits: ExitsConfig
-    execution: ExecutionConfig
-    commit: Callable[[], None]
-
-
-@dataclass(frozen=True, slots=True)
-class ControlParts:
-    clock: Clock
-    bus: MessageBus
-    states: TradingStates
-    executor: OrderExecutor
-    risk: RiskManager
-    exits: ProtectiveExits
-    pipelines: Mapping[str, SymbolPipeline]
-    start: Callable[[], Awaitable[bool]]
-    stop: Callable[[], Awaitable[bool]]
-    running: Callable[[], bool]
-    broker_ready: Callable[[], tuple[bool, str]]
-    reread: Callable[[], Reread] | None = None
-
-
-OPERATOR = "operator"
-
-
-class CockpitControl:
-    def __init__(self, parts: ControlParts) -> None:
-        self._p = parts
-
-    def _pipeline(self, symbol: str) -> SymbolPipeline:
-        p = self._p.pipelines.get(symbol.upper())
-        if p is None:
-            raise NotFound(f"unknown symbol {symbol!r}; one of {', '.join(self._p.pipelines)}")
-        return p
-
-    # the loops --------------------------------------------------------------------------
-
-    async def start(self) -> ControlResult:
-        ready, why = self._p.broker_ready()
-        if not ready:
-            return ControlResult(False, f"not started: broker not ready: {why}", running=False)
-        started = await self._p.start()
-        return ControlResult(True, "started" if started else "already running",
-                             running=self._p.running())
-
-    async def stop(self) -> ControlResult:
-        stopped = await self._p.stop()
-        return ControlResult(True, "stopped" if stopped else "was not running",
-                             running=self._p.running())
-
-    # the trading state --------------------------------------------------------------------
-
-    def set_state(self, state: TradingState, reason: str) -> ControlResult:
-        """Through the bus's SetTradingState, as /orchestrator/trading-state."""
-        reason = reason.strip() or f"set by {OPERATOR}"
-        try:
-            self._p.bus.handle(SetTradingState(state, reason))
-        except StorageError as exc:
-            return ControlResult(False, f"storage cannot record the trading state: {exc}",
-                                 trading_state=self._p.states.current.value, unavailable=True)
-        return ControlResult(True, f"trading state {state.value}: {reason}",
-                             trading_state=self._p.states.current.value)
-
-    def stop_entries(self, reason: str = "") -> ControlResult:
-        return self.set_state(TradingState.REDUCING, reason or "stop entries: operator")
-
-    def halt(self, reason: str) -> ControlResult:
-        return self.set_state(TradingState.HALTED, reason)
-
-    def resume(self, reason: str = "") -> ControlResult:
-        return self.set_state(TradingState.ACTIVE, reason or "resumed by operator")
-
-    # orders -------------------------------------------------------------------------------
-
-    async def force_exit(self, symbol: str) -> ControlResult:
-        """Sell the whole position at market through the executor (written ahead, keyed by
-        position and attempt): while one exit is in flight, nothing more is sent."""
-        pl = self._pipeline(symbol)
-        if not pl.in_position():
-            return ControlResult(False, f"{pl.symbol}: no open position: nothing sent")
-        pending = self._p.executor.exit_in_flight(pl.symbol)
-        if pending is not None:
-            return ControlResult(False, f"{pl.symbol}: an exit is already in flight "
-                                        f"({pending.status.value}): nothing sent",
-                                 client_order_id=pending.client_order_id)
-        result = await pl.force_exit(f"force_exit: {OPERATOR}")
-        if result.outcome is Outcome.SENT:
-            status = result.order.status.value if result.order else "sent"
-            return ControlResult(True, f"{pl.symbol}: exit sent ({status})", sent=True,
-                                 client_order_id=result.client_order_id)
-        if result.outcome is Outcome.UNKNOWN:
-            return ControlResult(False, f"{pl.symbol}: exit sent, its outcome unknown: "
-                                        f"reconcile settles it ({result.detail})", sent=True,
-                                 client_order_id=result.client_order_id)
-        return ControlResult(False, f"{pl.symbol}: exit {result.outcome.value}: "
-                                    f"{result.detail or 'nothing sent'}",
-                             client_order_id=result.client_order_id or None)
-
-    async def force_enter(self, symbol: str) -> ControlResult:
-        """Buy FIXED_AMOUNT at market, through risk as a strategy's entry."""
-        pl = self._pipeline(symbol)
-        if pl.in_position():
-            return ControlResult(False, f"{pl.symbol}: already in position: nothing sent")
-        result = await pl.force_enter(f"force_enter: {OPERATOR}")
-        if result is None:
-            return ControlResult(False, f"{pl.symbol}: entries blocked: "
-                                        f"{pl.entries_blocked_reason}: nothing sent")
-        if result.outcome is Outcome.SENT:
-            status = result.order.status.value if result.order else "sent"
-            return ControlResult(True, f"{pl.symbol}: entry sent ({status})", sent=True,
-                                 client_order_id=result.client_order_id)
-        if result.outcome is Outcome.SKIPPED and not result.client_order_id:
-            reasons = [r for r in result.detail.split("; ") if r]
-            return ControlResult(False, f"{pl.symbol}: refused by risk: {result.detail}",
-                                 reasons=reasons)
-        return ControlResult(False, f"{pl.symbol}: entry {result.outcome.value}: "
-                                    f"{result.detail or 'nothing sent'}",
-                             sent=result.outcome is Outcome.UNKNOWN,
-                             client_order_id=result.client_order_id or None)
-
-    # settings -------------------------------------------------------------------------------
-
-    def reload(self) -> ControlResult:
-        """Read the settings again and apply what may change while the bot runs (RELOADABLE).
-        All or nothing: when a changed setting needs a restart, nothing is applied and the
-        answer names every such setting."""
-        if self._p.reread is None:
-            return ControlResult(False, "reload is not available in this process")
-        try:
-            new = self._p.reread()
-        except ConfigError as exc:
-            return ControlResult(False, f"settings not reloaded: {exc}")
-        refused = sorted(n.upper() for n in new.changed if n not in RELOADABLE)
-        if refused:
-            return ControlResult(
-                False, f"nothing reloaded: {', '.join(refused)} cannot change while the bot "
-                       f"runs: restart it for these", refused=refused)
-        if not new.changed:
-            return ControlResult(True, "no setting changed")
-        self._p.risk.reconfigure(new.risk)
-        self._p.exits.reconfigure(new.exits)
-        self._p.executor.config = new.execution
-        new.commit()
-        changed = {n.upper(): str(v[1]) for n, v in sorted(new.changed.items())}
-        log.info("settings_reloaded", changed=changed)
-        return ControlResult(True, "reloaded: " + ", ".join(
-            f"{n}={v}" for n, v in changed.items()), changed=changed)
