@@ -42,6 +42,12 @@ def _num(value: Decimal | None, places: int | None = 2) -> str:
     return format(value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN), "f")
 
 
+def _amount(value: Decimal, places: int) -> str:
+    """A balance: the quote to the cent, other currencies to at most 8 places."""
+    text = _num(value, places)
+    return text.rstrip("0").rstrip(".") if places > 2 and "." in text else text
+
+
 def _signed(value: Decimal | None, places: int = 2) -> str:
     text = _num(value, places)
     return text if text.startswith("-") or value is None else f"+{text}"
@@ -135,8 +141,9 @@ class ChatCommands:
         for c in b.currencies:
             value = f" = {_num(c.value_quote)} {b.quote}" if c.value_quote is not None and \
                 c.currency != b.quote else ""
-            used = f" ({_num(c.used, None)} in orders)" if c.used else ""
-            lines.append(f"{c.currency}: {_num(c.total, None)}{used}{value}")
+            places = 2 if c.currency == b.quote else 8
+            used = f" ({_amount(c.used, places)} in orders)" if c.used else ""
+            lines.append(f"{c.currency}: {_amount(c.total, places)}{used}{value}")
         return "\n".join(lines)
 
     async def _trades(self, args: list[str]) -> str:

@@ -169,12 +169,14 @@ class Messages:
         amount = display.amount(e.filled, market)
         extra = {"side": e.side.value, "price": price, "amount": amount,
                  "client_order_id": e.client_order_id}
+        quote = split_symbol(e.symbol)[1]
         if e.side is Side.BUY:
+            cost = (f" ({display.money(e.filled * e.avg_price)} {quote})"
+                    if e.avg_price is not None else "")
             return (f"{e.symbol} entry filled",
-                    [f"bought {amount} at {price}",
+                    [f"bought {amount} at {price}{cost}",
                      f"fee {display.fee(e.fee, e.fee_currency, market)} {e.fee_currency}"],
                     extra)
-        quote = split_symbol(e.symbol)[1]
         lines = [f"sold {amount} at {price}"]
         rec = self._orders.get(e.client_order_id)
         fills = self._trades.for_order(e.client_order_id)
