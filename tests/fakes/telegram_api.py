@@ -163,7 +163,10 @@ class FakeTelegram:
                 "can_join_groups": False, "can_read_all_group_messages": False,
                 "supports_inline_queries": False}
 
-    def _m_deleteWebhook(self, _p: dict[str, Any]) -> Any:
+    def _m_deleteWebhook(self, p: dict[str, Any]) -> Any:
+        if p.get("drop_pending_updates") in (True, "true", "True"):
+            with self._cond:
+                self._updates.clear()
         return True
 
     def _m_close(self, _p: dict[str, Any]) -> Any:

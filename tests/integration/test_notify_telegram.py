@@ -89,6 +89,7 @@ def test_the_commands_answer_only_the_operator(tmp_path: Path) -> None:
     with FakeTelegram(TG_TOKEN) as tg:
         # fixed prices: the strategy never trades, every trade here is the operator's
         env = _env(tmp_path, tg, PRICE_FEED="fixed", NOTIFY_STATE="off")
+        tg.inject(CHAT, "/stop")  # sent while the bot was down: dropped, never run
         with running_server(tmp_path, env) as url:
             assert tg.wait_for(lambda t: any("bot started" in x for x in _texts(t)))
             # another chat's commands get nothing, and do nothing

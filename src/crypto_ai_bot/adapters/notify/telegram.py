@@ -1,6 +1,7 @@
 """Telegram (python-telegram-bot): notifications to one chat, and its commands by long polling.
 
-The bot has no public URL, so it polls (getUpdates, after deleteWebhook). Only
+The bot has no public URL, so it polls (getUpdates, after deleteWebhook, which drops the
+commands sent while the bot was down: none runs late). Only
 TELEGRAM_CHAT_ID is answered: an update from any other chat gets nothing and is logged by
 its chat id only. The token sits in every Bot API URL (…/bot<token>/sendMessage): the
 library's and httpx's loggers are kept at WARNING (they print URLs below that), and every
@@ -119,8 +120,9 @@ class TelegramChannel:
         while True:
             try:
                 await self._ensure()
-                if hooked:
-                    await self._bot.delete_webhook()
+                if hooked:  # and what was sent while the bot was down is dropped: a /stop
+                    # or /forceexit from hours ago must not run now
+                    await self._bot.delete_webhook(drop_pending_updates=True)
                     hooked = False
                 updates = await self._bot.get_updates(
                     offset=offset, timeout=self._poll_s, allowed_updates=["message"])
