@@ -404,6 +404,9 @@ async def test_nothing_answers_without_the_token(
                                        json={"symbol": "BTC/USDT", "reason": "x"})
                 assert r.status_code == 401, (method, path, headers, r.text)
                 assert r.headers["www-authenticate"] == "Bearer"
+        big = await http.post("/api/v1/halt", headers=AUTH,
+                              content=b'{"reason": "' + b"x" * 5000 + b'"}')
+        assert big.status_code == 413 and "4096 bytes" in big.json()["detail"]
     assert c.repos.orders.count() == sent_before
     assert c.states.current.value == "ACTIVE"
 

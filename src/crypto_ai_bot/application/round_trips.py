@@ -37,6 +37,7 @@ class RoundTrip:
     pnl_pct: Decimal  # of cost_quote
     exit_order_id: str  # the client order id of the sell that closed it
     fills: int
+    exit_exchange_order_id: str = ""  # the same sell's id at the exchange
 
     @property
     def duration_ms(self) -> int:
@@ -72,7 +73,7 @@ class _Open:
             else ZERO
         return RoundTrip(self.id, symbol, self.entry_ms, t.ts_ms, entry, exit_, self.bought,
                          self.bought_quote, self.fees, self.pnl, pct, t.client_order_id,
-                         self.fills)
+                         self.fills, t.exchange_order_id)
 
 
 def round_trips(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from cab_exchange_sim.testing import SimServer
+from crypto_ai_bot.domain.model import Candle
 
 from .conftest import SYMBOL, ContainerFactory, sim_balance
 
@@ -42,3 +43,27 @@ async def test_force_enter_and_exit_with_the_exchange_stop(
     (trip,) = c.cockpit.trades().items
     assert trip.exit_reason == "force_exit" and trip.symbol == SYMBOL
     assert trip.pnl_quote == c.cockpit.profit().realised_quote
+
+
+async def test_a_fired_exchange_stop_closes_the_trip_as_exchange_stop(
+    sim: SimServer, make_container: ContainerFactory
+) -> None:
+    c = await make_container()
+    assert (await c.control.force_enter(SYMBOL)).sent
+    stop = c.repos.positions.get(SYMBOL).stop_price
+    sim.set_price(SYMBOL, str(stop - 100))  # a wick through the backstop: it fires and fills
+    assert sim_balance(sim, "BTC") < Decimal("0.00001")
+    sim.set_price(SYMBOL, str(stop + 1000))  # and the price is back up
+    assert (await c.orchestrator.reconcile_once()).ok  # books the fired stop's sell
+    (row,) = c.cockpit.status().symbols
+    assert row.in_position is False, row
+    (trip,) = c.cockpit.trades().items
+    assert trip.exit_reason == "exchange_stop", trip
+    # candles around the trade, as the pipeline stores them: the fills sit on them as markers
+    step = 300_000
+    first = trip.entry_ms - trip.entry_ms % step - step
+    d = Decimal(60000)
+    c.repos.market_data.upsert(SYMBOL, "5m", [Candle(first + i * step, d, d, d, d, d)
+                                              for i in range(4)])
+    markers = c.cockpit.candles(SYMBOL).markers
+    assert [(m.side, m.kind) for m in markers] == [("buy", "entry"), ("sell", "exchange_stop")]

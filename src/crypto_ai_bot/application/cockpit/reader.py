@@ -185,12 +185,24 @@ class CockpitReader:
         fills = self._p.repos.trades.between(0, now + 1, symbol.upper() if symbol else None)
         done, _ = round_trips(fills, self._dust)
         orders = self._p.repos.orders
+        fired: set[str] | None = None
         out = []
         for t in done:
             rec = orders.get(t.exit_order_id)
             detail = rec.reason if rec is not None else ""
+            if rec is None:  # a fired exchange stop's sell: its fills carry the exchange's id
+                if fired is None:
+                    fired = self._fired_stop_orders()
+                if t.exit_exchange_order_id in fired:
+                    detail = "exchange stop fired"
             out.append(_trade(t, exit_kind(detail), detail))
         return out
+
+    def _fired_stop_orders(self) -> set[str]:
+        """The exchange order ids of the sells fired exchange stops made (from the audit)."""
+        rows = self._p.repos.audit.query(1_000_000, topic="exit.triggered")
+        return {str(r.payload["exchange_order_id"]) for r in rows
+                if r.payload.get("exchange_order_id")}
 
     def trades(self, limit: int = 50, offset: int = 0, symbol: str | None = None) -> TradesPage:
         if symbol:
@@ -386,6 +398,7 @@ class CockpitReader:
         now = self._p.clock.now_ms()
         orders = self._p.repos.orders
         kinds: dict[str, str] = {}
+        fired: set[str] | None = None
         out: list[Marker] = []
         for f in self._p.repos.trades.between(0, now + 1, pl.symbol):
             ts: int | None = None
@@ -395,14 +408,19 @@ class CockpitReader:
                 ts = f.ts_ms - (f.ts_ms - first) % step
             if ts is None or not first <= ts <= last:
                 continue
-            kind = kinds.get(f.client_order_id)
+            key = f.client_order_id or f.exchange_order_id
+            kind = kinds.get(key)
             if kind is None:
                 rec = orders.get(f.client_order_id)
-                if rec is None or rec.intent is Intent.ENTRY:
-                    kind = "entry" if f.side is Side.BUY else "exit"
-                else:
+                if f.side is Side.BUY:
+                    kind = "entry"
+                elif rec is not None and rec.intent is Intent.EXIT:
                     kind = exit_kind(rec.reason)
-                kinds[f.client_order_id] = kind
+                else:  # a fired exchange stop's sell carries the exchange's order id
+                    if fired is None:
+                        fired = self._fired_stop_orders()
+                    kind = "exchange_stop" if f.exchange_order_id in fired else "exit"
+                kinds[key] = kind
             out.append(Marker(ts, f.side.value, f.price, kind, f.ts_ms))
         return out
 
