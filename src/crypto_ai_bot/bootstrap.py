@@ -203,7 +203,7 @@ def _audit_handler(repos: Repositories) -> Callable[[Event], None]:
     return record
 
 
-def _notifiers(c: Container) -> Notifiers | None:
+def _notifiers(c: Container, risk: RiskManager) -> Notifiers | None:
     """Telegram and the webhook, when configured: non-safety handlers that only enqueue;
     Telegram's commands answered by the cockpit's services."""
     config = c.settings.notify_config
@@ -219,7 +219,8 @@ def _notifiers(c: Container) -> Notifiers | None:
             return None
 
     notifiers = Notifiers(config, trades=c.repos.trades, orders=c.repos.orders, market=market,
-                          commands=ChatCommands(c.cockpit, c.control).answer)
+                          commands=ChatCommands(c.cockpit, c.control).answer,
+                          loss_limit=lambda: risk.config.daily_loss_limit_quote)  # reloadable
     for kind, handle in notifiers.handlers():
         c.bus.subscribe(kind, handle)
     c.metrics.registry.register(notifiers.collector())
@@ -348,7 +349,7 @@ def build_container(
         heartbeats=heartbeats, lock=lock, extras=extras,
     )
     _add_cockpit(container, risk, exits, context, reload_settings)
-    container.notifiers = _notifiers(container)
+    container.notifiers = _notifiers(container, risk)
     return container
 
 

@@ -33,7 +33,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 async def test_a_paper_round_trip_is_told_in_order(make_settings: Callable[..., Any]) -> None:
     with FakeWebhook("ok") as hook:
         settings = make_settings(autostart=False, risk_cooldown_sec=0, webhook_url=hook.url,
-                                 notify_entry="silent", notify_state="off")
+                                 notify_entry="silent", notify_state="off",
+                                 risk_daily_loss_limit_quote="0.01")  # the fees reach it
         c = build_container(settings, clock=ManualClock(T0))
         await c.start()
         await c.feed.poll("BTC/USDT")
@@ -55,6 +56,8 @@ async def test_a_paper_round_trip_is_told_in_order(make_settings: Callable[..., 
     pnl, pct = Decimal(exit_["fields"]["pnl_quote"]), Decimal(exit_["fields"]["pnl_pct"])
     assert pnl < 0 and pct < 0 and f"PnL {exit_['fields']['pnl_quote']} USDT" in exit_["text"]
     assert "reason: test exit" in exit_["text"]
+    assert "daily loss limit reached" in exit_["text"]  # said by the exit that reached it
+    assert exit_["fields"]["daily_loss_limit_reached"] == "true"
     assert "daily loss" in risk["text"]
 
 

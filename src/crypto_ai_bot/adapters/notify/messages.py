@@ -116,11 +116,13 @@ class Messages:
     """The text of each notification, labelled `[PAPER]` or `[LIVE]`."""
 
     def __init__(self, label: str, *, trades: TradesRepository, orders: OrdersRepository,
-                 market: Callable[[str], MarketInfo | None]) -> None:
+                 market: Callable[[str], MarketInfo | None],
+                 loss_limit: Callable[[], Decimal] = lambda: ZERO) -> None:
         self.label = label
         self._trades = trades
         self._orders = orders
         self._market = market
+        self._loss_limit = loss_limit  # the risk gate's daily loss limit now (0: none)
 
     def render(self, item: Pending) -> Notification:
         e = item.event
@@ -195,6 +197,14 @@ class Messages:
             extra["pnl_quote"] = display.money(pnl)
             if pct is not None:
                 extra["pnl_pct"] = display.pct(pct)
+        limit = self._loss_limit()
+        if limit > 0:  # the exit that reached the limit says so at once
+            lost = -self._trades.realized_pnl_between(day_start_ms(e.ts_ms), e.ts_ms + 1)
+            if lost >= limit:
+                lines.append(f"daily loss limit reached: {display.money(lost)} of "
+                             f"{display.money(limit)} {quote} lost today: no new entries "
+                             "until 00:00 UTC")
+                extra["daily_loss_limit_reached"] = "true"
         return f"{e.symbol} exit filled", lines, extra
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -22,10 +23,12 @@ from crypto_ai_bot.ports.storage import OrdersRepository, TradesRepository
 class Notifiers:
     def __init__(self, config: NotifyConfig, *, trades: TradesRepository,
                  orders: OrdersRepository, market: Callable[[str], MarketInfo | None],
-                 commands: Commands | None = None) -> None:
+                 commands: Commands | None = None,
+                 loss_limit: Callable[[], Decimal] = lambda: Decimal(0)) -> None:
         self.config = config
         self.selector = Selector(config)
-        messages = Messages(config.label, trades=trades, orders=orders, market=market)
+        messages = Messages(config.label, trades=trades, orders=orders, market=market,
+                            loss_limit=loss_limit)
         self.outboxes: list[Outbox] = []
         self.telegram: TelegramChannel | None = None
         self._webhook: WebhookSender | None = None
