@@ -12,7 +12,7 @@ from prometheus_client.registry import Collector
 
 from crypto_ai_bot.adapters.notify.config import NotifyConfig
 from crypto_ai_bot.adapters.notify.messages import SUBSCRIBED, Messages, Selector
-from crypto_ai_bot.adapters.notify.outbox import Outbox, redacting
+from crypto_ai_bot.adapters.notify.outbox import Outbox, Sender, redacting
 from crypto_ai_bot.adapters.notify.telegram import Commands, TelegramChannel
 from crypto_ai_bot.adapters.notify.webhook import WebhookSender
 from crypto_ai_bot.domain.events import Event
@@ -34,10 +34,10 @@ class Notifiers:
         self._webhook: WebhookSender | None = None
         timeout_s = config.timeout_ms / 1000
 
-        def outbox(channel: str, send: Callable[..., object],
+        def outbox(channel: str, send: Sender,
                    describe: Callable[[BaseException], str]) -> None:
             self.outboxes.append(Outbox(
-                channel, send, messages.render,  # type: ignore[arg-type]
+                channel, send, messages.render,
                 capacity=config.queue_size, timeout_s=timeout_s, retries=config.retries,
                 backoff_s=config.backoff_ms / 1000, describe=describe))
 
