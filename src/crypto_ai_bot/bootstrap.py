@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # what a backtest never uses is imported where it is used (bu
     from crypto_ai_bot.adapters.notify.service import Notifiers
     from crypto_ai_bot.adapters.storage.sqlite.instance_lock import InstanceLock
     from crypto_ai_bot.application.cockpit import CockpitControl, CockpitReader
+    from crypto_ai_bot.application.cockpit.recent import RecentCandles
     from crypto_ai_bot.application.dead_mans_switch import Heartbeats
     from crypto_ai_bot.application.event_stream import EventStream
     from crypto_ai_bot.application.reconcile.service import Reconciler
@@ -276,6 +277,7 @@ def build_container(
     broker = broker or _broker(settings, clock, board, db)
     feed = feed or _feed(settings.feed_config, settings.exchange_config, clock, board, broker,
                          repos.state)
+    feed = recent = _recent_candles(feed, clock)  # the cockpit's chart keeps what is polled
     executor = OrderExecutor(broker, repos, bus, clock, settings.execution_config,
                              on_storage_fault=states.storage_fault)
     extras: dict[str, Any] = {}
@@ -348,14 +350,27 @@ def build_container(
         pipelines=pipelines, reconciler=reconciler, orchestrator=orchestrator,
         heartbeats=heartbeats, lock=lock, extras=extras,
     )
-    _add_cockpit(container, risk, exits, context, reload_settings)
+    _add_cockpit(container, risk, exits, context, reload_settings, recent)
     container.notifiers = _notifiers(container, risk)
     return container
 
 
+def _stored_as(s: Settings) -> str:
+    """The key the pipeline stores its evaluated candles under (the reports branch's
+    candle_key): the timeframe for a real market, tagged with a made-up feed's kind."""
+    kind = s.feed_config.kind
+    return s.timeframe if kind == "live" else f"{s.timeframe}@{kind}"
+
+
+def _recent_candles(feed: PriceFeed, clock: Clock) -> RecentCandles:
+    from crypto_ai_bot.application.cockpit.recent import RecentCandles
+
+    return RecentCandles(feed, clock)
+
+
 def _add_cockpit(c: Container, risk: RiskManager, exits: ProtectiveExits,
                  context: StrategyContext, reload_settings: Callable[[], Settings] | None,
-                 ) -> None:
+                 recent: RecentCandles) -> None:
     """The cockpit's reader, control and live stream (issue 12), on the container."""
     from crypto_ai_bot.application.cockpit import (
         CockpitConfig,
@@ -391,7 +406,8 @@ def _add_cockpit(c: Container, risk: RiskManager, exits: ProtectiveExits,
         def commit() -> None:
             c.settings = new
 
-        return Reread(changed, new.risk_config, new.exits_config, new.execution_config, commit)
+        return Reread(changed, new.risk_config, new.exits_config, new.execution_config,
+                      new.stop_keeper_config, commit)
 
     def _comparable(s: Settings) -> dict[str, Any]:
         return {k: v.get_secret_value() if hasattr(v, "get_secret_value") else v
@@ -404,15 +420,16 @@ def _add_cockpit(c: Container, risk: RiskManager, exits: ProtectiveExits,
             clock=c.clock, repos=c.repos, broker=c.broker, board=c.board, states=c.states,
             heartbeats=c.heartbeats, pipelines=c.pipelines, running=lambda: o.running,
             started_ms=lambda: o.started_ms, broker_ready=broker_ready, strategy=strategy,
-            settings=settings_view, stop_keeper=c.extras.get("stop_keeper"),
+            settings=settings_view, stop_keeper=c.extras.get("stop_keeper"), recent=recent,
         ),
         CockpitConfig(mode=s.mode, quote=split_symbol(s.symbol_list[0])[1],
-                      timeframe=s.timeframe),
+                      timeframe=s.timeframe, stored_timeframe=_stored_as(s),
+                      balance_cache_ms=2_000 if s.mode == "live" else 0),  # paper's is local
     )
     c.control = CockpitControl(ControlParts(
         clock=c.clock, bus=c.bus, states=c.states, executor=c.executor, risk=risk, exits=exits,
         pipelines=c.pipelines, start=o.start, stop=o.stop, running=lambda: o.running,
-        broker_ready=broker_ready, reread=reread,
+        broker_ready=broker_ready, reread=reread, stop_keeper=c.extras.get("stop_keeper"),
     ))
     c.stream = EventStream()
     for kind in audited_events():  # after the audit: what a client sees is on record

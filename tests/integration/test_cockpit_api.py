@@ -23,6 +23,7 @@ from tests.conftest import PYTHON, free_port, subprocess_env
 
 from crypto_ai_bot.api import v1
 from crypto_ai_bot.api.server import create_app
+from crypto_ai_bot.application.cockpit.recent import RecentCandles
 from crypto_ai_bot.bootstrap import Container, build_container
 from crypto_ai_bot.config import load_settings
 from crypto_ai_bot.domain.model import Candle, Side
@@ -464,11 +465,12 @@ async def test_candles_merge_what_is_stored_with_what_the_pipeline_holds(
     bot: tuple[Container, ManualClock, str],
 ) -> None:
     c, _, url = bot
-    held = [cdl for _, cdl in c.pipelines["BTC/USDT"].recent_candles]
+    assert isinstance(c.feed, RecentCandles)  # what the pipelines poll, kept in memory
+    held = [cdl for _, cdl in c.feed.of("BTC/USDT")]
     first = held[0].ts_ms
     older = [Candle(first - (20 - i) * 300_000, *(Decimal(100 + i),) * 4, Decimal(1))
              for i in range(20)]
-    c.repos.market_data.upsert("BTC/USDT", "5m", older + held[:5])  # overlaps are one candle
+    c.repos.market_data.upsert("BTC/USDT", "5m@synthetic", older + held[:5])  # overlaps: one
     hourly = [Candle(first + i * 3_600_000, *(Decimal(7),) * 4, Decimal(2)) for i in range(10)]
     c.repos.market_data.upsert("BTC/USDT", "1h", hourly)
     async with httpx.AsyncClient(base_url=url, headers=AUTH) as http:

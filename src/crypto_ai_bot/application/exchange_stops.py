@@ -82,12 +82,24 @@ class ExchangeStopKeeper:
         self, broker: Broker, repos: Repositories, bus: MessageBus, clock: Clock, *,
         executor: OrderExecutor | None = None, config: StopKeeperConfig | None = None,
     ) -> None:
-        config = config or StopKeeperConfig()
         self._broker = broker
         self._repos = repos
         self._bus = bus
         self._clock = clock
         self.executor = executor  # needed by settle_fired to apply the fired sell's fills
+        self.reconfigure(config or StopKeeperConfig())
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._moved_ms: dict[str, int] = {}
+        self._amounts: dict[str, Decimal] = {}  # amount of the resting stop, when known
+        self._unprotected: dict[str, str] = {}  # symbol -> why its position has no stop
+        self._retry_at: dict[str, int] = {}  # symbol -> when the next placement may be tried
+        self._failures: dict[str, int] = {}
+        self._reported: set[str] = set()  # unknown price orders already reported
+
+    def reconfigure(self, config: StopKeeperConfig) -> None:
+        """The distances and pacing, from the next move on (the cockpit's reload: a stop
+        already resting stays where it is until it moves)."""
+        self.config = config
         self.min_move = 1 + config.min_move_pct / 100
         self.min_interval_ms = config.min_interval_ms
         self.expiration_sec = config.expiration_sec
@@ -97,13 +109,6 @@ class ExchangeStopKeeper:
         # The resting stop is a backstop: a little under the client-side stop, so that the
         # bot's own exit acts first while it runs, and the exchange's only when it does not.
         self._backstop = 1 - config.offset_pct / 100
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._moved_ms: dict[str, int] = {}
-        self._amounts: dict[str, Decimal] = {}  # amount of the resting stop, when known
-        self._unprotected: dict[str, str] = {}  # symbol -> why its position has no stop
-        self._retry_at: dict[str, int] = {}  # symbol -> when the next placement may be tried
-        self._failures: dict[str, int] = {}
-        self._reported: set[str] = set()  # unknown price orders already reported
 
     def _lock(self, symbol: str) -> asyncio.Lock:
         return self._locks.setdefault(symbol, asyncio.Lock())

@@ -7,7 +7,6 @@ safety/).
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,7 +27,6 @@ from crypto_ai_bot.domain.events import (
 from crypto_ai_bot.domain.model import (
     Action,
     Bar,
-    Candle,
     Decision,
     Intent,
     Position,
@@ -45,7 +43,6 @@ from crypto_ai_bot.utils.logging import get_logger, info_enabled
 
 log = get_logger("pipeline")
 _HOLD = Action.HOLD  # a module constant: an Enum class attribute costs a lookup per candle
-RECENT_CANDLES = 1000
 
 
 @dataclass(slots=True)
@@ -88,8 +85,6 @@ class SymbolPipeline:
         self._clock = clock
         self.stats = PipelineStats()
         self.entries_blocked_reason = ""  # set while reconcile cannot vouch for this symbol
-        # the latest candles evaluated, with when (the cockpit's chart); backtests never fill it
-        self.recent_candles: deque[tuple[int, Candle]] = deque(maxlen=RECENT_CANDLES)
 
     @property
     def executor(self) -> OrderExecutor:
@@ -100,9 +95,6 @@ class SymbolPipeline:
     async def evaluate(self) -> Decision | None:
         """Poll the feed, run the strategy on new closed candles, act on the latest signal."""
         update = await self._feed.poll(self.symbol)
-        if update.candles:
-            now = self._clock.now_ms()
-            self.recent_candles.extend((now, c) for c in update.candles)
         decision = self.decide([c.bar() for c in update.candles], update.ticker.last)
         if decision is not None:
             await self.act(decision, update.ticker)

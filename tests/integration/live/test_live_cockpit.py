@@ -4,11 +4,13 @@ exchange-side stop, which the status shows; a forced exit closes the trip and th
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 from cab_exchange_sim.testing import SimServer
+from crypto_ai_bot.bootstrap import build_container
 from crypto_ai_bot.domain.model import Candle
 
-from .conftest import SYMBOL, ContainerFactory, sim_balance
+from .conftest import SYMBOL, ContainerFactory, live_settings, sim_balance
 
 
 async def test_force_enter_and_exit_with_the_exchange_stop(
@@ -67,3 +69,25 @@ async def test_a_fired_exchange_stop_closes_the_trip_as_exchange_stop(
                                               for i in range(4)])
     markers = c.cockpit.candles(SYMBOL).markers
     assert [(m.side, m.kind) for m in markers] == [("buy", "entry"), ("sell", "exchange_stop")]
+
+
+async def test_reload_moves_the_exchange_stop_distance(sim: SimServer, tmp_path: Path) -> None:
+    """The backstop's distance under the bot's stop is a setting reload may change: the next
+    stop placed rests at the new distance."""
+    db = tmp_path / "bot.sqlite3"
+    c = build_container(live_settings(sim, db), reload_settings=lambda: live_settings(
+        sim, db, exchange_stop_offset_pct="1.5", exchange_stop_min_interval_sec=0))
+    try:
+        await c.start()
+        r = c.control.reload()
+        assert r.ok and r.changed == {"EXCHANGE_STOP_MIN_INTERVAL_SEC": "0",
+                                      "EXCHANGE_STOP_OFFSET_PCT": "1.5"}, r
+        assert (await c.control.force_enter(SYMBOL)).sent
+        level = c.pipelines[SYMBOL].stop_level()
+        assert level is not None
+        (stop,) = c.repos.stops.active(SYMBOL)
+        market = c.broker.market(SYMBOL)
+        assert stop.trigger_price == market.round_price(level.price * Decimal("0.985"))
+        assert c.cockpit.settings().settings["EXCHANGE_STOP_OFFSET_PCT"] == "1.5"
+    finally:
+        await c.close()

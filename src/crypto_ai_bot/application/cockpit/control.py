@@ -9,6 +9,7 @@ from typing import Any
 
 from crypto_ai_bot.application.bus import MessageBus
 from crypto_ai_bot.application.cockpit.views import NotFound
+from crypto_ai_bot.application.exchange_stops import ExchangeStopKeeper, StopKeeperConfig
 from crypto_ai_bot.application.execution import ExecutionConfig, OrderExecutor, Outcome
 from crypto_ai_bot.application.exits import ExitsConfig, ProtectiveExits
 from crypto_ai_bot.application.pipeline import SymbolPipeline
@@ -38,11 +39,14 @@ class ControlResult:
 
 
 # What `reload` may change while the bot runs (Settings field names): the risk limits, the
-# protective stops and the stake. Everything else is built into objects at start.
+# protective stops (the bot's and the exchange-side backstop's distances and pacing) and the
+# stake. Everything else is built into objects at start.
 RELOADABLE = frozenset({
     "risk_cooldown_sec", "risk_max_spread_pct", "risk_max_position_base",
     "risk_max_orders_per_hour", "risk_daily_loss_limit_quote", "exits_hard_stop_pct",
-    "exits_trailing_pct", "fixed_amount",
+    "exits_trailing_pct", "fixed_amount", "exchange_stop_offset_pct", "exchange_stop_limit_pct",
+    "exchange_stop_min_move_pct", "exchange_stop_min_interval_sec",
+    "exchange_stop_expiration_sec", "exchange_stop_retry_max_sec", "exchange_stops_exclusive",
 })
 
 
@@ -55,6 +59,7 @@ class Reread:
     risk: RiskConfig
     exits: ExitsConfig
     execution: ExecutionConfig
+    stop_keeper: StopKeeperConfig
     commit: Callable[[], None]
 
 
@@ -72,6 +77,7 @@ class ControlParts:
     running: Callable[[], bool]
     broker_ready: Callable[[], tuple[bool, str]]
     reread: Callable[[], Reread] | None = None
+    stop_keeper: ExchangeStopKeeper | None = None
 
 
 OPERATOR = "operator"
@@ -209,6 +215,8 @@ class CockpitControl:
         self._p.risk.reconfigure(new.risk)
         self._p.exits.reconfigure(new.exits)
         self._p.executor.config = new.execution
+        if self._p.stop_keeper is not None:
+            self._p.stop_keeper.reconfigure(new.stop_keeper)
         new.commit()
         changed = {n.upper(): str(v[1]) for n, v in sorted(new.changed.items())}
         log.info("settings_reloaded", changed=changed)

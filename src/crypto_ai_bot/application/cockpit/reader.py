@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from crypto_ai_bot.application.cockpit.recent import RecentCandles
 from crypto_ai_bot.application.cockpit.views import (
     AuditEntry,
     BalanceView,
@@ -62,6 +63,7 @@ class CockpitConfig:
     mode: str  # paper | live
     quote: str  # what equity and PnL are counted in
     timeframe: str  # the feed's
+    stored_timeframe: str = ""  # the key its evaluated candles are stored under (default: it)
     balance_cache_ms: int = 2_000  # a live balance is a private call: not on every refresh
 
 
@@ -80,6 +82,7 @@ class CockpitParts:
     strategy: Callable[[], Strategy]  # a fresh instance of the configured strategy
     settings: Callable[[], Mapping[str, Any]]  # the effective settings, secrets masked
     stop_keeper: ExchangeStopKeeper | None = None  # when the broker has exchange-side stops
+    recent: RecentCandles | None = None  # the latest candles polled, in memory
 
 
 def _market(broker: Broker, symbol: str) -> MarketInfo | None:
@@ -378,14 +381,21 @@ class CockpitReader:
 
     def _evaluated(self, pl: SymbolPipeline, tf: str, step: int, count: int) -> list[Candle]:
         repo = self._p.repos.market_data
-        last = repo.last_ts(pl.symbol, tf)
-        stored = repo.candles(pl.symbol, tf, start_ms=last - count * step) \
+        key = tf
+        if tf == self.config.timeframe and self.config.stored_timeframe:
+            key = self.config.stored_timeframe
+        last = repo.last_ts(pl.symbol, key)
+        stored = repo.candles(pl.symbol, key, start_ms=last - count * step) \
             if last is not None else []
         by_ts = {c.ts_ms: c for c in stored}
         if tf == self.config.timeframe:
-            for _, c in getattr(pl, "recent_candles", ()):
+            for _, c in self._recent(pl.symbol):
                 by_ts[c.ts_ms] = c
         return [by_ts[t] for t in sorted(by_ts)][-count:]
+
+    def _recent(self, symbol: str) -> list[tuple[int, Candle]]:
+        recent = self._p.recent
+        return recent.of(symbol) if recent is not None else []
 
     def _markers(self, pl: SymbolPipeline, shown: Sequence[Candle], step: int) -> list[Marker]:
         """Each fill on the candle the bot had last evaluated when it happened (an
@@ -393,7 +403,7 @@ class CockpitReader:
         span holds its time."""
         if not shown:
             return []
-        seen = list(getattr(pl, "recent_candles", ()))
+        seen = self._recent(pl.symbol)
         first, last = shown[0].ts_ms, shown[-1].ts_ms
         now = self._p.clock.now_ms()
         orders = self._p.repos.orders
