@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # what a backtest never uses is imported where it is used (bu
     from crypto_ai_bot.adapters.exchange.ccxt.config import ExchangeConfig
     from crypto_ai_bot.adapters.feeds import FeedConfig
     from crypto_ai_bot.adapters.metrics import Metrics
+    from crypto_ai_bot.adapters.notify.service import Notifiers
     from crypto_ai_bot.adapters.storage.sqlite.instance_lock import InstanceLock
     from crypto_ai_bot.application.cockpit import CockpitControl, CockpitReader
     from crypto_ai_bot.application.cockpit.recent import RecentCandles
@@ -89,6 +90,7 @@ class Container:
     orchestrator: Orchestrator
     heartbeats: Heartbeats
     lock: InstanceLock | None = None
+    notifiers: Notifiers | None = None
     broker_ready: bool = False
     broker_error: str = ""
     clock_skew_ms: int = 0  # the exchange's clock minus ours, measured at start
@@ -102,6 +104,8 @@ class Container:
         """Lock the instance if configured, load markets; autostart the loops if configured."""
         if self.lock is not None and not self.lock.held:
             self.lock.acquire(self.clock.now_ms())
+        if self.notifiers is not None:
+            await self.notifiers.start()
         try:
             await self.broker.load_markets(self.settings.symbol_list)
             self.clock_skew_ms = await self.broker.clock_skew_ms()
@@ -130,6 +134,9 @@ class Container:
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await self.orchestrator.stop()
+        if self.notifiers is not None:  # after the stop, which they announce
+            with contextlib.suppress(Exception):
+                await self.notifiers.close()
         with contextlib.suppress(Exception):
             await self.feed.close()
         with contextlib.suppress(Exception):
@@ -241,6 +248,30 @@ def _audit_handler(repos: Repositories) -> Callable[[Event], None]:
         repos.audit.record(event.ts_ms, event.topic, event.payload(), event.symbol)
 
     return record
+
+
+def _notifiers(c: Container, risk: RiskManager) -> Notifiers | None:
+    """Telegram and the webhook, when configured: non-safety handlers that only enqueue;
+    Telegram's commands answered by the cockpit's services."""
+    config = c.settings.notify_config
+    if not (config.telegram or config.webhook):
+        return None
+    from crypto_ai_bot.adapters.notify.service import Notifiers
+    from crypto_ai_bot.application.chat_commands import ChatCommands
+
+    def market(symbol: str) -> Any:
+        try:
+            return c.broker.market(symbol)
+        except Exception:  # markets not loaded yet: prices shown to the cent
+            return None
+
+    notifiers = Notifiers(config, trades=c.repos.trades, orders=c.repos.orders, market=market,
+                          commands=ChatCommands(c.cockpit, c.control).answer,
+                          loss_limit=lambda: risk.config.daily_loss_limit_quote)  # reloadable
+    for kind, handle in notifiers.handlers():
+        c.bus.subscribe(kind, handle)
+    c.metrics.registry.register(notifiers.collector())
+    return notifiers
 
 
 def _decisions(symbol: str, stats: PipelineStats) -> Callable[[], Iterator[tuple[str, str, int]]]:
@@ -369,6 +400,7 @@ def build_container(
         heartbeats=heartbeats, lock=lock, extras=extras,
     )
     _add_cockpit(container, risk, exits, context, reload_settings, recent)
+    container.notifiers = _notifiers(container, risk)
     return container
 
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -23,6 +25,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crypto_ai_bot.adapters.exchange.ccxt.config import ExchangeConfig
 from crypto_ai_bot.adapters.feeds import FeedConfig
+from crypto_ai_bot.adapters.notify.config import KINDS as NOTIFY_KINDS
+from crypto_ai_bot.adapters.notify.config import TELEGRAM_API, NotifyConfig
+from crypto_ai_bot.adapters.notify.config import Level as NotifyLevel
 from crypto_ai_bot.application.exchange_stops import StopKeeperConfig
 from crypto_ai_bot.application.execution import ExecutionConfig
 from crypto_ai_bot.application.exits import ExitsConfig
@@ -148,6 +153,53 @@ class Settings(BaseSettings):
     api_key_b64: SecretStr = SecretStr("")
     api_secret_b64: SecretStr = SecretStr("")
     secrets_file: str = ""
+
+    # notifications (adapters/notify): Telegram, a webhook, and how loudly each kind is sent
+    telegram_bot_token: SecretStr = SecretStr("")
+    telegram_chat_id: str = ""
+    telegram_api_url: str = Field(default=TELEGRAM_API, pattern=r"^https?://[^\s/]+")
+    webhook_url: SecretStr = SecretStr("")
+    webhook_format: Literal["json", "discord", "slack"] = "json"
+    notify_entry: NotifyLevel = "on"
+    notify_exit: NotifyLevel = "on"
+    notify_stop: NotifyLevel = "on"
+    notify_risk: NotifyLevel = "on"
+    notify_state: NotifyLevel = "on"
+    notify_reconcile: NotifyLevel = "on"
+    notify_dms: NotifyLevel = "on"
+    notify_lifecycle: NotifyLevel = "on"
+    notify_queue_size: int = Field(default=100, ge=1, le=10_000)
+    notify_timeout_ms: int = Field(default=10_000, ge=100, le=_MAX_HTTP_TIMEOUT_MS)
+    notify_retries: int = Field(default=5, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _notify(self) -> Settings:
+        token = self.telegram_bot_token.get_secret_value()
+        if token and not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", token):
+            raise ValueError("TELEGRAM_BOT_TOKEN: not a bot token like 123456:ABC-def "
+                             "(BotFather gives it)")
+        if not re.fullmatch(r"(-?\d+)?", self.telegram_chat_id):
+            raise ValueError("TELEGRAM_CHAT_ID: a chat id is a number (negative for a group), "
+                             "as getUpdates shows it")
+        if token and not self.telegram_chat_id:
+            raise ValueError("TELEGRAM_CHAT_ID is required with TELEGRAM_BOT_TOKEN: the one "
+                             "chat the bot writes to and answers")
+        url = self.webhook_url.get_secret_value()
+        if url and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+            raise ValueError("WEBHOOK_URL: not an http(s) URL")
+        return self
+
+    @property
+    def notify_config(self) -> NotifyConfig:
+        return NotifyConfig(
+            label="[LIVE]" if self.mode == "live" else "[PAPER]",
+            levels=MappingProxyType({k: getattr(self, f"notify_{k}") for k in NOTIFY_KINDS}),
+            telegram_token=self.telegram_bot_token.get_secret_value(),
+            telegram_chat_id=self.telegram_chat_id, telegram_api_url=self.telegram_api_url,
+            webhook_url=self.webhook_url.get_secret_value(), webhook_format=self.webhook_format,
+            queue_size=self.notify_queue_size, timeout_ms=self.notify_timeout_ms,
+            retries=self.notify_retries,
+        )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -426,7 +478,7 @@ def _key_values(name: str, text: str) -> dict[str, Any]:
 # Variables whose value is, or may by mistake be, a secret: their value is never shown.
 SECRET_BEARING = frozenset({
     "api_token", "api_key", "api_secret", "api_key_file", "api_secret_file", "api_key_b64",
-    "api_secret_b64", "secrets_file",
+    "api_secret_b64", "secrets_file", "telegram_bot_token", "webhook_url",
 })
 
 

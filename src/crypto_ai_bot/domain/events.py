@@ -292,6 +292,20 @@ class EvaluationStarted(Event):
     candles: int
 
 
+# the trading loops' lifecycle (what the notifiers announce as the bot's start and stop) -----
+
+@dataclass(frozen=True, slots=True)
+class LoopsStarted(Event):
+    topic: ClassVar[str] = "loops.started"
+
+    symbols: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LoopsStopped(Event):
+    topic: ClassVar[str] = "loops.stopped"
+
+
 def audited_events() -> list[type[Event]]:
     """Every concrete event kind the audit records."""
     found: list[type[Event]] = []

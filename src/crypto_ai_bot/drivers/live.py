@@ -21,7 +21,7 @@ from crypto_ai_bot.application.reconcile.service import Reconciler, ReconcileRep
 from crypto_ai_bot.application.trading_state import TradingStates
 from crypto_ai_bot.domain.commands import SetTradingState
 from crypto_ai_bot.domain.errors import StorageError
-from crypto_ai_bot.domain.events import DeadMansSwitchTripped
+from crypto_ai_bot.domain.events import DeadMansSwitchTripped, Event, LoopsStarted, LoopsStopped
 from crypto_ai_bot.domain.model import Intent, OrderStatus, TradingState
 from crypto_ai_bot.drivers.status_display import market_or_none, min_amount, position_display
 from crypto_ai_bot.ports.broker import Broker
@@ -119,6 +119,7 @@ class Orchestrator:
             self.dms.arm()
             self.watchdog.start()
             log.info("orchestrator_started", symbols=self.symbols)
+            await self._announce(LoopsStarted(self._clock.now_ms(), "", tuple(self.symbols)))
             return True
 
     async def stop(self) -> bool:
@@ -141,7 +142,15 @@ class Orchestrator:
                     with contextlib.suppress(Exception):
                         await self._broker.arm_countdown(symbol, 0)
             log.info("orchestrator_stopped")
+            await self._announce(LoopsStopped(self._clock.now_ms(), ""))
             return True
+
+    async def _announce(self, event: Event) -> None:
+        """The loops started or stopped: an audit that cannot record it changes neither."""
+        try:
+            await self._bus.dispatch(event)
+        except StorageError as exc:
+            log.error("not_audited", topic=event.topic, error=str(exc))
 
     async def _run_loop(self, name: str, every: float, step: Callable[[], Awaitable[Any]]) -> None:
         while not self._stop.is_set():
