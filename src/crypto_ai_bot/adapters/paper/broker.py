@@ -32,6 +32,8 @@ from crypto_ai_bot.domain.venue import MarketRules
 from crypto_ai_bot.ports.clock import Clock
 from crypto_ai_bot.ports.venue import VenueBook
 
+_FILLED = OrderStatus.FILLED
+
 
 class PaperBroker:
     name = "paper"
@@ -155,17 +157,13 @@ class PaperBroker:
     ) -> OrderReport:
         order_id = str(len(self._orders) + 1)
         now = self._clock.now_ms()
-        fill = FillReport(
-            trade_id=f"paper-{order_id}", symbol=req.symbol, side=req.side, price=price,
-            amount=amount, fee=fee, fee_currency=fee_ccy, ts_ms=now,
-            exchange_order_id=order_id, client_order_id=req.client_order_id,
-        )
-        return OrderReport(
-            exchange_order_id=order_id, client_order_id=req.client_order_id, symbol=req.symbol,
-            side=req.side, type=req.type, status=OrderStatus.FILLED, amount=amount,
-            filled=amount, cost=cost, avg_price=price, fee=fee, fee_currency=fee_ccy, ts_ms=now,
-            fills=(fill,),
-        )
+        cid, symbol, side = req.client_order_id, req.symbol, req.side
+        # positional, in the fields' order: a NamedTuple's keywords cost a backtest ~1 % (two
+        # reports an order)
+        fill = FillReport(f"paper-{order_id}", symbol, side, price, amount, fee, fee_ccy, now,
+                          order_id, cid)
+        return OrderReport(order_id, cid, symbol, side, req.type, _FILLED, amount, amount, cost,
+                           price, fee, fee_ccy, now, (fill,))
 
     def _record(self, report: OrderReport) -> None:
         self._orders.append(report)

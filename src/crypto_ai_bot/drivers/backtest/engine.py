@@ -461,11 +461,9 @@ class BacktestEngine:
             self._follow(lane, position)
             lane.entry_fee_quote += fee_quote
             return
-        self._trades.append(BacktestTrade(
-            symbol=lane.symbol, entry_time_ms=lane.entry_ts, exit_time_ms=ts_ms,
-            entry_price=lane.entry_price, exit_price=price, amount=lane.entry_amount,
-            pnl_quote=position.realized_pnl - lane.pnl_before, exit_reason=reason,
-            fees_quote=lane.entry_fee_quote + fee_quote,
+        self._trades.append(BacktestTrade(  # positional: keywords cost a NamedTuple more
+            lane.symbol, lane.entry_ts, ts_ms, lane.entry_price, price, lane.entry_amount,
+            position.realized_pnl - lane.pnl_before, reason, lane.entry_fee_quote + fee_quote,
         ))
         self._follow(lane, None)
 
