@@ -214,6 +214,7 @@ class _Lane:
     peak_f: float = 0.0
     base_f: float = 0.0
     close_f: float = 0.0
+    held: int = 0  # candles closed in position (SymbolRun.candles_in_position, at the end)
     entry_ts: int = 0
     entry_price: Decimal = ZERO
     entry_amount: Decimal = ZERO
@@ -281,6 +282,7 @@ class BacktestEngine:
                 equity[-1] = self._cash_f
         for lane in self._lanes:
             lane.run.decisions = dict(lane.pipeline.stats.decisions)
+            lane.run.candles_in_position += lane.held
         return EngineResult(
             trades=self._trades, equity_ts_ms=equity_ts, equity=equity,
             symbols={lane.symbol: lane.run for lane in self._lanes},
@@ -333,20 +335,22 @@ class BacktestEngine:
             changed = False
             for lane in active:
                 bars, i, n = lane.series.bars, lane.at, lane.n
-                while i < n and (bar := bars[i]).ts_ms <= ts:
+                # a Bar read by index (time 0, high 2, low 3, close 4): a NamedTuple's
+                # attributes cost more, and this runs for every candle of a lane awake
+                while i < n and (bar := bars[i])[0] <= ts:
                     if lane.pending is not None:
                         await self._act(lane, i, bar)
                     if lane.position is not None:
                         # most candles come near neither the stop nor the peak
-                        if bar.low <= lane.stop_f:
+                        if bar[3] <= lane.stop_f:
                             await self._stop(lane, i, bar)
-                        elif bar.high >= lane.peak_f:
+                        elif bar[2] >= lane.peak_f:
                             self._peak(lane, i)
                     if i == lane.signal_at:
                         self._decide(lane, i, bar, step)
                     if lane.position is not None:  # the close marks what is held
-                        lane.close_f = bar.close
-                        lane.run.candles_in_position += 1
+                        lane.close_f = bar[4]
+                        lane.held += 1
                     i += 1
                 lane.at = i
                 if lane.pending is None and lane.position is None:
