@@ -212,6 +212,8 @@ class _Lane:
     stop: StopLevel | None = None  # its stop level, recomputed when the peak moves
     stop_f: float = -math.inf
     peak_f: float = 0.0
+    peak: Decimal = ZERO  # the position's peak, kept here while the stop ignores it (_peak)
+    peak_moved: bool = False  # ... and higher than the position's
     base_f: float = 0.0
     close_f: float = 0.0
     held: int = 0  # candles closed in position (SymbolRun.candles_in_position, at the end)
@@ -226,6 +228,8 @@ class _Lane:
         self.position, self.stop = position, stop
         self.stop_f = float(stop.price) if stop is not None else -math.inf
         self.peak_f = float(position.peak) if position is not None else 0.0
+        self.peak = position.peak if position is not None else ZERO
+        self.peak_moved = False
         self.base_f = float(position.base_amount) if position is not None else 0.0
 
 
@@ -276,6 +280,8 @@ class BacktestEngine:
             lane.signal_at, lane.signal = pipeline.scan(series.bars, 0)
             self._lanes.append(lane)
         equity_ts, equity, in_any = await self._loop()
+        for lane in self._lanes:  # held to the end: the position has its peak
+            self._flush_peak(lane)
         if self.config.close_at_end:
             await self._close_all()
             if equity:
@@ -390,6 +396,7 @@ class BacktestEngine:
         decision = lane.pending
         assert decision is not None
         lane.pending = None
+        self._flush_peak(lane)
         self.clock.set(bar.ts_ms)
         self.board.set_price(lane.symbol, lane.series.price(i, OPEN), bar.ts_ms)
         ticker = self.board.get(lane.symbol)
@@ -406,6 +413,7 @@ class BacktestEngine:
         if stop is None or (low := series.price(i, LOW)) > stop.price:
             self._peak(lane, i)
             return
+        self._flush_peak(lane)
         self.clock.set(bar.ts_ms)
         open_ = series.price(i, OPEN)
         self.board.set_price(lane.symbol, open_ if open_ < stop.price else stop.price, bar.ts_ms)
@@ -416,16 +424,30 @@ class BacktestEngine:
             self._after_order(lane, result, bar.ts_ms, ExitReason(stop.reason))
 
     def _peak(self, lane: _Lane, i: int) -> None:
-        """Step 2 when the low is above the stop: the peak rises to the high."""
+        """Step 2 when the low is above the stop: the peak rises to the high.
+
+        When the stop hangs on the entry alone (no trailing stop), a new peak moves nothing:
+        the lane keeps it, and it reaches the position (SymbolPipeline.raise_peak, which saves
+        it) before the pipeline next reads the position: an order, a stop check, the end
+        (_flush_peak). A save at every new high, which only the next read could see, was a
+        tenth of a backtest's orders' worth of work."""
         position = lane.position
         assert position is not None
         high = lane.series.price(i, HIGH)
+        if not self.exits.follows_peak:
+            if high > lane.peak:
+                lane.peak, lane.peak_f, lane.peak_moved = high, float(high), True
+            return
         if high > position.peak:
             lane.pipeline.raise_peak(position, high)
-            if self.exits.follows_peak:
-                lane.follow(position, self.exits.stop_level(position))
-            else:  # the stop stays where it is
-                lane.peak_f = float(high)
+            lane.follow(position, self.exits.stop_level(position))
+
+    @staticmethod
+    def _flush_peak(lane: _Lane) -> None:
+        """The peak the lane kept (see _peak) onto the position, before the pipeline reads it."""
+        if lane.peak_moved and lane.position is not None:
+            lane.pipeline.raise_peak(lane.position, lane.peak)
+        lane.peak_moved = False
 
     def _decide(self, lane: _Lane, i: int, bar: Bar, step: int) -> None:
         """Step 3 at a close that brings a buy or sell: the decision is made at the close and
@@ -477,6 +499,7 @@ class BacktestEngine:
         for lane in self._lanes:
             if lane.position is None:
                 continue
+            self._flush_peak(lane)
             ts = lane.series.bars[-1].ts_ms + step
             self.clock.set(ts)
             self.board.set_price(lane.symbol, lane.series.price(-1, CLOSE), ts)
