@@ -213,7 +213,9 @@ class _Lane:
     stop_f: float = -math.inf
     peak_f: float = 0.0
     peak: Decimal = ZERO  # the position's peak, kept here while the stop ignores it (_peak)
+    peak_at: int = 0  # ... the candle whose high it is
     peak_moved: bool = False  # ... and higher than the position's
+    float_prices: bool = False  # CandleSeries.prices_are_floats: floats order its Decimals
     base_f: float = 0.0
     close_f: float = 0.0
     held: int = 0  # candles closed in position (SymbolRun.candles_in_position, at the end)
@@ -276,7 +278,8 @@ class BacktestEngine:
             )
             run = SymbolRun(symbol, len(series), series.bars[0].ts_ms, series.bars[-1].ts_ms,
                             series.price(0, OPEN), series.price(-1, CLOSE))
-            lane = _Lane(symbol, series, pipeline, self.broker.market(symbol), run, len(series))
+            lane = _Lane(symbol, series, pipeline, self.broker.market(symbol), run, len(series),
+                         float_prices=series.prices_are_floats)
             lane.signal_at, lane.signal = pipeline.scan(series.bars, 0)
             self._lanes.append(lane)
         equity_ts, equity, in_any = await self._loop()
@@ -433,11 +436,18 @@ class BacktestEngine:
         tenth of a backtest's orders' worth of work."""
         position = lane.position
         assert position is not None
-        high = lane.series.price(i, HIGH)
         if not self.exits.follows_peak:
+            if lane.float_prices:  # the floats decide; the Decimal is made once, when saved
+                high_f = lane.series.bars[i][HIGH]
+                if high_f > lane.peak_f:
+                    lane.peak_f, lane.peak_at, lane.peak_moved = high_f, i, True
+                return
+            high = lane.series.price(i, HIGH)
             if high > lane.peak:
-                lane.peak, lane.peak_f, lane.peak_moved = high, float(high), True
+                lane.peak, lane.peak_f, lane.peak_at = high, float(high), i
+                lane.peak_moved = True
             return
+        high = lane.series.price(i, HIGH)
         if high > position.peak:
             lane.pipeline.raise_peak(position, high)
             lane.follow(position, self.exits.stop_level(position))
@@ -446,7 +456,7 @@ class BacktestEngine:
     def _flush_peak(lane: _Lane) -> None:
         """The peak the lane kept (see _peak) onto the position, before the pipeline reads it."""
         if lane.peak_moved and lane.position is not None:
-            lane.pipeline.raise_peak(lane.position, lane.peak)
+            lane.pipeline.raise_peak(lane.position, lane.series.price(lane.peak_at, HIGH))
         lane.peak_moved = False
 
     def _decide(self, lane: _Lane, i: int, bar: Bar, step: int) -> None:
