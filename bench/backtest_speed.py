@@ -20,7 +20,8 @@ assertions: this is a benchmark, never a test.
 
 --freqtrade PYTHON times `freqtrade backtesting` of the same strategy (bench/freqtrade/) on the
 same feather files, run by that interpreter (a venv with freqtrade installed), whole process,
-in a user_data directory laid out in a temporary directory.
+in a user_data directory laid out in a temporary directory, with --cache none (each run does
+the whole backtest); its runs follow ours, so compare them on a quiet machine.
 """
 
 from __future__ import annotations
@@ -156,7 +157,6 @@ def bench(files: list[Path], runs: int, ft_python: str | None, ft_runs: int) -> 
         if ft_python:
             cmd = _freqtrade(ft_python, files, work / "ft")
             ft_log = work / "ft.log"
-            _timed(cmd, env, ft_log, cwd=work / "ft")  # untimed: its first run writes caches
             for k in range(ft_runs):
                 wf, pf = _timed(cmd, env, ft_log, cwd=work / "ft")
                 ft.walls.append(wf)
