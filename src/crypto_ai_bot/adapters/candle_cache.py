@@ -24,9 +24,8 @@ Columns = tuple[Any, Any, Any, Any, Any, Any]
 
 
 def default_dir() -> Path:
-    """$XDG_CACHE_HOME/crypto-ai-bot/candles, else ~/.cache/crypto-ai-bot/candles."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "crypto-ai-bot" / "candles"
+    """~/.cache/crypto-ai-bot/candles (cab-backtest --candle-cache names another)."""
+    return Path.home() / ".cache" / "crypto-ai-bot" / "candles"
 
 
 def entry_path(cache_dir: Path, source: Path) -> Path:
@@ -47,7 +46,7 @@ def read(cache_dir: Path, source: Path) -> Columns | None:
                 return None
             ts = np.load(fh, allow_pickle=False)
             prices = np.load(fh, allow_pickle=False)
-    except (OSError, ValueError, EOFError):
+    except (OSError, ValueError, EOFError, SyntaxError):  # SyntaxError: a garbled header
         return None
     if ts.dtype != np.int64 or prices.dtype != np.float64 or prices.shape != (5, len(ts)):
         return None

@@ -113,7 +113,7 @@ def _parser(*, listing: bool = True) -> argparse.ArgumentParser:
                    help="keep the run's orders and fills in this new SQLite file")
     p.add_argument("--candle-cache", metavar="DIR",
                    help="where feather files are kept converted for fast reloading (default:"
-                   " $XDG_CACHE_HOME/crypto-ai-bot/candles or ~/.cache/...; 'off': none)")
+                   " ~/.cache/crypto-ai-bot/candles; 'off': none)")
     return p
 
 
