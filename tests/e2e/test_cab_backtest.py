@@ -116,6 +116,27 @@ def test_real_btc_slice(tmp_path: Path) -> None:
     assert summary["trades"] > 0
 
 
+def test_a_feather_file_is_converted_once_into_the_candle_cache(tmp_path: Path) -> None:
+    feather = need_shared_data()
+    home = tmp_path / "home"
+    runs = []
+    for k in range(2):
+        out = tmp_path / f"out{k}"
+        r = cab("--data", feather, "--from", "2025-03-01", "--to", "2025-03-08", "--out", out,
+                "--no-plot", HOME=str(home))
+        assert r.returncode == 0, r.stderr
+        runs.append((out / "trades.csv").read_bytes())
+    assert runs[0] == runs[1]
+    entries = (home / ".cache" / "crypto-ai-bot" / "candles").iterdir()
+    assert [p.name.split(".")[0] for p in entries] == ["BTC_USDT-5m"]
+    off = tmp_path / "off"
+    r = cab("--data", feather, "--from", "2025-03-01", "--to", "2025-03-08", "--out", off,
+            "--no-plot", "--candle-cache", "off", HOME=str(tmp_path / "none"))
+    assert r.returncode == 0, r.stderr
+    assert (off / "trades.csv").read_bytes() == runs[0]
+    assert not (tmp_path / "none").exists()
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

@@ -9,6 +9,7 @@ import gc
 import gzip
 import io
 import itertools
+import math
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -35,11 +36,28 @@ def load_candles(path: str | Path, lines: list[int] | None = None) -> list[Candl
     return _load_csv(p, lines)
 
 
-def load_series(path: str | Path) -> CandleSeries:
+def load_series(path: str | Path, cache_dir: Path | None = None) -> CandleSeries:
     """Read a candle file by its extension; a feather file of floats stays floats until a
-    price is asked for (see CandleSeries)."""
+    price is asked for (see CandleSeries). With cache_dir, a feather file of floats is
+    converted once into a cache entry there (adapters/candle_cache.py) and read from it while
+    the file is unchanged."""
     p = _candle_file(path)
-    return _load_feather(p) if _is_feather(p) else CandleSeries.of(_load_csv(p))
+    if not _is_feather(p):
+        return CandleSeries.of(_load_csv(p))
+    if cache_dir is None:
+        return _load_feather(p)
+    from crypto_ai_bot.adapters import candle_cache
+
+    columns = candle_cache.read(cache_dir, p)
+    if columns is not None:
+        return _series_of(columns)
+    taken = candle_cache.stamp(p)
+    got = _read_feather(p)
+    if isinstance(got, CandleSeries):  # exact decimals: read as they are, never cached
+        return got
+    if taken is not None:
+        candle_cache.write(cache_dir, p, got, taken)
+    return _series_of(got)
 
 
 def _candle_file(path: str | Path) -> Path:
@@ -117,6 +135,16 @@ def _first_bad_row(p: Path, columns: dict[str, Any]) -> None:
 
 
 def _load_feather(p: Path) -> CandleSeries:
+    got = _read_feather(p)
+    return got if isinstance(got, CandleSeries) else _series_of(got)
+
+
+Columns = tuple[Any, Any, Any, Any, Any, Any]  # time int64 ms, open, high, low, close, volume
+
+
+def _read_feather(p: Path) -> Columns | CandleSeries:
+    """A feather file's checked columns as numpy arrays; a file whose prices are not floats
+    as the series of its exact decimals."""
     try:
         import pyarrow as pa
         import pyarrow.feather as feather
@@ -132,10 +160,10 @@ def _load_feather(p: Path) -> CandleSeries:
     import numpy as np
 
     date = table.column("date")
-    if pa.types.is_timestamp(date.type):
-        ts = date.to_numpy().astype("datetime64[ms]").astype(np.int64)
+    if pa.types.is_timestamp(date.type):  # whatever its unit, as epoch ms (floored)
+        ts = _numpy(p, "date", date.cast(pa.timestamp("ms"), safe=False).cast(pa.int64()))
     elif pa.types.is_integer(date.type):
-        ts = date.to_numpy().astype(np.int64)
+        ts = _numpy(p, "date", date.cast(pa.int64()))
     else:
         raise CandleFileError(f"{p}: column date is {date.type}, not a time")
     names = ("open", "high", "low", "close", "volume")
@@ -143,23 +171,51 @@ def _load_feather(p: Path) -> CandleSeries:
         return CandleSeries.of(_feather_decimals(p, table, ts.tolist()))
     arrays: list[Any] = []
     for n in names:
-        values = table.column(n).to_numpy().astype(np.float64)
+        values = _numpy(p, n, table.column(n).cast(pa.float64()))
         if not np.isfinite(values).all():
             raise CandleFileError(f"{p}: column {n} holds a value that is not a finite number")
         arrays.append(values)
     _first_bad_row(p, dict(zip(names, arrays, strict=True)))
+    o, h, lo, c, v = arrays
+    return ts, o, h, lo, c, v
+
+
+def _numpy(p: Path, name: str, column: Any) -> Any:
+    """A chunked Arrow column of int64 or float64 as one numpy array of its own, an empty
+    value as NaN (floats) or refused. Read from its buffers: pyarrow's to_numpy imports pandas
+    when it is installed, which costs a backtest a third of a second and 40 MB."""
+    import numpy as np
+    import pyarrow as pa
+
+    dtype = np.dtype(np.int64 if pa.types.is_integer(column.type) else np.float64)
+    parts = []
+    for chunk in column.chunks:
+        if not len(chunk):
+            continue
+        if chunk.null_count:
+            if dtype.kind != "f":
+                raise CandleFileError(f"{p}: column {name} holds empty values")
+            chunk = chunk.fill_null(math.nan)
+        parts.append(np.frombuffer(chunk.buffers()[1], dtype=dtype, count=len(chunk),
+                                   offset=chunk.offset * dtype.itemsize))
+    return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
+
+
+def _series_of(columns: Columns) -> CandleSeries:
+    """A series of float Bars over checked columns (time, open, high, low, close, volume)."""
     # Built in C with the cyclic GC paused: GC passes over 100k-row lists cost more than
     # building them. tuple.__new__(Bar, row) is what Bar._make does, without its Python frame
     # (zip(strict=True) already guarantees six fields a row).
     paused = gc.isenabled()
     gc.disable()
     try:
-        rows = zip(ts.tolist(), *(a.tolist() for a in arrays), strict=True)
+        rows = zip(*(a.tolist() for a in columns), strict=True)
         bars = list(map(tuple.__new__, itertools.repeat(Bar), rows))
     finally:
         if paused:
             gc.enable()
-    return CandleSeries(bars, columns=(ts, *arrays[:4]))
+    ts, o, h, lo, c, _v = columns
+    return CandleSeries(bars, columns=(ts, o, h, lo, c))
 
 
 def _feather_decimals(p: Path, table: Any, ts: list[int]) -> list[Candle]:

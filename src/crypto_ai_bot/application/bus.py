@@ -34,6 +34,7 @@ class MessageBus:
         self._commands: dict[type[Command], Callable[[Any], Any]] = {}
         self._resolved: dict[type[Event], tuple[list[tuple[Handler, bool]],
                                                  list[tuple[AsyncHandler, bool]]]] = {}
+        self._wanted: dict[type[Event], bool] = {}  # wants(), answered by one lookup
 
     # events ---------------------------------------------------------------------------
 
@@ -41,11 +42,13 @@ class MessageBus:
                   safety: bool = False) -> None:
         self._sync.setdefault(event, []).append((handler, safety))
         self._resolved.clear()
+        self._wanted.clear()
 
     def subscribe_async(self, event: type[E], handler: Callable[[E], Awaitable[None]], *,
                         safety: bool = False) -> None:
         self._async.setdefault(event, []).append((handler, safety))
         self._resolved.clear()
+        self._wanted.clear()
 
     def _handlers(
         self, kind: type[Event]
@@ -60,9 +63,12 @@ class MessageBus:
 
     def wants(self, kind: type[Event]) -> bool:
         """Whether anything handles this kind of event: a backtest's bus handles none, so
-        its hot path builds no event at all."""
-        sync, async_ = self._handlers(kind)
-        return bool(sync or async_)
+        its hot path builds no event at all (it asks about six times an order: one lookup)."""
+        wanted = self._wanted.get(kind)
+        if wanted is None:
+            sync, async_ = self._handlers(kind)
+            wanted = self._wanted[kind] = bool(sync or async_)
+        return wanted
 
     def publish(self, event: Event) -> None:
         sync, async_ = self._handlers(type(event))

@@ -224,7 +224,7 @@ class OrderExecutor:
 
     async def _send(self, cid: str, key: str, symbol: str, side: Side, intent: Intent,
                     reason: str, amount: Decimal | None, cost: Decimal | None) -> PlaceResult:
-        request = OrderRequest(symbol, side, OrderType.MARKET, cid, amount=amount, cost=cost)
+        request = OrderRequest(symbol, side, OrderType.MARKET, cid, amount, cost)
         with bind(symbol=symbol, client_order_id=cid):
             log.info("order_sending", side=side, intent=intent, amount=amount, cost=cost,
                      reason=reason)

@@ -130,4 +130,4 @@ class RiskManager:
             "daily_realized_pnl_quote": None if day_pnl is None else str(day_pnl),
             "intent": Intent.ENTRY.value,
         }
-        return RiskResult(ok=not reasons, reasons=reasons, limits=limits, rules=rules)
+        return RiskResult(not reasons, reasons, limits, rules)  # positional: once an entry

@@ -4,7 +4,7 @@
                  [--data FILE ...] [--db PATH] [--strategy ema_cross --param fast=12 ...]
                  [--stop-pct 2] [--trailing-pct 1] [--fee-pct 0.2] [--stake 100]
                  [--start-quote 10000] [--cooldown-sec 10] [--no-risk] [--out DIR]
-                 [--force] [--no-plot] [--record FILE]
+                 [--force] [--no-plot] [--record FILE] [--candle-cache DIR|off]
     cab-backtest --compare data/bot.sqlite3 [--out DIR]
 
 With no flags it simulates the configured bot: the strategy (STRATEGY and its variables), the
@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from crypto_ai_bot.adapters import candle_cache
 from crypto_ai_bot.adapters.candle_files import load_series
 from crypto_ai_bot.application.execution import ExecutionConfig
 from crypto_ai_bot.application.exits import ExitsConfig
@@ -121,6 +122,9 @@ def _parser(*, listing: bool = True) -> argparse.ArgumentParser:
                    help="keep the run's orders and fills in this new SQLite file")
     p.add_argument("--no-check", action="store_true",
                    help="skip the fast strategy check (lookahead ...; cab-strategy check)")
+    p.add_argument("--candle-cache", metavar="DIR",
+                   help="where feather files are kept converted for fast reloading (default:"
+                   " ~/.cache/crypto-ai-bot/candles; 'off': none)")
     return p
 
 
@@ -168,7 +172,8 @@ def _load(args: argparse.Namespace, step: int, start: int | None, end: int | Non
         if symbols and len(symbols) != len(args.data):
             raise BadInput(f"{len(symbols)} --symbol for {len(args.data)} --data: pair them")
         symbols = symbols or [_symbol_from_file(d) for d in args.data]
-        series = {s: load_series(d).span(start, end)
+        cache = _candle_cache(args.candle_cache)
+        series = {s: load_series(d, cache).span(start, end)
                   for s, d in zip(symbols, args.data, strict=True)}
     else:
         if not symbols:
@@ -192,6 +197,12 @@ def _load(args: argparse.Namespace, step: int, start: int | None, end: int | Non
             err.print(f"[yellow]warning[/]: {s}: {len(rep.gaps)} gap(s), first from {iso_utc(a)}"
                       f" to {iso_utc(b)}; decisions carry across them", highlight=False)
     return series
+
+
+def _candle_cache(flag: str | None) -> Path | None:
+    if flag == "off":
+        return None
+    return Path(flag) if flag else candle_cache.default_dir()
 
 
 def _from_db(db: str, symbols: list[str], timeframe: str, start: int | None,

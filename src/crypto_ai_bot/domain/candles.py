@@ -51,6 +51,12 @@ class CandleSeries:
         self._candles = candles
         self.columns = columns
 
+    @property
+    def prices_are_floats(self) -> bool:
+        """Whether each price's Decimal is its float's (exact_decimal): then comparing the
+        floats of two prices orders their Decimals (a series read from a file of floats)."""
+        return self._candles is None
+
     def stamps(self) -> Any:
         """The candles' times as a numpy int64 array."""
         return self._column(0, "int64")

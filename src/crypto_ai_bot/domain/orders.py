@@ -82,8 +82,10 @@ def report_event(report: OrderReport) -> OrderEvent:
     it rests, and also while its fills do not yet add up to what it says it filled (the
     exchange's trade list lags): reconcile looks again until they do."""
     status = report.status
-    if report.filled > 0 and (status is S.OPEN or (
-            status.is_final and sum((f.amount for f in report.fills), ZERO) < report.filled)):
+    fills = report.fills
+    if report.filled > 0 and (status is S.OPEN or (status.is_final and (
+            fills[0].amount if len(fills) == 1  # the usual answer: no generator to sum
+            else sum((f.amount for f in fills), ZERO)) < report.filled)):
         return E.PARTIALLY_FILLED
     try:
         return _OF_STATUS[status]

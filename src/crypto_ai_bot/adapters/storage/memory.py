@@ -271,7 +271,8 @@ class MemoryState:
         self._kv[key] = value
 
     def trading_state(self) -> TradingState:
-        return TradingState(self._kv.get(TRADING_STATE_KEY, TradingState.ACTIVE.value))
+        value = self._kv.get(TRADING_STATE_KEY)  # the risk gate asks on every entry
+        return TradingState.ACTIVE if value is None else TradingState(value)
 
     def trading_state_reason(self) -> str:
         return self._kv.get(TRADING_REASON_KEY, "")

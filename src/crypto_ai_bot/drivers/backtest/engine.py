@@ -214,8 +214,13 @@ class _Lane:
     stop: StopLevel | None = None  # its stop level, recomputed when the peak moves
     stop_f: float = -math.inf
     peak_f: float = 0.0
+    peak: Decimal = ZERO  # the position's peak, kept here while the stop ignores it (_peak)
+    peak_at: int = 0  # ... the candle whose high it is
+    peak_moved: bool = False  # ... and higher than the position's
+    float_prices: bool = False  # CandleSeries.prices_are_floats: floats order its Decimals
     base_f: float = 0.0
     close_f: float = 0.0
+    held: int = 0  # candles closed in position (SymbolRun.candles_in_position, at the end)
     entry_ts: int = 0
     entry_price: Decimal = ZERO
     entry_amount: Decimal = ZERO
@@ -233,6 +238,8 @@ class _Lane:
         if self.every_candle and position is not None:
             self.guard_f, self.stop_f, self.roi_until_ms = self.stop_f, math.inf, 0
         self.peak_f = float(position.peak) if position is not None else 0.0
+        self.peak = position.peak if position is not None else ZERO
+        self.peak_moved = False
         self.base_f = float(position.base_amount) if position is not None else 0.0
 
 
@@ -283,17 +290,21 @@ class BacktestEngine:
             )
             run = SymbolRun(symbol, len(series), series.bars[0].ts_ms, series.bars[-1].ts_ms,
                             series.price(0, OPEN), series.price(-1, CLOSE))
-            lane = _Lane(symbol, series, pipeline, self.broker.market(symbol), run, len(series))
+            lane = _Lane(symbol, series, pipeline, self.broker.market(symbol), run, len(series),
+                         float_prices=series.prices_are_floats)
             lane.every_candle = self.exits.takes_profit
             lane.signal_at, lane.signal = pipeline.scan(series.bars, 0)
             self._lanes.append(lane)
         equity_ts, equity, in_any = await self._loop()
+        for lane in self._lanes:  # held to the end: the position has its peak
+            self._flush_peak(lane)
         if self.config.close_at_end:
             await self._close_all()
             if equity:
                 equity[-1] = self._cash_f
         for lane in self._lanes:
             lane.run.decisions = dict(lane.pipeline.stats.decisions)
+            lane.run.candles_in_position += lane.held
         return EngineResult(
             trades=self._trades, equity_ts_ms=equity_ts, equity=equity,
             symbols={lane.symbol: lane.run for lane in self._lanes},
@@ -346,20 +357,22 @@ class BacktestEngine:
             changed = False
             for lane in active:
                 bars, i, n = lane.series.bars, lane.at, lane.n
-                while i < n and (bar := bars[i]).ts_ms <= ts:
+                # a Bar read by index (time 0, high 2, low 3, close 4): a NamedTuple's
+                # attributes cost more, and this runs for every candle of a lane awake
+                while i < n and (bar := bars[i])[0] <= ts:
                     if lane.pending is not None:
                         await self._act(lane, i, bar)
                     if lane.position is not None:
                         # most candles come near neither the stop nor the peak
-                        if bar.low <= lane.stop_f:
+                        if bar[3] <= lane.stop_f:
                             await self._stop(lane, i, bar)
-                        elif bar.high >= lane.peak_f:
+                        elif bar[2] >= lane.peak_f:
                             self._peak(lane, i)
                     if i == lane.signal_at:
                         self._decide(lane, i, bar, step)
                     if lane.position is not None:  # the close marks what is held
-                        lane.close_f = bar.close
-                        lane.run.candles_in_position += 1
+                        lane.close_f = bar[4]
+                        lane.held += 1
                     i += 1
                 lane.at = i
                 if lane.pending is None and lane.position is None:
@@ -399,6 +412,7 @@ class BacktestEngine:
         decision = lane.pending
         assert decision is not None
         lane.pending = None
+        self._flush_peak(lane)
         self.clock.set(bar.ts_ms)
         self.board.set_price(lane.symbol, lane.series.price(i, OPEN), bar.ts_ms)
         ticker = self.board.get(lane.symbol)
@@ -421,6 +435,7 @@ class BacktestEngine:
             if not lane.every_candle or not await self._take_profit(lane, i, bar):
                 self._peak(lane, i)
             return
+        self._flush_peak(lane)
         self.clock.set(bar.ts_ms)
         open_ = series.price(i, OPEN)
         self.board.set_price(lane.symbol, open_ if open_ < stop.price else stop.price, bar.ts_ms)
@@ -440,6 +455,7 @@ class BacktestEngine:
         high = lane.series.price(i, HIGH)
         if due is None or high < due.price:
             return False
+        self._flush_peak(lane)
         self.clock.set(bar.ts_ms)
         open_ = lane.series.price(i, OPEN)
         self.board.set_price(lane.symbol, open_ if open_ > due.price else due.price, bar.ts_ms)
@@ -450,16 +466,37 @@ class BacktestEngine:
         return result is not None
 
     def _peak(self, lane: _Lane, i: int) -> None:
-        """Step 2 when the low is above the stop: the peak rises to the high."""
+        """Step 2 when the low is above the stop: the peak rises to the high.
+
+        When the stop hangs on the entry alone (no trailing stop), a new peak moves nothing:
+        the lane keeps it, and it reaches the position (SymbolPipeline.raise_peak, which saves
+        it) before the pipeline next reads the position: an order, a stop check, the end
+        (_flush_peak). A save at every new high, which only the next read could see, was a
+        tenth of a backtest's orders' worth of work."""
         position = lane.position
         assert position is not None
+        if not self.exits.follows_peak:
+            if lane.float_prices:  # the floats decide; the Decimal is made once, when saved
+                high_f = lane.series.bars[i][HIGH]
+                if high_f > lane.peak_f:
+                    lane.peak_f, lane.peak_at, lane.peak_moved = high_f, i, True
+                return
+            high = lane.series.price(i, HIGH)
+            if high > lane.peak:
+                lane.peak, lane.peak_f, lane.peak_at = high, float(high), i
+                lane.peak_moved = True
+            return
         high = lane.series.price(i, HIGH)
         if high > position.peak:
             lane.pipeline.raise_peak(position, high)
-            if self.exits.follows_peak:
-                lane.follow(position, self.exits.stop_level(position))
-            else:  # the stop stays where it is
-                lane.peak_f = float(high)
+            lane.follow(position, self.exits.stop_level(position))
+
+    @staticmethod
+    def _flush_peak(lane: _Lane) -> None:
+        """The peak the lane kept (see _peak) onto the position, before the pipeline reads it."""
+        if lane.peak_moved and lane.position is not None:
+            lane.pipeline.raise_peak(lane.position, lane.series.price(lane.peak_at, HIGH))
+        lane.peak_moved = False
 
     def _decide(self, lane: _Lane, i: int, bar: Bar, step: int) -> None:
         """Step 3 at a close that brings a buy or sell: the decision is made at the close and
@@ -499,11 +536,9 @@ class BacktestEngine:
             self._follow(lane, position)
             lane.entry_fee_quote += fee_quote
             return
-        self._trades.append(BacktestTrade(
-            symbol=lane.symbol, entry_time_ms=lane.entry_ts, exit_time_ms=ts_ms,
-            entry_price=lane.entry_price, exit_price=price, amount=lane.entry_amount,
-            pnl_quote=position.realized_pnl - lane.pnl_before, exit_reason=reason,
-            fees_quote=lane.entry_fee_quote + fee_quote,
+        self._trades.append(BacktestTrade(  # positional: keywords cost a NamedTuple more
+            lane.symbol, lane.entry_ts, ts_ms, lane.entry_price, price, lane.entry_amount,
+            position.realized_pnl - lane.pnl_before, reason, lane.entry_fee_quote + fee_quote,
         ))
         self._follow(lane, None)
 
@@ -513,6 +548,7 @@ class BacktestEngine:
         for lane in self._lanes:
             if lane.position is None:
                 continue
+            self._flush_peak(lane)
             ts = lane.series.bars[-1].ts_ms + step
             self.clock.set(ts)
             self.board.set_price(lane.symbol, lane.series.price(-1, CLOSE), ts)

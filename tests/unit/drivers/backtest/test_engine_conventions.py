@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from crypto_ai_bot.bootstrap import backtest_engine, reference_config
+from crypto_ai_bot.domain.candles import CandleSeries
 from crypto_ai_bot.domain.model import Action, Bar, Candle, Signal
 from crypto_ai_bot.drivers.backtest.engine import EngineResult
 
@@ -140,3 +141,25 @@ def test_equity_and_exposure_follow_the_position() -> None:
     assert res.equity == pytest.approx([10000.0, 10000.0, 10100.0, 10100.0])
     assert res.symbols["BTC/USDT"].candles_in_position == 2
     assert res.candles_in_any_position == 2
+
+
+@pytest.mark.parametrize("floats", [False, True])
+@pytest.mark.parametrize("trailing", [D(0), D(5)])
+def test_the_position_keeps_its_peak_whether_or_not_the_stop_follows_it(
+        trailing: Decimal, floats: bool) -> None:
+    """Without a trailing stop the engine hands a new peak to the position only before the
+    pipeline next reads it (deciding on the floats of a series of floats); what is saved is
+    the same peak, the highest high since the entry."""
+    candles = bars((100, 100, 100, 100), (100, 101, 99.5, 100), (100, 104.25, 99.6, 103),
+                   (103, 103.5, 102, 102.5), (102.5, 106.5, 102, 104), (104, 105, 101.5, 102))
+    series = CandleSeries([c.bar() for c in candles]) if floats else CandleSeries.of(candles)
+    assert series.prices_are_floats is floats
+    config = reference_config(STEP, fee_pct=D(0), stop_pct=D(10), trailing_pct=trailing,
+                              close_at_end=False)
+    engine = backtest_engine({"BTC/USDT": series}, config,
+                             strategy_factory=lambda _s: Scripted({0: Action.BUY}))
+    result = asyncio.run(engine.run())
+    assert result.trades == []
+    held = engine.repos.positions.get("BTC/USDT")
+    assert held.is_open() and held.entry_price == D(100)
+    assert held.peak == D("106.5")
