@@ -6,12 +6,14 @@ import argparse
 import sys
 from typing import NoReturn
 
+from .catalog import gate_usdt_markets
 from .config import SimConfig, build_simulator, parse_balances, parse_price_path, parse_symbols
 
 EPILOG = """\
 Gate API v4 (signed with KEY/Timestamp/SIGN like Gate) is served under /api/v4.
 Control API, no auth:
   GET  /_sim/state                       balances, orders, trades, trigger orders, prices
+  GET  /_sim/stats                       requests and 429s per endpoint and rate-limit class
   POST /_sim/price     {"symbol": "BTC/USDT", "price": "61000"} or {"advance": N}
   POST /_sim/faults    {"latency_ms", "error_rate", "error_when": "before"|"after",
                         "rate_limit_next", "lose_next_orders", "lose_delay_ms",
@@ -40,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--api-secret", default="sim-secret")
     parser.add_argument("--balances", default="USDT=10000", help="e.g. USDT=10000,BTC=0")
     parser.add_argument("--symbols", default="BTC/USDT,ETH/USDT", help="e.g. BTC/USDT,ETH/USDT")
+    parser.add_argument("--markets", type=int, default=0, metavar="N",
+                        help="list and tick the first N of Gate's USDT markets "
+                             "(BTC/USDT, ETH/USDT, SOL/USDT ...) instead of --symbols")
     parser.add_argument("--price-path", default="synthetic",
                         help="synthetic, a CSV file timestamp_ms,o,h,l,c,v (.gz ok), "
                              "or SYMBOL=FILE[,SYMBOL=FILE]")
@@ -67,6 +72,11 @@ def parse_config(argv: list[str] | None) -> tuple[SimConfig, str]:
         symbols = parse_symbols(args.symbols)
     except ValueError as exc:
         parser.error(f"--symbols: {exc}")
+    if args.markets:
+        try:
+            symbols = gate_usdt_markets(args.markets)
+        except ValueError as exc:
+            parser.error(f"--markets: {exc}")
     try:
         balances = parse_balances(args.balances)
     except ValueError as exc:

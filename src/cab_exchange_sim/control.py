@@ -80,6 +80,14 @@ async def set_price(request: Request) -> dict[str, Any] | JSONResponse:
     return {"currency_pair": pair_id, "price": fmt(actual)}
 
 
+@router.get("/stats")
+async def stats(request: Request) -> dict[str, Any]:
+    """Requests and 429 answers per endpoint and per rate-limit class since the last reset."""
+    ex = sim_of(request).exchange
+    with ex.lock:
+        return ex.requests.to_json(ex.limiter, ex.now())
+
+
 @router.get("/faults")
 async def get_faults(request: Request) -> dict[str, Any]:
     return sim_of(request).exchange.settings.to_json()

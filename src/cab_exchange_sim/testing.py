@@ -81,6 +81,18 @@ class _Control:
         result: dict[str, Any] = response.json()
         return result
 
+    def stats(self) -> dict[str, Any]:
+        """GET /_sim/stats: requests and 429s per endpoint and class since the last reset."""
+        response = self._http.get("/_sim/stats")
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+    def requests_to(self, endpoint: str) -> int:
+        """How many requests `endpoint` ("GET /spot/tickers") answered since the last reset."""
+        row = self.stats()["endpoints"].get(endpoint)
+        return int(row["requests"]) if row else 0
+
     def set_price(self, symbol: str, price: Decimal | str | int) -> str:
         """Set the last price (runs matching and trigger orders); returns the price set."""
         return str(self._post("/_sim/price", {"symbol": symbol, "price": str(price)})["price"])

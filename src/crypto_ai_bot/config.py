@@ -98,6 +98,7 @@ class Settings(BaseSettings):
                                      allow_inf_nan=False)
     exits_interval_sec: float = Field(default=1.0, ge=_MIN_INTERVAL_S, le=_DAY_S,
                                       allow_inf_nan=False)
+    tickers_max_age_ms: int = Field(default=500, ge=0, le=_DAY_MS)  # live feed: one batch
     reconcile_interval_sec: float = Field(default=30.0, ge=_MIN_INTERVAL_S, le=_DAY_S,
                                           allow_inf_nan=False)
     watchdog_interval_sec: float = Field(default=5.0, ge=_MIN_INTERVAL_S, le=_DAY_S,
@@ -376,7 +377,8 @@ class Settings(BaseSettings):
     def feed_config(self) -> FeedConfig:
         return FeedConfig(kind=self.price_feed, fixed_price=self.fixed_price,
                           replay_file=self.replay_file, synthetic_seed=self.synthetic_seed,
-                          timeframe=self.timeframe)
+                          timeframe=self.timeframe, symbols=tuple(self.symbol_list),
+                          tickers_max_age_ms=self.tickers_max_age_ms)
 
     @property
     def strategy_kwargs(self) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from crypto_ai_bot.application.bus import MessageBus
+from crypto_ai_bot.application.latency import Origin
 from crypto_ai_bot.domain import display
 from crypto_ai_bot.domain.accounting import apply_fill
 from crypto_ai_bot.domain.errors import BrokerError, OrderRejected, StorageError
@@ -27,6 +28,7 @@ from crypto_ai_bot.domain.events import (
     OrderFilled,
     OrderOutcomeUnknown,
     OrderPlaced,
+    OrderSent,
 )
 from crypto_ai_bot.domain.events import OrderRejected as OrderRefused
 from crypto_ai_bot.domain.ids import client_order_id, idempotency_key
@@ -100,14 +102,15 @@ class OrderExecutor:
 
     # entries and exits ----------------------------------------------------------------
 
-    async def enter(self, symbol: str, reason: str) -> PlaceResult:
-        """A market buy for FIXED_AMOUNT quote, at most once per symbol and time bucket."""
+    async def enter(self, symbol: str, reason: str, origin: Origin | None = None) -> PlaceResult:
+        """A market buy for FIXED_AMOUNT quote, at most once per symbol and time bucket.
+        `origin`: what caused it, announced with the send (OrderSent)."""
         market = self._broker.market(symbol)
         now = self._clock.now_ms()
         key = idempotency_key(symbol, Side.BUY.value, now, self.config.idempotency_bucket_ms)
         cost = market.round_cost(self.config.fixed_amount_quote)
         return await self._submit(
-            key, symbol, Side.BUY, Intent.ENTRY, reason, amount=None, cost=cost
+            key, symbol, Side.BUY, Intent.ENTRY, reason, amount=None, cost=cost, origin=origin
         )
 
     def in_flight(self, symbol: str, intent: Intent) -> OrderRecord | None:
@@ -149,7 +152,7 @@ class OrderExecutor:
             return None
         return self.apply_report(report, rec.client_order_id)
 
-    async def exit(self, symbol: str, reason: str) -> PlaceResult:
+    async def exit(self, symbol: str, reason: str, origin: Origin | None = None) -> PlaceResult:
         """Sell the whole position at market; keyed by position and attempt, one in flight."""
         market = self._broker.market(symbol)
         position = self._repos.positions.get(symbol)
@@ -174,7 +177,7 @@ class OrderExecutor:
             return PlaceResult(Outcome.SKIPPED, detail=f"position {position.base_amount} is dust")
         key = f"{symbol}:exit:{position.opened_ms}:{position.exit_attempt}"
         return await self._submit(
-            key, symbol, Side.SELL, Intent.EXIT, reason, amount=amount, cost=None
+            key, symbol, Side.SELL, Intent.EXIT, reason, amount=amount, cost=None, origin=origin
         )
 
     async def _submit(
@@ -187,6 +190,7 @@ class OrderExecutor:
         *,
         amount: Decimal | None,
         cost: Decimal | None,
+        origin: Origin | None = None,
     ) -> PlaceResult:
         repos = self._repos
         now = self._clock.now_ms()
@@ -213,7 +217,7 @@ class OrderExecutor:
             return PlaceResult(Outcome.SKIPPED, detail=f"not sent: the database cannot record "
                                                        f"it ({exc})")
         try:
-            return await self._send(cid, key, symbol, side, intent, reason, amount, cost)
+            return await self._send(cid, key, symbol, side, intent, reason, amount, cost, origin)
         except StorageError as exc:  # sent and written ahead; its answer is reconcile's now
             self._storage_fault(f"order update failed: {exc}")
             raise
@@ -223,23 +227,35 @@ class OrderExecutor:
             self._on_storage_fault(what)
 
     async def _send(self, cid: str, key: str, symbol: str, side: Side, intent: Intent,
-                    reason: str, amount: Decimal | None, cost: Decimal | None) -> PlaceResult:
+                    reason: str, amount: Decimal | None, cost: Decimal | None,
+                    origin: Origin | None = None) -> PlaceResult:
         request = OrderRequest(symbol, side, OrderType.MARKET, cid, amount=amount, cost=cost)
+        sent: OrderSent | None = None
         with bind(symbol=symbol, client_order_id=cid):
             log.info("order_sending", side=side, intent=intent, amount=amount, cost=cost,
                      reason=reason)
             async with self.sending:  # reconcile never compares balances mid-order
+                if origin is not None and self._bus.wants(OrderSent):
+                    sent = OrderSent(self._clock.now_ms(), symbol, cid, origin.cause,
+                                     origin.candle_ts_ms, origin.decided_ms, origin.elapsed_us())
                 try:
                     report = await self._broker.create_order(request)
                 except OrderRejected as exc:
+                    self._publish_sent(sent)
                     return self._rejected(cid, key, symbol, side, intent, exc)
                 except Exception as exc:  # outcome unknown: never resend with a new id
+                    self._publish_sent(sent)
                     return self._unknown(cid, symbol, side, exc)
                 record = self.apply_report(report, cid)  # recorded first, then announced
             if self._bus.wants(OrderPlaced):
                 self._bus.publish(OrderPlaced(self._clock.now_ms(), symbol, cid, side, intent,
                                               report.exchange_order_id))
+            self._publish_sent(sent)
             return PlaceResult(Outcome.SENT, cid, record)
+
+    def _publish_sent(self, sent: OrderSent | None) -> None:
+        if sent is not None:
+            self._bus.publish(sent)
 
     def _rejected(
         self, cid: str, key: str, symbol: str, side: Side, intent: Intent, exc: OrderRejected

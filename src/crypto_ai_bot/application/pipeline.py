@@ -14,6 +14,7 @@ from decimal import Decimal
 from crypto_ai_bot.application.bus import MessageBus
 from crypto_ai_bot.application.execution import OrderExecutor, Outcome, PlaceResult
 from crypto_ai_bot.application.exits import ProtectiveExits
+from crypto_ai_bot.application.latency import Origin
 from crypto_ai_bot.application.risk import RiskManager
 from crypto_ai_bot.domain import display
 from crypto_ai_bot.domain.errors import BrokerError
@@ -36,7 +37,7 @@ from crypto_ai_bot.domain.model import (
 )
 from crypto_ai_bot.ports.broker import Broker
 from crypto_ai_bot.ports.clock import Clock
-from crypto_ai_bot.ports.feed import PriceFeed
+from crypto_ai_bot.ports.feed import PacedFeed, PriceFeed
 from crypto_ai_bot.ports.storage import Repositories
 from crypto_ai_bot.ports.strategy import Strategy
 from crypto_ai_bot.utils.logging import get_logger, info_enabled
@@ -85,6 +86,7 @@ class SymbolPipeline:
         self._clock = clock
         self.stats = PipelineStats()
         self.entries_blocked_reason = ""  # set while reconcile cannot vouch for this symbol
+        self._paced = feed if isinstance(feed, PacedFeed) else None
 
     @property
     def executor(self) -> OrderExecutor:
@@ -99,6 +101,11 @@ class SymbolPipeline:
         if decision is not None:
             await self.act(decision, update.ticker)
         return decision
+
+    def evaluate_due_in_s(self) -> float | None:
+        """Seconds until the next candle can be read, when the feed knows (None: it does not,
+        and the evaluate loop keeps its interval)."""
+        return None if self._paced is None else self._paced.due_in_s(self.symbol)
 
     def decide(self, bars: Sequence[Bar], price: Decimal) -> Decision | None:
         """Feed closed candles to the strategy; only the newest candle's signal counts.
@@ -165,6 +172,7 @@ class SymbolPipeline:
         in_position = position.is_open(market.min_amount)
         if (action is Action.SELL) is not in_position:
             return None
+        origin = Origin.now("signal", decision.candle_ts_ms, decision.ts_ms)
         stats = self.stats
         stats.decisions[action] += 1
         stats.last_decision = decision
@@ -177,16 +185,17 @@ class SymbolPipeline:
                                            decision.candle_ts_ms))
         result: PlaceResult | None = None
         if decision.action is Action.BUY and not in_position:
-            result = await self._enter(decision, ticker)
+            result = await self._enter(decision, ticker, origin)
         elif decision.action is Action.SELL and in_position:
-            result = await self._executor.exit(self.symbol, f"signal: {decision.reason}")
+            result = await self._executor.exit(self.symbol, f"signal: {decision.reason}", origin)
             if result.outcome is Outcome.SENT:
                 await self._announce(PositionChanged)  # closed: the exchange-side stop goes too
         if result is not None:
             self.stats.last_result = f"{decision.action}: {result.outcome}"
         return result
 
-    async def _enter(self, decision: Decision, ticker: Ticker) -> PlaceResult | None:
+    async def _enter(self, decision: Decision, ticker: Ticker,
+                     origin: Origin | None = None) -> PlaceResult | None:
         if self.entries_blocked_reason:
             log.warning("entry_blocked", symbol=self.symbol, reason=self.entries_blocked_reason)
             return None
@@ -207,7 +216,7 @@ class SymbolPipeline:
                                              list(verdict.reasons), dict(verdict.limits),
                                              tuple(verdict.rules)))
             return PlaceResult(Outcome.SKIPPED, detail="; ".join(verdict.reasons))
-        result = await self._executor.enter(self.symbol, decision.reason)
+        result = await self._executor.enter(self.symbol, decision.reason, origin)
         if result.outcome is Outcome.SENT:
             await self._announce(PositionChanged)
         return result
@@ -242,6 +251,7 @@ class SymbolPipeline:
         stop follows in protect()."""
         level = self._exits.triggered(position, trigger_price)
         if level is not None:
+            origin = Origin.now("stop")
             if self._executor.exit_in_flight(self.symbol) is None:
                 if info_enabled(log):
                     market = self._broker.market(self.symbol)
@@ -251,7 +261,7 @@ class SymbolPipeline:
                 if self._bus.wants(ExitTriggered):
                     self._bus.publish(ExitTriggered(self._clock.now_ms(), self.symbol,
                                                     level.reason, level.price, trigger_price))
-            result = await self._executor.exit(self.symbol, level.reason)
+            result = await self._executor.exit(self.symbol, level.reason, origin)
             if result.outcome is Outcome.SENT:
                 await self._announce(PositionChanged)
             return result

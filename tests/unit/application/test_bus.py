@@ -101,5 +101,5 @@ def test_events_keep_the_audit_topics_and_payloads() -> None:
     assert {"decision.made", "order.placed", "order.filled", "order.rejected", "order.unknown",
             "order.settled", "exit.triggered", "stop.moved", "reconcile.mismatch",
             "reconcile.unknown_order", "dms.tripped", "trading_state.changed",
-            "risk.denied", "stop.unprotected", "reconcile.unknown_stop"} == topics
+            "risk.denied", "stop.unprotected", "reconcile.unknown_stop", "order.sent"} == topics
     assert PositionChanged not in audited_events()  # internal: handled, not audited

@@ -187,6 +187,17 @@ class CcxtBroker:
         return Ticker(symbol, self._clock.now_ms(), last, d(t.get("bid")) or last,
                       d(t.get("ask")) or last)
 
+    async def fetch_tickers(self, symbols: list[str]) -> dict[str, Ticker]:
+        """The tickers of `symbols` in one request (GET /spot/tickers answers every market)."""
+        rows = await self._read(lambda: self._dialect.fetch_tickers(self.exchange, symbols),
+                                public=True)
+        now = self._clock.now_ms()
+        out = {}
+        for symbol, (last, bid, ask) in rows.items():
+            self._last[symbol] = last
+            out[symbol] = Ticker(symbol, now, last, bid or last, ask or last)
+        return out
+
     async def fetch_balance(self) -> dict[str, Balance]:
         bal = await self._read(lambda: self.exchange.fetch_balance())
         free, used = bal.get("free") or {}, bal.get("used") or {}
