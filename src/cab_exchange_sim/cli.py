@@ -14,6 +14,7 @@ Gate API v4 (signed with KEY/Timestamp/SIGN like Gate) is served under /api/v4.
 Control API, no auth:
   GET  /_sim/state                       balances, orders, trades, trigger orders, prices
   GET  /_sim/stats                       requests and 429s per endpoint and rate-limit class
+  POST /_sim/stats     {"clear": true}    count afresh
   POST /_sim/price     {"symbol": "BTC/USDT", "price": "61000"} or {"advance": N}
   POST /_sim/faults    {"latency_ms", "error_rate", "error_when": "before"|"after",
                         "rate_limit_next", "lose_next_orders", "lose_delay_ms",

@@ -88,6 +88,11 @@ class _Control:
         result: dict[str, Any] = response.json()
         return result
 
+    def clear_stats(self) -> dict[str, Any]:
+        """Start the request counts afresh (the rate limits keep their windows)."""
+        result: dict[str, Any] = self._post("/_sim/stats", {"clear": True})
+        return result
+
     def requests_to(self, endpoint: str) -> int:
         """How many requests `endpoint` ("GET /spot/tickers") answered since the last reset."""
         row = self.stats()["endpoints"].get(endpoint)

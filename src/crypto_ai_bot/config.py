@@ -99,6 +99,7 @@ class Settings(BaseSettings):
     exits_interval_sec: float = Field(default=1.0, ge=_MIN_INTERVAL_S, le=_DAY_S,
                                       allow_inf_nan=False)
     tickers_max_age_ms: int = Field(default=500, ge=0, le=_DAY_MS)  # live feed: one batch
+    balance_max_age_ms: int = Field(default=2_000, ge=0, le=_DAY_MS)  # an entry's check
     reconcile_interval_sec: float = Field(default=30.0, ge=_MIN_INTERVAL_S, le=_DAY_S,
                                           allow_inf_nan=False)
     watchdog_interval_sec: float = Field(default=5.0, ge=_MIN_INTERVAL_S, le=_DAY_S,
@@ -337,7 +338,8 @@ class Settings(BaseSettings):
     def execution_config(self) -> ExecutionConfig:
         return ExecutionConfig(fixed_amount_quote=self.fixed_amount,
                                idempotency_bucket_ms=self.idempotency_bucket_effective_ms,
-                               idempotency_ttl_ms=self.idempotency_ttl_sec * 1000)
+                               idempotency_ttl_ms=self.idempotency_ttl_sec * 1000,
+                               balance_max_age_ms=self.balance_max_age_ms)
 
     @property
     def venue_config(self) -> VenueConfig:

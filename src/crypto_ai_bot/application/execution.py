@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,6 +17,7 @@ from typing import NamedTuple
 
 from crypto_ai_bot.application.bus import MessageBus
 from crypto_ai_bot.application.latency import Origin
+from crypto_ai_bot.application.send_gate import SendGate
 from crypto_ai_bot.domain import display
 from crypto_ai_bot.domain.accounting import apply_fill
 from crypto_ai_bot.domain.errors import BrokerError, OrderRejected, StorageError
@@ -33,6 +33,7 @@ from crypto_ai_bot.domain.events import (
 from crypto_ai_bot.domain.events import OrderRejected as OrderRefused
 from crypto_ai_bot.domain.ids import client_order_id, idempotency_key
 from crypto_ai_bot.domain.model import (
+    Balance,
     FillReport,
     Intent,
     MarketInfo,
@@ -57,6 +58,9 @@ class ExecutionConfig:
     idempotency_bucket_ms: int = 60_000
     idempotency_ttl_ms: int = 3_600_000
     exit_retry_ms: int = 5_000
+    # an entry's balance check may reuse a read this recent, if no order of ours went out since
+    # (what else moves the balance, a fired stop's sale, only adds quote); 0 = read every time
+    balance_max_age_ms: int = 0
 
 
 class Outcome(StrEnum):
@@ -98,7 +102,19 @@ class OrderExecutor:
         self._on_storage_fault = on_storage_fault
         # Held from sending an order until its answer is applied; reconcile takes it to read
         # balances, so that it never sees a fill on one side and not yet on the other.
-        self.sending = asyncio.Lock()
+        self.sending = SendGate()
+        self._balances: tuple[int, dict[str, Balance]] | None = None  # (read at, balances)
+
+    async def balances(self) -> dict[str, Balance]:
+        """The account's balances for an entry's check: the last read while it is younger
+        than `balance_max_age_ms` and no order or cancel of ours went out since."""
+        now = self._clock.now_ms()
+        kept = self._balances
+        if kept is not None and now - kept[0] < self.config.balance_max_age_ms:
+            return kept[1]
+        balances = await self._broker.fetch_balance()
+        self._balances = (now, balances)
+        return balances
 
     # entries and exits ----------------------------------------------------------------
 
@@ -139,6 +155,7 @@ class OrderExecutor:
     async def cancel(self, rec: OrderRecord) -> OrderRecord | None:
         """Cancel a resting order and record at once what the exchange then says of it (it may
         have filled meanwhile); None when the exchange cannot say yet (reconcile will)."""
+        self._balances = None  # a cancel frees what the order held
         with bind(symbol=rec.symbol, client_order_id=rec.client_order_id):
             try:
                 await self._broker.cancel_order(rec.symbol, rec.exchange_order_id)
@@ -234,7 +251,8 @@ class OrderExecutor:
         with bind(symbol=symbol, client_order_id=cid):
             log.info("order_sending", side=side, intent=intent, amount=amount, cost=cost,
                      reason=reason)
-            async with self.sending:  # reconcile never compares balances mid-order
+            async with self.sending.sending(symbol):  # reconcile never reads mid-order
+                self._balances = None  # what the order spends is read again
                 if origin is not None and self._bus.wants(OrderSent):
                     sent = OrderSent(self._clock.now_ms(), symbol, cid, origin.cause,
                                      origin.candle_ts_ms, origin.decided_ms, origin.elapsed_us())

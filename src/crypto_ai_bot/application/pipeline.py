@@ -223,7 +223,7 @@ class SymbolPipeline:
 
     async def _quote_free(self) -> Decimal | None:
         quote = self._broker.market(self.symbol).quote
-        balances = await self._broker.fetch_balance()
+        balances = await self._executor.balances()
         b = balances.get(quote)
         return b.free if b is not None else Decimal(0)
 

@@ -48,6 +48,9 @@ async def test_stats_count_requests_and_429s_per_class(gate: Any, sim: SimServer
     assert classes["public"]["http_429"] == 2
     assert classes["orders"]["requests"] == 1 and classes["orders"]["peak_window"] == 1
     assert stats["endpoints"]["GET /spot/accounts"]["class"] == "private"
+    assert sim.clear_stats()["endpoints"] == {}
+    await gate.fetch_balance()
+    assert sim.stats()["classes"]["private"]["requests"] == 1
     sim.reset()
     assert sim.stats()["endpoints"] == {}
 
