@@ -4,8 +4,8 @@
 
 The emulator (a subprocess) lists and ticks Gate's first N USDT markets and counts every request
 per endpoint and rate-limit class; the bot (another subprocess, the HTTP server as deployed:
-`uvicorn crypto_ai_bot.api.server:app`) trades them on 10 s candles (EMA 3/8, a 1 % stop and a
-0.5 % trailing stop, the exchange-side stops and the countdown cancel-all kept), real ccxt over
+`uvicorn crypto_ai_bot.api.server:app`) trades them on 10 s (or 1 m) candles (EMA 3/8, a 1 % stop
+and a 0.5 % trailing stop, the exchange-side stops, the countdown cancel-all), real ccxt over
 loopback, while this process sends /health a bounded load (500 requests/s by default) and
 samples the bot's CPU and memory. At the end it reads the bot's own figures: the audit's
 `order.sent` records (candle close -> decision -> request), its Prometheus histograms
@@ -43,18 +43,17 @@ from cab_exchange_sim.catalog import GATE_USDT_BASES, gate_usdt_markets  # noqa:
 from cab_exchange_sim.testing import free_port, start_sim_process  # noqa: E402
 
 KEY, SECRET, TOKEN = "scale-key", "scale-secret", "scale-token"
-TIMEFRAME_S = 10
 GATE_LIMITS = {"public": (200, "10 s per endpoint"), "private": (200, "10 s per endpoint"),
                "orders": (10, "1 s per market"), "cancels": (2000, "10 s")}
 
 
 def bot_env(api_url: str, db: str, symbols: tuple[str, ...], port: int,
-            extra: dict[str, str]) -> dict[str, str]:
+            extra: dict[str, str], timeframe_s: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.isupper() or k in ("PATH", "HOME")}
     env.update({
         "PYTHONPATH": str(SRC), "MODE": "live", "EXCHANGE_API_URL": api_url, "API_KEY": KEY,
         "API_SECRET": SECRET, "API_TOKEN": TOKEN, "SYMBOLS": ",".join(symbols),
-        "PRICE_FEED": "live", "TIMEFRAME": f"{TIMEFRAME_S}s", "AUTOSTART": "1",
+        "PRICE_FEED": "live", "TIMEFRAME": "10s" if timeframe_s == 10 else "1m", "AUTOSTART": "1",
         "DB_PATH": db, "FIXED_AMOUNT": "20", "STRATEGY": "ema_cross", "EMA_FAST": "3",
         "EMA_SLOW": "8", "RISK_COOLDOWN_SEC": "0", "RISK_MAX_ORDERS_PER_HOUR": "0",
         "RISK_DAILY_LOSS_LIMIT_QUOTE": "0", "RISK_MAX_SPREAD_PCT": "1",
@@ -82,7 +81,7 @@ def rss_kb(pid: int, key: str = "VmHWM") -> int:
 # the /health load ------------------------------------------------------------------------
 
 async def health_load(port: int, rate: int, stop: asyncio.Event, out: list[float],
-                      errors: list[int], connections: int = 25) -> None:
+                      errors: list[int], connections: int = 50) -> None:
     """`rate` GET /health a second over keep-alive connections, never more (a slow answer
     delays that connection's next request rather than piling requests up)."""
     request = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
@@ -163,10 +162,9 @@ def candle_positions(status: dict[str, Any]) -> dict[str, tuple[int, int]]:
 
 
 def missed_candles(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]],
-                   until_ms: int) -> int:
+                   until_ms: int, step: int) -> int:
     """Candles that closed between the two snapshots (up to `until_ms`, a little before the
     second) and were not evaluated."""
-    step = TIMEFRAME_S * 1000
     missed = 0
     for symbol, (count_a, newest_a) in before.items():
         count_b, _ = after.get(symbol, (count_a, newest_a))
@@ -192,7 +190,7 @@ def bot_process(env: dict[str, str], cwd: str, port: int,
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             try:
-                proc.wait(timeout=30)
+                proc.wait(timeout=120)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)
@@ -225,16 +223,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         db = str(Path(tmp) / "bot.sqlite3")
         extra = dict(kv.split("=", 1) for kv in args.env)
         log = Path(tmp) / "bot.log"
-        with bot_process(bot_env(sim.base_url, db, symbols, port, extra), tmp, port, log) as proc, \
+        with bot_process(bot_env(sim.base_url, db, symbols, port, extra, args.timeframe_s),
+                         tmp, port, log) as proc, \
                 httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
                              headers={"Authorization": f"Bearer {TOKEN}"}) as http:
             wait_running(http, proc, log, args.startup_s)
             # measure from the next close on: the warm-up (100 candles a symbol) is behind
-            time.sleep(TIMEFRAME_S - time.time() % TIMEFRAME_S + 1)
+            step_s = args.timeframe_s
+            time.sleep(step_s - time.time() % step_s + 1)
             stats_before = sim.clear_stats()
             start_ms = int(time.time() * 1000)
             snap_a = candle_positions(http.get("/orchestrator/status").json())
             cpu_a, wall_a = cpu_seconds(proc.pid), time.monotonic()
+            sim_cpu_a, load_a = cpu_seconds(sim.process.pid), os.getloadavg()[0]
             health_ms: list[float] = []
             health_errors: list[int] = []
 
@@ -250,6 +251,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             asyncio.run(measure())
             end_ms = int(time.time() * 1000)
             cpu_b, wall_b = cpu_seconds(proc.pid), time.monotonic()
+            sim_cpu_b, load_b = cpu_seconds(sim.process.pid), os.getloadavg()[0]
             status = http.get("/orchestrator/status").json()
             health = http.get("/health").json()
             metrics = http.get("/metrics").text
@@ -265,14 +267,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "end_ms": end_ms, "sent": sent, "metrics": metrics, "status": status, "health": health,
         "health_ms": health_ms, "health_errors": health_errors,
         "cpu_pct": 100 * (cpu_b - cpu_a) / (wall_b - wall_a), "rss_mb": peak_kb / 1024,
-        "missed": missed_candles(snap_a, snap_b, end_ms - 1500),
+        "sim_cpu_pct": 100 * (sim_cpu_b - sim_cpu_a) / (wall_b - wall_a),
+        "load": (load_a, load_b), "cores": os.cpu_count(),
+        "missed": missed_candles(snap_a, snap_b, end_ms - 1500, args.timeframe_s * 1000),
+        "timeframe_s": args.timeframe_s,
         "stats_before": stats_before, "stats_after": stats_after,
         "elapsed_s": (end_ms - start_ms) / 1000,
     }
 
 
 def report(r: dict[str, Any]) -> str:
-    step = TIMEFRAME_S * 1000
+    step = r["timeframe_s"] * 1000
     signals = [s for s in r["sent"] if s["cause"] == "signal" and s["candle_ts_ms"]]
     close_dec = [s["decided_ms"] - (s["candle_ts_ms"] + step) for s in signals]
     dec_sent = [s["ts_ms"] - s["decided_ms"] for s in signals]
@@ -283,7 +288,7 @@ def report(r: dict[str, Any]) -> str:
     lag = histogram(text, "cab_event_loop_lag_seconds")
     lag_p99 = histogram_quantile(lag, 0.99) * 1000
     lines = [f"live_scale: {r['symbols']} symbols, {r['elapsed_s']:.0f} s measured, "
-             f"{TIMEFRAME_S} s candles ({r['elapsed_s'] / TIMEFRAME_S:.0f} closes), "
+             f"{r['timeframe_s']} s candles ({r['elapsed_s'] / r['timeframe_s']:.0f} closes), "
              f"{len(r['sent'])} orders sent", ""]
 
     def row(name: str, values: list[float], unit: str = "ms") -> str:
@@ -328,6 +333,9 @@ def report(r: dict[str, Any]) -> str:
               f"dead man's switch tripped: {r['health']['dms_tripped']}, "
               f"/health status {r['health']['status']}",
               f"  missed candles {r['missed']}",
+              f"  machine: {r['cores']} cores, load average {r['load'][0]:.1f} at the start, "
+              f"{r['load'][1]:.1f} at the end; the emulator used {r['sim_cpu_pct']:.0f} % of a "
+              f"core",
               row("/health under load", health) + f" ({len(health) / r['elapsed_s']:.0f}/s, "
               f"{len(r['health_errors'])} not 200)"]
     tick_p99 = quantile(in_proc["stop"] + in_proc["signal"], .99)
@@ -345,6 +353,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=120, help="how long to measure")
     parser.add_argument("--health-rate", type=int, default=500, help="/health requests a second")
     parser.add_argument("--tick-ms", type=int, default=200, help="the emulator's price step")
+    parser.add_argument("--timeframe", choices=("10s", "1m"), default="10s",
+                        help="the candles traded (10 s: many closes in a short run)")
     parser.add_argument("--startup-s", type=float, default=180)
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting for the bot (repeatable), e.g. EVAL_INTERVAL_SEC=1")
@@ -355,6 +365,7 @@ def main() -> int:
         parser.error("--seconds must be positive and --health-rate not negative")
     if any("=" not in kv for kv in args.env):
         parser.error("--env: NAME=VALUE")
+    args.timeframe_s = 10 if args.timeframe == "10s" else 60
     print(report(run(args)), flush=True)
     return 0
 
