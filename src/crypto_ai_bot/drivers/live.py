@@ -191,13 +191,18 @@ class Orchestrator:
 
     async def reconcile_once(self, startup: bool = False) -> ReconcileReport:
         now = self._clock.now_ms()
-        report = await self._reconciler.run(self.symbols, settle_before_ms=now if startup else None)
+        report = await self._reconciler.run(
+            self.symbols, settle_before_ms=now if startup else None,
+            progress=None if startup else self._reconcile_moves_on)
         self._repos.idempotency.purge_expired(now)  # keys past IDEMPOTENCY_TTL_SEC
         for symbol, p in self.pipelines.items():
             err = report.errors.get(symbol)
             p.entries_blocked_reason = f"reconcile failed: {err}" if err else ""
         self.last_reconcile = report
         return report
+
+    def _reconcile_moves_on(self) -> None:
+        self.heartbeats.beat("reconcile", self._clock.now_ms())
 
     async def _arm_countdown(self) -> None:
         for symbol in self.symbols:

@@ -83,10 +83,15 @@ class Reconciler:
         self._clock = clock
 
     async def run(
-        self, symbols: list[str], *, settle_before_ms: int | None = None
+        self, symbols: list[str], *, settle_before_ms: int | None = None,
+        progress: Callable[[], None] | None = None,
     ) -> ReconcileReport:
+        """`progress` is called after each symbol's orders: a pass over many symbols is
+        long, and alive while it moves on (the dead man's switch hears it)."""
         report = ReconcileReport()
         for symbol in symbols:
+            if progress is not None:
+                progress()
             try:
                 if self._before_positions is not None:
                     await self._before_positions(symbol)
