@@ -27,6 +27,12 @@ Control API, no auth:
 """
 
 
+# Idle connections are kept as long as Gate's front servers keep them (about a minute), not
+# uvicorn's 5 s: a client that reuses a connection the server is closing sees it reset, which
+# for an order is an unknown outcome that real Gate would not have caused.
+KEEP_ALIVE_S = 65
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """One line naming the problem, exit status 2."""
@@ -106,5 +112,5 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cab-exchange-sim listening on {url} (Gate API v4 at {url}/api/v4, control at "
           f"{url}/_sim)", flush=True)
     uvicorn.run(create_app(sim), host=config.host, port=config.port, log_level=log_level,
-                timeout_graceful_shutdown=1)
+                timeout_graceful_shutdown=1, timeout_keep_alive=KEEP_ALIVE_S)
     return 0

@@ -49,6 +49,7 @@ from typing import Any
 import httpx
 
 from .app import create_app
+from .cli import KEEP_ALIVE_S
 from .config import SimConfig, build_simulator
 from .exchange import Exchange
 from .web import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
@@ -168,7 +169,7 @@ class SimServer(_Control):
         self.port = sock.getsockname()[1]
         self.base_url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(create_app(self.sim), log_level="warning",
-                                timeout_graceful_shutdown=1)
+                                timeout_graceful_shutdown=1, timeout_keep_alive=KEEP_ALIVE_S)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name=f"cab-exchange-sim:{self.port}", daemon=True)

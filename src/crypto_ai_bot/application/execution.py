@@ -58,8 +58,8 @@ class ExecutionConfig:
     idempotency_bucket_ms: int = 60_000
     idempotency_ttl_ms: int = 3_600_000
     exit_retry_ms: int = 5_000
-    # an entry's balance check may reuse a read this recent, if no order of ours went out since
-    # (what else moves the balance, a fired stop's sale, only adds quote); 0 = read every time
+    # an entry's balance check may reuse a read this recent, less what our orders sent since may
+    # spend (what else moves the balance, a fired stop's sale, only adds); 0 = read every time
     balance_max_age_ms: int = 0
 
 
@@ -107,16 +107,31 @@ class OrderExecutor:
 
     async def balances(self) -> dict[str, Balance]:
         """The account's balances for an entry's check: the last read while it is younger
-        than `balance_max_age_ms` and no order or cancel of ours went out since."""
+        than `balance_max_age_ms`, less what the orders sent since may spend (a cancel reads
+        again). Conservative: what else moves a balance, a fired stop's sale, only adds."""
         now = self._clock.now_ms()
         kept = self._balances
         if kept is not None and now - kept[0] < self.config.balance_max_age_ms:
-            return kept[1]
+            return dict(kept[1])
         balances = await self._broker.fetch_balance()
-        self._balances = (now, balances)
+        self._balances = (now, dict(balances))
         return balances
 
     # entries and exits ----------------------------------------------------------------
+
+    def _spend(self, symbol: str, side: Side, amount: Decimal | None,
+               cost: Decimal | None) -> None:
+        """Take what an order about to leave may spend off the balances kept."""
+        kept = self._balances
+        if kept is None:
+            return
+        market = self._broker.market(symbol)
+        currency, spent = (market.quote, cost) if side is Side.BUY else (market.base, amount)
+        held = kept[1].get(currency)
+        if held is None or spent is None:
+            self._balances = None
+            return
+        kept[1][currency] = Balance(currency, max(held.free - spent, Decimal(0)), held.used)
 
     async def enter(self, symbol: str, reason: str, origin: Origin | None = None) -> PlaceResult:
         """A market buy for FIXED_AMOUNT quote, at most once per symbol and time bucket.
@@ -252,7 +267,7 @@ class OrderExecutor:
             log.info("order_sending", side=side, intent=intent, amount=amount, cost=cost,
                      reason=reason)
             async with self.sending.sending(symbol):  # reconcile never reads mid-order
-                self._balances = None  # what the order spends is read again
+                self._spend(symbol, side, amount, cost)
                 if origin is not None and self._bus.wants(OrderSent):
                     sent = OrderSent(self._clock.now_ms(), symbol, cid, origin.cause,
                                      origin.candle_ts_ms, origin.decided_ms, origin.elapsed_us())
