@@ -324,13 +324,15 @@ def report(r: dict[str, Any]) -> str:
     beats = r["health"]["loops"]
     stale = [n for n, b in beats.items() if b["stale"]]
     cycles = r["status"]["loops"]
-    oldest = max((b["age_ms"] for b in cycles.values()), default=0)
+    oldest_name, oldest = max(((n, b["age_ms"]) for n, b in cycles.items()),
+                              key=lambda nb: nb[1], default=("", 0))
     health = [x * 1000 for x in r["health_ms"]]
     lines += ["", "process",
               f"  CPU {r['cpu_pct']:.0f} % of one core, peak RSS {r['rss_mb']:.0f} MB, "
               f"event-loop lag p99 {lag_p99:.1f} ms (histogram), "
               f"p50 {histogram_quantile(lag, .5) * 1000:.1f} ms",
-              f"  loops {len(beats)}, stale {len(stale)}, oldest beat {oldest} ms ago, "
+              f"  loops {len(beats)}, stale {len(stale)} {' '.join(stale)}, oldest beat "
+              f"{oldest} ms ago ({oldest_name}), "
               f"dead man's switch tripped: {r['health']['dms_tripped']}, "
               f"/health status {r['health']['status']}",
               f"  missed candles {r['missed']}",

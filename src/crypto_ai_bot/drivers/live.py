@@ -205,8 +205,9 @@ class Orchestrator:
         self.heartbeats.beat("reconcile", self._clock.now_ms())
 
     async def _arm_countdown(self) -> None:
-        for symbol in self.symbols:
+        for symbol in self.symbols:  # one request each: a beat each, as reconcile's
             await self._broker.arm_countdown(symbol, self.config.countdown_s)
+            self.heartbeats.beat("countdown", self._clock.now_ms())
 
     # dead man's switch ----------------------------------------------------------------
 
