@@ -117,8 +117,12 @@ class ExchangeDialect:
 
     async def fetch_tickers(self, exchange: Any,
                             symbols: list[str]) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
-        """(last, bid, ask) of each symbol, in one request: ccxt's fetch_tickers."""
-        rows = await exchange.fetch_tickers(symbols)
+        """(last, bid, ask) of each symbol, in one request: ccxt's fetch_tickers (one request
+        per symbol where the exchange has no such call)."""
+        if not (getattr(exchange, "has", None) or {}).get("fetchTickers"):
+            rows = {s: await exchange.fetch_ticker(s) for s in symbols}
+        else:
+            rows = await exchange.fetch_tickers(symbols)
         return {s: (d(t.get("last")), d(t.get("bid")), d(t.get("ask")))
                 for s, t in rows.items() if s in symbols}
 
