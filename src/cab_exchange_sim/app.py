@@ -14,7 +14,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from . import api_auto, api_orders, api_public, control
-from .faults import Window
+from .exchange import Exchange
+from .faults import Window, limit_class
 from .models import GateError
 from .persistence import save
 from .web import Simulator
@@ -113,24 +114,35 @@ async def _gate_behaviour(sim: Simulator, request: Request,
         when = settings.error_when
         public = bool(PUBLIC_RE.match(path))
         limit = settings.public_rate_limit if public else settings.private_rate_limit
-        key = f"{request.method} {ID_RE.sub('/{id}', path)}"
+        endpoint = ID_RE.sub("/{id}", path)[len("/api/v4"):]
+        key = f"{request.method} {endpoint}"
+        klass = limit_class(request.method, endpoint, public)
         window = ex.limiter.hit(key, limit, 10_000, ex.now())
         if not window.limit:
             window = Window(True, 200, 199, ex.now() + 10_000)
     if latency:
         await asyncio.sleep(latency / 1000)
     if forced_429 or not window.allowed:
+        _count(ex, key, klass, 429)
         return gate_response(GateError("TOO_MANY_REQUESTS", "Request Rate limit Exceeded", 429),
                              window)
     if error and when == "before":
+        _count(ex, key, klass, 500)
         return _server_error(sim)
     response = await call_next(request)
     _persist(sim, request)
     if error and when == "after":
+        _count(ex, key, klass, 500)
         return _server_error(sim)
+    _count(ex, key, klass, response.status_code)
     rate: Any = getattr(request.state, "rate", None)
     add_rate_headers(response, rate if isinstance(rate, Window) else window)
     return response
+
+
+def _count(ex: Exchange, key: str, klass: str, status: int) -> None:
+    with ex.lock:
+        ex.requests.count(key, klass, status)
 
 
 def _server_error(sim: Simulator) -> JSONResponse:

@@ -6,12 +6,15 @@ import argparse
 import sys
 from typing import NoReturn
 
+from .catalog import gate_usdt_markets
 from .config import SimConfig, build_simulator, parse_balances, parse_price_path, parse_symbols
 
 EPILOG = """\
 Gate API v4 (signed with KEY/Timestamp/SIGN like Gate) is served under /api/v4.
 Control API, no auth:
   GET  /_sim/state                       balances, orders, trades, trigger orders, prices
+  GET  /_sim/stats                       requests and 429s per endpoint and rate-limit class
+  POST /_sim/stats     {"clear": true}    count afresh
   POST /_sim/price     {"symbol": "BTC/USDT", "price": "61000"} or {"advance": N}
   POST /_sim/faults    {"latency_ms", "error_rate", "error_when": "before"|"after",
                         "rate_limit_next", "lose_next_orders", "lose_delay_ms",
@@ -22,6 +25,12 @@ Control API, no auth:
   POST /_sim/reset     {"balances": {...}, "prices": {"BTC_USDT": "60000"}}
   POST /_sim/countdown {"fire": true}    expire armed countdown cancel-alls now
 """
+
+
+# Idle connections are kept as long as Gate's front servers keep them (about a minute), not
+# uvicorn's 5 s: a client that reuses a connection the server is closing sees it reset, which
+# for an order is an unknown outcome that real Gate would not have caused.
+KEEP_ALIVE_S = 65
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--api-secret", default="sim-secret")
     parser.add_argument("--balances", default="USDT=10000", help="e.g. USDT=10000,BTC=0")
     parser.add_argument("--symbols", default="BTC/USDT,ETH/USDT", help="e.g. BTC/USDT,ETH/USDT")
+    parser.add_argument("--markets", type=int, default=0, metavar="N",
+                        help="list and tick the first N of Gate's USDT markets "
+                             "(BTC/USDT, ETH/USDT, SOL/USDT ...) instead of --symbols")
     parser.add_argument("--price-path", default="synthetic",
                         help="synthetic, a CSV file timestamp_ms,o,h,l,c,v (.gz ok), "
                              "or SYMBOL=FILE[,SYMBOL=FILE]")
@@ -67,6 +79,11 @@ def parse_config(argv: list[str] | None) -> tuple[SimConfig, str]:
         symbols = parse_symbols(args.symbols)
     except ValueError as exc:
         parser.error(f"--symbols: {exc}")
+    if args.markets:
+        try:
+            symbols = gate_usdt_markets(args.markets)
+        except ValueError as exc:
+            parser.error(f"--markets: {exc}")
     try:
         balances = parse_balances(args.balances)
     except ValueError as exc:
@@ -95,5 +112,5 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cab-exchange-sim listening on {url} (Gate API v4 at {url}/api/v4, control at "
           f"{url}/_sim)", flush=True)
     uvicorn.run(create_app(sim), host=config.host, port=config.port, log_level=log_level,
-                timeout_graceful_shutdown=1)
+                timeout_graceful_shutdown=1, timeout_keep_alive=KEEP_ALIVE_S)
     return 0

@@ -80,6 +80,26 @@ async def set_price(request: Request) -> dict[str, Any] | JSONResponse:
     return {"currency_pair": pair_id, "price": fmt(actual)}
 
 
+@router.get("/stats")
+async def stats(request: Request) -> dict[str, Any]:
+    """Requests and 429 answers per endpoint and per rate-limit class since the last reset."""
+    ex = sim_of(request).exchange
+    with ex.lock:
+        return ex.requests.to_json(ex.limiter, ex.now())
+
+
+@router.post("/stats")
+async def clear_stats(request: Request) -> dict[str, Any]:
+    """{"clear": true} starts the counts afresh (the rate limits keep their windows)."""
+    ex = sim_of(request).exchange
+    body = await read_object(request)
+    with ex.lock:
+        if body.get("clear"):
+            ex.requests.clear(ex.now())
+            ex.limiter.peaks.clear()
+        return ex.requests.to_json(ex.limiter, ex.now())
+
+
 @router.get("/faults")
 async def get_faults(request: Request) -> dict[str, Any]:
     return sim_of(request).exchange.settings.to_json()

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from .engine import Engine
-from .faults import RateLimiter, SimSettings
+from .faults import RateLimiter, RequestStats, SimSettings
 from .feed import PriceFeed
 from .models import GateError, Order, Pair
 from .prices import PathFactory
@@ -34,6 +34,7 @@ class Exchange:
         self.pairs = dict(pairs)
         self.settings = settings or SimSettings()
         self.limiter = RateLimiter()
+        self.requests = RequestStats(clock())
         self.engine = Engine(self.pairs, self.settings)
         self.triggers = TriggerBook()
         self.countdowns: dict[str, int] = {}  # currency_pair ("" = all) -> deadline ms
@@ -149,6 +150,7 @@ class Exchange:
             self.triggers.orders.clear()
             self.countdowns.clear()
             self.limiter.clear()
+            self.requests.clear(self.now())
             self.settings.clear()
             self.engine.set_balances(self.initial_balances if balances is None else balances)
             clean = {self.pair(k).id: v for k, v in (prices or {}).items()}

@@ -143,6 +143,7 @@ class RateLimiter:
 
     def __init__(self) -> None:
         self._hits: dict[str, deque[int]] = {}
+        self.peaks: dict[str, int] = {}  # the most requests any window of a key has held
 
     def hit(self, key: str, limit: int, window_ms: int, now_ms: int) -> Window:
         """Count one request; over the limit it is refused and not counted."""
@@ -155,7 +156,71 @@ class RateLimiter:
         if len(hits) >= limit:
             return Window(False, limit, 0, reset)
         hits.append(now_ms)
+        if len(hits) > self.peaks.get(key, 0):
+            self.peaks[key] = len(hits)
         return Window(True, limit, limit - len(hits), reset)
 
     def clear(self) -> None:
         self._hits.clear()
+        self.peaks.clear()
+
+
+# Gate's rate-limit classes (GATE_NOTES.md, "Limits"): what each counts and its limit.
+LIMIT_CLASSES = {
+    "public": "200 per 10 s per endpoint (per IP)",
+    "private": "200 per 10 s per endpoint",
+    "orders": "10 per s per market (placements and amendments)",
+    "cancels": "200 per s",
+}
+
+
+def limit_class(method: str, path: str, public: bool) -> str:
+    """The class of a request under /api/v4 (`path` without the prefix, ids as {id})."""
+    if public:
+        return "public"
+    if ((method == "POST" and path in ("/spot/orders", "/spot/batch_orders"))
+            or (method == "PATCH" and path == "/spot/orders/{id}")):
+        return "orders"
+    if ((method == "DELETE" and path.startswith("/spot/orders"))
+            or path == "/spot/cancel_batch_orders"):
+        return "cancels"
+    return "private"
+
+
+class RequestStats:
+    """What the emulator was asked, per endpoint: requests and 429 answers (GET /_sim/stats)."""
+
+    def __init__(self, now_ms: int) -> None:
+        self.since_ms = now_ms
+        self._rows: dict[str, list[Any]] = {}  # "GET /spot/tickers" -> [class, requests, 429s]
+
+    def count(self, endpoint: str, klass: str, status: int) -> None:
+        row = self._rows.get(endpoint)
+        if row is None:
+            row = self._rows[endpoint] = [klass, 0, 0]
+        row[1] += 1
+        if status == 429:
+            row[2] += 1
+
+    def clear(self, now_ms: int) -> None:
+        self._rows.clear()
+        self.since_ms = now_ms
+
+    def to_json(self, limiter: RateLimiter, now_ms: int) -> dict[str, Any]:
+        """Per endpoint and per class: requests, 429s and the fullest window seen (10 s for
+        public and private endpoints, 1 s per market for order placements)."""
+        peaks = limiter.peaks
+        endpoints = {}
+        for endpoint, (klass, requests, refused) in sorted(self._rows.items()):
+            endpoints[endpoint] = {"class": klass, "requests": requests, "http_429": refused,
+                                   "peak_window": peaks.get(endpoint, 0)}
+        classes: dict[str, dict[str, Any]] = {}
+        for klass, limit in LIMIT_CLASSES.items():
+            rows = [e for e in endpoints.values() if e["class"] == klass]
+            peak = max((e["peak_window"] for e in rows), default=0)
+            if klass == "orders":
+                peak = max((n for k, n in peaks.items() if k.startswith("orders:")), default=0)
+            classes[klass] = {"limit": limit, "requests": sum(e["requests"] for e in rows),
+                              "http_429": sum(e["http_429"] for e in rows), "peak_window": peak}
+        return {"since_ms": self.since_ms, "elapsed_ms": now_ms - self.since_ms,
+                "classes": classes, "endpoints": endpoints}

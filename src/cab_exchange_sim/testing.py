@@ -49,6 +49,7 @@ from typing import Any
 import httpx
 
 from .app import create_app
+from .cli import KEEP_ALIVE_S
 from .config import SimConfig, build_simulator
 from .exchange import Exchange
 from .web import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
@@ -80,6 +81,23 @@ class _Control:
         response.raise_for_status()
         result: dict[str, Any] = response.json()
         return result
+
+    def stats(self) -> dict[str, Any]:
+        """GET /_sim/stats: requests and 429s per endpoint and class since the last reset."""
+        response = self._http.get("/_sim/stats")
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+    def clear_stats(self) -> dict[str, Any]:
+        """Start the request counts afresh (the rate limits keep their windows)."""
+        result: dict[str, Any] = self._post("/_sim/stats", {"clear": True})
+        return result
+
+    def requests_to(self, endpoint: str) -> int:
+        """How many requests `endpoint` ("GET /spot/tickers") answered since the last reset."""
+        row = self.stats()["endpoints"].get(endpoint)
+        return int(row["requests"]) if row else 0
 
     def set_price(self, symbol: str, price: Decimal | str | int) -> str:
         """Set the last price (runs matching and trigger orders); returns the price set."""
@@ -151,7 +169,7 @@ class SimServer(_Control):
         self.port = sock.getsockname()[1]
         self.base_url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(create_app(self.sim), log_level="warning",
-                                timeout_graceful_shutdown=1)
+                                timeout_graceful_shutdown=1, timeout_keep_alive=KEEP_ALIVE_S)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name=f"cab-exchange-sim:{self.port}", daemon=True)

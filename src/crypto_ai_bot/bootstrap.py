@@ -201,7 +201,9 @@ def _feed(config: FeedConfig, exchange: ExchangeConfig, clock: Clock, board: Pri
             raise ConfigError(f"REPLAY_FILE: {exc}") from None
     from crypto_ai_bot.adapters.exchange.ccxt.feed import LiveFeed  # needs ccxt: lazy
 
-    feed = LiveFeed.from_config(exchange, config.timeframe, clock, board, broker)
+    feed = LiveFeed.from_config(exchange, config.timeframe, clock, board, broker,
+                                symbols=config.symbols,
+                                tickers_max_age_ms=config.tickers_max_age_ms)
     if history:
         feed.warm_up(min(max(100, history), 1000))  # one request: Gate serves 1000 at most
     return feed
@@ -315,7 +317,7 @@ def build_container(
     audit = _audit_handler(repos)
     for kind in audited_events():  # what happened is on record before anyone acts on it
         bus.subscribe(kind, audit, safety=True)
-    metrics = Metrics()
+    metrics = Metrics(timeframe_ms=timeframe_ms(settings.timeframe))
     for kind, count in metrics.handlers():
         bus.subscribe(kind, count)
     states = TradingStates(repos, bus, clock)
@@ -377,7 +379,7 @@ def build_container(
     orchestrator = Orchestrator(
         pipelines, broker=broker, reconciler=reconciler, repos=repos, bus=bus, states=states,
         clock=clock, config=loops, heartbeats=heartbeats, dms=dms,
-        exits_enabled=settings.exits_enabled,
+        exits_enabled=settings.exits_enabled, on_loop_lag=metrics.loop_lag.observe,
     )
     holder["o"] = orchestrator
     bus.register(SetTradingState, orchestrator.set_trading_state)
@@ -412,9 +414,9 @@ def _stored_as(s: Settings) -> str:
 
 
 def _recent_candles(feed: PriceFeed, clock: Clock) -> RecentCandles:
-    from crypto_ai_bot.application.cockpit.recent import RecentCandles
+    from crypto_ai_bot.application.cockpit.recent import keeping
 
-    return RecentCandles(feed, clock)
+    return keeping(feed, clock)
 
 
 def _add_cockpit(c: Container, risk: RiskManager, exits: ProtectiveExits,

@@ -104,6 +104,8 @@ class Settings(BaseSettings):
                                      allow_inf_nan=False)
     exits_interval_sec: float = Field(default=1.0, ge=_MIN_INTERVAL_S, le=_DAY_S,
                                       allow_inf_nan=False)
+    tickers_max_age_ms: int = Field(default=500, ge=0, le=_DAY_MS)  # live feed: one batch
+    balance_max_age_ms: int = Field(default=2_000, ge=0, le=_DAY_MS)  # an entry's check
     reconcile_interval_sec: float = Field(default=30.0, ge=_MIN_INTERVAL_S, le=_DAY_S,
                                           allow_inf_nan=False)
     watchdog_interval_sec: float = Field(default=5.0, ge=_MIN_INTERVAL_S, le=_DAY_S,
@@ -389,7 +391,8 @@ class Settings(BaseSettings):
     def execution_config(self) -> ExecutionConfig:
         return ExecutionConfig(fixed_amount_quote=self.fixed_amount,
                                idempotency_bucket_ms=self.idempotency_bucket_effective_ms,
-                               idempotency_ttl_ms=self.idempotency_ttl_sec * 1000)
+                               idempotency_ttl_ms=self.idempotency_ttl_sec * 1000,
+                               balance_max_age_ms=self.balance_max_age_ms)
 
     @property
     def venue_config(self) -> VenueConfig:
@@ -429,7 +432,8 @@ class Settings(BaseSettings):
     def feed_config(self) -> FeedConfig:
         return FeedConfig(kind=self.price_feed, fixed_price=self.fixed_price,
                           replay_file=self.replay_file, synthetic_seed=self.synthetic_seed,
-                          timeframe=self.timeframe)
+                          timeframe=self.timeframe, symbols=tuple(self.symbol_list),
+                          tickers_max_age_ms=self.tickers_max_age_ms)
 
     @property
     def strategy_kwargs(self) -> dict[str, Any]:

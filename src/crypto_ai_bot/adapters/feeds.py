@@ -42,6 +42,8 @@ class FeedConfig:
     replay_file: str = ""
     synthetic_seed: int = 42
     timeframe: str = "5m"
+    symbols: tuple[str, ...] = ()  # live: every ticker batch asks for all of them
+    tickers_max_age_ms: int = 500  # live: a batch older than this is read again
 
 
 # rough prices of well-known bases (quote USDT), so that a paper ETH/USDT does not trade at BTC's

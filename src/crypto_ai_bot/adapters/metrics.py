@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -19,6 +19,7 @@ from crypto_ai_bot.domain.events import (
     OrderClosed,
     OrderOutcomeUnknown,
     OrderRejected,
+    OrderSent,
     PositionChecked,
     RiskDenied,
     StopUnprotected,
@@ -26,9 +27,13 @@ from crypto_ai_bot.domain.events import (
 )
 
 DecisionSource = Callable[[], Iterable[tuple[str, str, int]]]
-M = TypeVar("M", Counter, Gauge)
+M = TypeVar("M", Counter, Gauge, Histogram)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+_IN_PROCESS_BUCKETS = (50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3,
+                       0.1, 0.25, 1.0)
+_LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _STATES = ("ACTIVE", "REDUCING", "HALTED")
 
 
@@ -120,7 +125,8 @@ class Metrics:
     scraped (`watch`). Nothing in the application layer knows Prometheus.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, timeframe_ms: int = 0) -> None:
+        self.timeframe_ms = timeframe_ms  # a candle closes this long after it opens
         r = self.registry = CollectorRegistry(auto_describe=True)
         self.up = Gauge("cab_up", "1 while the bot process serves", registry=r)
         self.dms_trips = Counter("cab_dms_trips", "Dead man's switch trips", registry=r)
@@ -155,6 +161,22 @@ class Metrics:
             "cab_exchange_stop_failures", "Exchange-side stops that could not be placed",
             ["symbol"], registry=r,
         )
+        # latency (docs/performance.md): from a candle's close, and in the process itself
+        self.close_to_decision = Histogram(
+            "cab_candle_close_to_decision_seconds",
+            "From a candle's close to the decision on it (signals acted on)",
+            registry=r, buckets=_LATENCY_BUCKETS)
+        self.close_to_order = Histogram(
+            "cab_candle_close_to_order_seconds",
+            "From a candle's close to the order request it caused leaving",
+            registry=r, buckets=_LATENCY_BUCKETS)
+        self.in_process = Histogram(
+            "cab_order_in_process_seconds",
+            "From a signal, or a price crossing a stop, seen to the order request handed to "
+            "the exchange client", ["cause"], registry=r, buckets=_IN_PROCESS_BUCKETS)
+        self.loop_lag = Histogram(
+            "cab_event_loop_lag_seconds", "How late the event loop runs a 100 ms timer",
+            registry=r, buckets=_LAG_BUCKETS)
         self.up.set(1)
         self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
 
@@ -182,7 +204,15 @@ class Metrics:
             (DeadMansSwitchTripped, lambda e: self.dms_trips.inc()),
             (UnknownStopFound, lambda e: lab(self.unknown_stops, e.symbol).inc()),
             (StopUnprotected, lambda e: lab(self.stop_failures, e.symbol).inc()),
+            (OrderSent, self._order_sent),
         ]
+
+    def _order_sent(self, e: OrderSent) -> None:
+        self.labelled(self.in_process, e.cause).observe(e.in_process_us / 1e6)
+        if e.candle_ts_ms and self.timeframe_ms:
+            closed = e.candle_ts_ms + self.timeframe_ms
+            self.close_to_decision.observe(max(0, e.decided_ms - closed) / 1000)
+            self.close_to_order.observe(max(0, e.ts_ms - closed) / 1000)
 
     def _risk_denied(self, e: RiskDenied) -> None:
         for rule in e.rules:

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,6 +16,8 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from crypto_ai_bot.application.bus import MessageBus
+from crypto_ai_bot.application.latency import Origin
+from crypto_ai_bot.application.send_gate import SendGate
 from crypto_ai_bot.domain import display
 from crypto_ai_bot.domain.accounting import apply_fill
 from crypto_ai_bot.domain.errors import BrokerError, OrderRejected, StorageError
@@ -27,10 +28,12 @@ from crypto_ai_bot.domain.events import (
     OrderFilled,
     OrderOutcomeUnknown,
     OrderPlaced,
+    OrderSent,
 )
 from crypto_ai_bot.domain.events import OrderRejected as OrderRefused
 from crypto_ai_bot.domain.ids import client_order_id, idempotency_key
 from crypto_ai_bot.domain.model import (
+    Balance,
     FillReport,
     Intent,
     MarketInfo,
@@ -55,6 +58,9 @@ class ExecutionConfig:
     idempotency_bucket_ms: int = 60_000
     idempotency_ttl_ms: int = 3_600_000
     exit_retry_ms: int = 5_000
+    # an entry's balance check may reuse a read this recent, less what our orders sent since may
+    # spend (what else moves the balance, a fired stop's sale, only adds); 0 = read every time
+    balance_max_age_ms: int = 0
 
 
 class Outcome(StrEnum):
@@ -96,18 +102,46 @@ class OrderExecutor:
         self._on_storage_fault = on_storage_fault
         # Held from sending an order until its answer is applied; reconcile takes it to read
         # balances, so that it never sees a fill on one side and not yet on the other.
-        self.sending = asyncio.Lock()
+        self.sending = SendGate()
+        self._balances: tuple[int, dict[str, Balance]] | None = None  # (read at, balances)
+
+    async def balances(self) -> dict[str, Balance]:
+        """The account's balances for an entry's check: the last read while it is younger
+        than `balance_max_age_ms`, less what the orders sent since may spend (a cancel reads
+        again). Conservative: what else moves a balance, a fired stop's sale, only adds."""
+        now = self._clock.now_ms()
+        kept = self._balances
+        if kept is not None and now - kept[0] < self.config.balance_max_age_ms:
+            return dict(kept[1])
+        balances = await self._broker.fetch_balance()
+        self._balances = (now, dict(balances))
+        return balances
 
     # entries and exits ----------------------------------------------------------------
 
-    async def enter(self, symbol: str, reason: str) -> PlaceResult:
-        """A market buy for FIXED_AMOUNT quote, at most once per symbol and time bucket."""
+    def _spend(self, symbol: str, side: Side, amount: Decimal | None,
+               cost: Decimal | None) -> None:
+        """Take what an order about to leave may spend off the balances kept."""
+        kept = self._balances
+        if kept is None:
+            return
+        market = self._broker.market(symbol)
+        currency, spent = (market.quote, cost) if side is Side.BUY else (market.base, amount)
+        held = kept[1].get(currency)
+        if held is None or spent is None:
+            self._balances = None
+            return
+        kept[1][currency] = Balance(currency, max(held.free - spent, Decimal(0)), held.used)
+
+    async def enter(self, symbol: str, reason: str, origin: Origin | None = None) -> PlaceResult:
+        """A market buy for FIXED_AMOUNT quote, at most once per symbol and time bucket.
+        `origin`: what caused it, announced with the send (OrderSent)."""
         market = self._broker.market(symbol)
         now = self._clock.now_ms()
         key = idempotency_key(symbol, Side.BUY.value, now, self.config.idempotency_bucket_ms)
         cost = market.round_cost(self.config.fixed_amount_quote)
         return await self._submit(
-            key, symbol, Side.BUY, Intent.ENTRY, reason, amount=None, cost=cost
+            key, symbol, Side.BUY, Intent.ENTRY, reason, amount=None, cost=cost, origin=origin
         )
 
     def in_flight(self, symbol: str, intent: Intent) -> OrderRecord | None:
@@ -136,6 +170,7 @@ class OrderExecutor:
     async def cancel(self, rec: OrderRecord) -> OrderRecord | None:
         """Cancel a resting order and record at once what the exchange then says of it (it may
         have filled meanwhile); None when the exchange cannot say yet (reconcile will)."""
+        self._balances = None  # a cancel frees what the order held
         with bind(symbol=rec.symbol, client_order_id=rec.client_order_id):
             try:
                 await self._broker.cancel_order(rec.symbol, rec.exchange_order_id)
@@ -149,7 +184,7 @@ class OrderExecutor:
             return None
         return self.apply_report(report, rec.client_order_id)
 
-    async def exit(self, symbol: str, reason: str) -> PlaceResult:
+    async def exit(self, symbol: str, reason: str, origin: Origin | None = None) -> PlaceResult:
         """Sell the whole position at market; keyed by position and attempt, one in flight."""
         market = self._broker.market(symbol)
         position = self._repos.positions.get(symbol)
@@ -174,7 +209,7 @@ class OrderExecutor:
             return PlaceResult(Outcome.SKIPPED, detail=f"position {position.base_amount} is dust")
         key = f"{symbol}:exit:{position.opened_ms}:{position.exit_attempt}"
         return await self._submit(
-            key, symbol, Side.SELL, Intent.EXIT, reason, amount=amount, cost=None
+            key, symbol, Side.SELL, Intent.EXIT, reason, amount=amount, cost=None, origin=origin
         )
 
     async def _submit(
@@ -187,6 +222,7 @@ class OrderExecutor:
         *,
         amount: Decimal | None,
         cost: Decimal | None,
+        origin: Origin | None = None,
     ) -> PlaceResult:
         repos = self._repos
         now = self._clock.now_ms()
@@ -213,7 +249,7 @@ class OrderExecutor:
             return PlaceResult(Outcome.SKIPPED, detail=f"not sent: the database cannot record "
                                                        f"it ({exc})")
         try:
-            return await self._send(cid, key, symbol, side, intent, reason, amount, cost)
+            return await self._send(cid, key, symbol, side, intent, reason, amount, cost, origin)
         except StorageError as exc:  # sent and written ahead; its answer is reconcile's now
             self._storage_fault(f"order update failed: {exc}")
             raise
@@ -223,23 +259,36 @@ class OrderExecutor:
             self._on_storage_fault(what)
 
     async def _send(self, cid: str, key: str, symbol: str, side: Side, intent: Intent,
-                    reason: str, amount: Decimal | None, cost: Decimal | None) -> PlaceResult:
+                    reason: str, amount: Decimal | None, cost: Decimal | None,
+                    origin: Origin | None = None) -> PlaceResult:
         request = OrderRequest(symbol, side, OrderType.MARKET, cid, amount, cost)
+        sent: OrderSent | None = None
         with bind(symbol=symbol, client_order_id=cid):
             log.info("order_sending", side=side, intent=intent, amount=amount, cost=cost,
                      reason=reason)
-            async with self.sending:  # reconcile never compares balances mid-order
+            async with self.sending.sending(symbol):  # reconcile never reads mid-order
+                self._spend(symbol, side, amount, cost)
+                if origin is not None and self._bus.wants(OrderSent):
+                    sent = OrderSent(self._clock.now_ms(), symbol, cid, origin.cause,
+                                     origin.candle_ts_ms, origin.decided_ms, origin.elapsed_us())
                 try:
                     report = await self._broker.create_order(request)
                 except OrderRejected as exc:
+                    self._publish_sent(sent)
                     return self._rejected(cid, key, symbol, side, intent, exc)
                 except Exception as exc:  # outcome unknown: never resend with a new id
+                    self._publish_sent(sent)
                     return self._unknown(cid, symbol, side, exc)
                 record = self.apply_report(report, cid)  # recorded first, then announced
             if self._bus.wants(OrderPlaced):
                 self._bus.publish(OrderPlaced(self._clock.now_ms(), symbol, cid, side, intent,
                                               report.exchange_order_id))
+            self._publish_sent(sent)
             return PlaceResult(Outcome.SENT, cid, record)
+
+    def _publish_sent(self, sent: OrderSent | None) -> None:
+        if sent is not None:
+            self._bus.publish(sent)
 
     def _rejected(
         self, cid: str, key: str, symbol: str, side: Side, intent: Intent, exc: OrderRejected

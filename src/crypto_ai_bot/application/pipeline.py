@@ -14,6 +14,7 @@ from decimal import Decimal
 from crypto_ai_bot.application.bus import MessageBus
 from crypto_ai_bot.application.execution import OrderExecutor, Outcome, PlaceResult
 from crypto_ai_bot.application.exits import ProtectiveExits
+from crypto_ai_bot.application.latency import Origin
 from crypto_ai_bot.application.risk import RiskManager
 from crypto_ai_bot.domain import display
 from crypto_ai_bot.domain.errors import BrokerError, StorageError
@@ -38,7 +39,7 @@ from crypto_ai_bot.domain.model import (
 )
 from crypto_ai_bot.ports.broker import Broker
 from crypto_ai_bot.ports.clock import Clock
-from crypto_ai_bot.ports.feed import PriceFeed
+from crypto_ai_bot.ports.feed import PacedFeed, PriceFeed
 from crypto_ai_bot.ports.storage import Repositories
 from crypto_ai_bot.ports.strategy import Strategy
 from crypto_ai_bot.utils.logging import get_logger, info_enabled
@@ -92,6 +93,7 @@ class SymbolPipeline:
         self._clock = clock
         self.stats = PipelineStats()
         self.entries_blocked_reason = ""  # set while reconcile cannot vouch for this symbol
+        self._paced = feed if isinstance(feed, PacedFeed) else None
 
     @property
     def executor(self) -> OrderExecutor:
@@ -124,6 +126,11 @@ class SymbolPipeline:
                 self._bus.publish(EvaluationStarted(
                     self._clock.now_ms(), self.symbol, self._timeframe, candles[0].ts_ms,
                     candles[-1].ts_ms, len(candles)))
+
+    def evaluate_due_in_s(self) -> float | None:
+        """Seconds until the next candle can be read, when the feed knows (None: it does not,
+        and the evaluate loop keeps its interval)."""
+        return None if self._paced is None else self._paced.due_in_s(self.symbol)
 
     def decide(self, bars: Sequence[Bar], price: Decimal) -> Decision | None:
         """Feed closed candles to the strategy; only the newest candle's signal counts.
@@ -194,6 +201,7 @@ class SymbolPipeline:
         in_position = position.is_open(market.min_amount)
         if (action is Action.SELL) is not in_position:
             return None
+        origin = Origin.now("signal", decision.candle_ts_ms, decision.ts_ms)
         stats = self.stats
         stats.decisions[action] += 1
         stats.last_decision = decision
@@ -206,16 +214,17 @@ class SymbolPipeline:
                                            decision.candle_ts_ms))
         result: PlaceResult | None = None
         if decision.action is Action.BUY and not in_position:
-            result = await self._enter(decision, ticker)
+            result = await self._enter(decision, ticker, origin)
         elif decision.action is Action.SELL and in_position:
-            result = await self._executor.exit(self.symbol, f"signal: {decision.reason}")
+            result = await self._executor.exit(self.symbol, f"signal: {decision.reason}", origin)
             if result.outcome is Outcome.SENT:
                 await self._announce(PositionChanged)  # closed: the exchange-side stop goes too
         if result is not None:
             self.stats.last_result = f"{decision.action}: {result.outcome}"
         return result
 
-    async def _enter(self, decision: Decision, ticker: Ticker) -> PlaceResult | None:
+    async def _enter(self, decision: Decision, ticker: Ticker,
+                     origin: Origin | None = None) -> PlaceResult | None:
         if self.entries_blocked_reason:
             log.warning("entry_blocked", symbol=self.symbol, reason=self.entries_blocked_reason)
             return None
@@ -236,14 +245,14 @@ class SymbolPipeline:
                                              list(verdict.reasons), dict(verdict.limits),
                                              tuple(verdict.rules)))
             return PlaceResult(Outcome.SKIPPED, detail="; ".join(verdict.reasons))
-        result = await self._executor.enter(self.symbol, decision.reason)
+        result = await self._executor.enter(self.symbol, decision.reason, origin)
         if result.outcome is Outcome.SENT:
             await self._announce(PositionChanged)
         return result
 
     async def _quote_free(self) -> Decimal | None:
         quote = self._broker.market(self.symbol).quote
-        balances = await self._broker.fetch_balance()
+        balances = await self._executor.balances()
         b = balances.get(quote)
         return b.free if b is not None else Decimal(0)
 
@@ -293,6 +302,7 @@ class SymbolPipeline:
             due = self._exits.take_profit(position, self._clock.now_ms())
             level = due if due is not None and peak_price >= due.price else None
         if level is not None:
+            origin = Origin.now("stop")
             if self._executor.exit_in_flight(self.symbol) is None:
                 if info_enabled(log):
                     market = self._broker.market(self.symbol)
@@ -303,7 +313,7 @@ class SymbolPipeline:
                     self._bus.publish(ExitTriggered(
                         self._clock.now_ms(), self.symbol, level.reason, level.price,
                         trigger_price, self.stats.last_signal_candle_ts_ms))
-            result = await self._executor.exit(self.symbol, level.reason)
+            result = await self._executor.exit(self.symbol, level.reason, origin)
             if result.outcome is Outcome.SENT:
                 await self._announce(PositionChanged)
             return result

@@ -306,6 +306,21 @@ class LoopsStopped(Event):
     topic: ClassVar[str] = "loops.stopped"
 
 
+@dataclass(frozen=True, slots=True)
+class OrderSent(Event):
+    """When an order's request left, and when what caused it was seen (issue 14: the latency
+    from a candle's close, or a price crossing a stop, to the request). `ts_ms` is the send;
+    announced after the answer, so that recording it never delays a request."""
+
+    topic: ClassVar[str] = "order.sent"
+
+    client_order_id: str
+    cause: str  # "signal" (a strategy's buy or sell) | "stop" (a protective exit)
+    candle_ts_ms: int  # a signal: the opening time of its candle; 0 for a stop
+    decided_ms: int  # a signal: when the decision was made; 0 for a stop
+    in_process_us: int  # from the signal or the breach seen to the request handed over
+
+
 def audited_events() -> list[type[Event]]:
     """Every concrete event kind the audit records."""
     found: list[type[Event]] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,8 @@ from crypto_ai_bot.ports.storage import Repositories
 from crypto_ai_bot.utils.logging import bind, get_logger
 
 log = get_logger("orchestrator")
+LAG_PERIOD_S = 0.1  # how often the event loop's lag is sampled
+MIN_WAIT_S = 0.005  # the shortest wait between two steps of a loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,9 @@ class OrchestratorConfig:
     dms_timeout_ms: int = 120_000  # a loop silent this long trips the dead man's switch
     dms_action: str = "halt"  # halt | close (also sell the positions)
     stop_timeout_s: float = 30.0
+
+
+Due = Callable[[], float | None] | None  # seconds until a loop's next step is due, if known
 
 
 class Orchestrator:
@@ -61,6 +67,7 @@ class Orchestrator:
         heartbeats: Heartbeats,
         dms: DeadMansSwitch,
         exits_enabled: bool = True,
+        on_loop_lag: Callable[[float], None] | None = None,
     ) -> None:
         self.pipelines = pipelines
         self._broker = broker
@@ -73,6 +80,7 @@ class Orchestrator:
         self.heartbeats = heartbeats
         self.dms = dms
         self._exits_enabled = exits_enabled
+        self._on_loop_lag = on_loop_lag  # seconds a timer fired late (a metric)
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -100,22 +108,26 @@ class Orchestrator:
             self._stop = asyncio.Event()
             await self.reconcile_once(startup=True)
             self.heartbeats.forget()
-            specs: list[tuple[str, float, Callable[[], Awaitable[Any]]]] = []
+            specs: list[tuple[str, float, Callable[[], Awaitable[Any]], Due]] = []
             for symbol, p in self.pipelines.items():
-                specs.append((f"evaluate:{symbol}", self.config.evaluate_s, p.evaluate))
+                specs.append((f"evaluate:{symbol}", self.config.evaluate_s, p.evaluate,
+                              p.evaluate_due_in_s))  # wakes as the next candle closes
                 if self._exits_enabled:
-                    specs.append((f"exits:{symbol}", self.config.exits_s, p.protect))
-            specs.append(("reconcile", self.config.reconcile_s, self.reconcile_once))
+                    specs.append((f"exits:{symbol}", self.config.exits_s, p.protect, None))
+            specs.append(("reconcile", self.config.reconcile_s, self.reconcile_once, None))
             if self.config.countdown_s:
                 specs.append(("countdown", max(self.config.countdown_s / 4, 1.0),
-                              self._arm_countdown))
+                              self._arm_countdown, None))
             now = self._clock.now_ms()
-            for name, _, _ in specs:
+            for name, _, _, _ in specs:
                 self.heartbeats.beat(name, now)
             self._tasks = [
-                asyncio.create_task(self._run_loop(name, every, step), name=name)
-                for name, every, step in specs
+                asyncio.create_task(self._run_loop(name, every, step, due), name=name)
+                for name, every, step, due in specs
             ]
+            if self._on_loop_lag is not None:
+                self._tasks.append(asyncio.create_task(self._watch_lag(self._on_loop_lag),
+                                                       name="loop-lag"))
             self.dms.arm()
             self.watchdog.start()
             log.info("orchestrator_started", symbols=self.symbols)
@@ -152,7 +164,8 @@ class Orchestrator:
         except StorageError as exc:
             log.error("not_audited", topic=event.topic, error=str(exc))
 
-    async def _run_loop(self, name: str, every: float, step: Callable[[], Awaitable[Any]]) -> None:
+    async def _run_loop(self, name: str, every: float, step: Callable[[], Awaitable[Any]],
+                        due: Due = None) -> None:
         while not self._stop.is_set():
             cycle = self.cycles.get(name, 0) + 1
             self.cycles[name] = cycle
@@ -168,12 +181,28 @@ class Orchestrator:
                     log.exception("loop_step_failed", error=str(exc))
                 else:
                     self.heartbeats.beat(name, self._clock.now_ms())
+            wait = every
+            if due is not None:
+                with contextlib.suppress(Exception):  # a feed's schedule never stops a loop
+                    soon = due()
+                    if soon is not None:
+                        wait = max(MIN_WAIT_S, min(every, soon))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=every)
+                await asyncio.wait_for(self._stop.wait(), timeout=wait)
+
+    async def _watch_lag(self, report: Callable[[float], None]) -> None:
+        """How late the event loop runs a timer: what every loop and /health wait on top of
+        their own work when the process is busy."""
+        while not self._stop.is_set():
+            before = time.perf_counter()
+            await asyncio.sleep(LAG_PERIOD_S)
+            report(max(0.0, time.perf_counter() - before - LAG_PERIOD_S))
 
     async def reconcile_once(self, startup: bool = False) -> ReconcileReport:
         now = self._clock.now_ms()
-        report = await self._reconciler.run(self.symbols, settle_before_ms=now if startup else None)
+        report = await self._reconciler.run(
+            self.symbols, settle_before_ms=now if startup else None,
+            progress=None if startup else self._reconcile_moves_on)
         self._repos.idempotency.purge_expired(now)  # keys past IDEMPOTENCY_TTL_SEC
         for symbol, p in self.pipelines.items():
             err = report.errors.get(symbol)
@@ -181,9 +210,13 @@ class Orchestrator:
         self.last_reconcile = report
         return report
 
+    def _reconcile_moves_on(self) -> None:
+        self.heartbeats.beat("reconcile", self._clock.now_ms())
+
     async def _arm_countdown(self) -> None:
-        for symbol in self.symbols:
+        for symbol in self.symbols:  # one request each: a beat each, as reconcile's
             await self._broker.arm_countdown(symbol, self.config.countdown_s)
+            self.heartbeats.beat("countdown", self._clock.now_ms())
 
     # dead man's switch ----------------------------------------------------------------
 

@@ -8,7 +8,7 @@ every poll closes one more candle, so that a paper session shows decisions withi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from crypto_ai_bot.domain.model import Candle, Ticker
 
@@ -28,4 +28,14 @@ class PriceFeed(Protocol):
 
     async def close(self) -> None:
         """Release what the feed holds (a network client); the feeds here hold nothing."""
+        ...
+
+
+@runtime_checkable
+class PacedFeed(Protocol):
+    """A feed that knows when a symbol's next candle closes (the live feed): the evaluate loop
+    waits until then rather than polling on a fixed interval."""
+
+    def due_in_s(self, symbol: str) -> float:
+        """Seconds until the symbol's next closed candle can be read; 0 when it can be now."""
         ...

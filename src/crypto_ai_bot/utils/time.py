@@ -41,6 +41,7 @@ def parse_date_ms(text: str) -> int:
 
 
 TIMEFRAME_MS = {
+    "10s": 10_000,  # Gate's shortest spot candles
     "1m": 60_000,
     "3m": 180_000,
     "5m": 300_000,

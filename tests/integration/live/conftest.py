@@ -33,6 +33,7 @@ def live_settings_for(base_url: str, db_path: Path, **overrides: Any) -> Setting
         autostart=False, instance_lock="on", http_timeout_ms=3000, risk_cooldown_sec=0,
         exits_hard_stop_pct="2", exits_trailing_pct="1", exchange_countdown_sec=0,
         idempotency_bucket_ms=1000,
+        tickers_max_age_ms=0,  # a price the test has just set is the next one read
     )
     values.update(overrides)
     return load_settings(None, **values)

@@ -35,6 +35,7 @@ def test_subprocess_serves_currency_pairs() -> None:
         (["--symbols", "BTCUSDT"], "--symbols"),
         (["--price-path", "/nonexistent/prices.csv"], "--price-path"),
         (["--tick-ms", "-5"], "--tick-ms"),
+        (["--markets", "999"], "--markets"),
         (["--bogus"], "--bogus"),
     ],
 )

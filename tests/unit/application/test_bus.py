@@ -103,5 +103,5 @@ def test_events_keep_the_audit_topics_and_payloads() -> None:
             "order.settled", "exit.triggered", "stop.moved", "reconcile.mismatch",
             "reconcile.unknown_order", "dms.tripped", "trading_state.changed",
             "risk.denied", "stop.unprotected", "reconcile.unknown_stop", "session.started",
-            "evaluation.started", "loops.started", "loops.stopped"} == topics
+            "evaluation.started", "loops.started", "loops.stopped", "order.sent"} == topics
     assert PositionChanged not in audited_events()  # internal: handled, not audited

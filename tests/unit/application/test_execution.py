@@ -144,3 +144,34 @@ async def test_reconcile_purges_expired_idempotency_keys(paper, clock) -> None:
     clock.advance(c.settings.idempotency_ttl_sec * 1000)
     await c.orchestrator.reconcile_once()
     assert not c.repos.idempotency.exists(res.order.idempotency_key)
+
+
+class _CountingBalances:
+    """Wraps the paper broker and counts balance reads."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+        self.reads = 0
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    async def fetch_balance(self):
+        self.reads += 1
+        return await self._inner.fetch_balance()
+
+
+async def test_entry_checks_reuse_a_recent_balance_less_what_was_sent(paper, clock) -> None:
+    c = paper(balance_max_age_ms=2_000, idempotency_bucket_ms=1)
+    await c.broker.load_markets(["BTC/USDT"])
+    await c.feed.ticker("BTC/USDT")
+    counting = c.executor._broker = _CountingBalances(c.executor._broker)
+    start = (await c.executor.balances())["USDT"].free
+    assert (await c.executor.balances())["USDT"].free == start and counting.reads == 1
+    clock.advance(10)
+    assert (await c.executor.enter("BTC/USDT", "one")).outcome == "sent"
+    kept = await c.executor.balances()  # no read: what the buy may spend is taken off
+    assert counting.reads == 1 and kept["USDT"].free == start - D(50)
+    clock.advance(2_000)  # too old: read again, and the exchange's figure is the truth
+    assert (await c.executor.balances())["USDT"].free == c.broker.balance("USDT")
+    assert counting.reads == 2

@@ -7,7 +7,7 @@ from collections import deque
 
 from crypto_ai_bot.domain.model import Candle, Ticker
 from crypto_ai_bot.ports.clock import Clock
-from crypto_ai_bot.ports.feed import FeedUpdate, PriceFeed
+from crypto_ai_bot.ports.feed import FeedUpdate, PacedFeed, PriceFeed
 
 KEEP = 1000  # per symbol
 
@@ -41,3 +41,22 @@ class RecentCandles:
     def of(self, symbol: str) -> list[tuple[int, Candle]]:
         """(when it was handed on, the candle), oldest first."""
         return list(self._by_symbol.get(symbol, ()))
+
+
+class PacedRecentCandles(RecentCandles):
+    """The same in front of a feed that knows when each candle closes (the live feed): the
+    pipeline's evaluate loop still waits for the close rather than polling on an interval."""
+
+    def __init__(self, feed: PriceFeed, paced: PacedFeed, clock: Clock, keep: int = KEEP) -> None:
+        super().__init__(feed, clock, keep)
+        self._paced = paced  # the same object as feed, seen as paced
+
+    def due_in_s(self, symbol: str) -> float:
+        return self._paced.due_in_s(symbol)
+
+
+def keeping(feed: PriceFeed, clock: Clock, keep: int = KEEP) -> RecentCandles:
+    """RecentCandles in front of `feed`, paced when the feed is."""
+    if isinstance(feed, PacedFeed):
+        return PacedRecentCandles(feed, feed, clock, keep)
+    return RecentCandles(feed, clock, keep)

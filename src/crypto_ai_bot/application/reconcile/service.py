@@ -6,7 +6,6 @@ mismatch metric and moves trading to REDUCING; a clean pass lifts a REDUCING tha
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +14,7 @@ from crypto_ai_bot.application.bus import MessageBus
 from crypto_ai_bot.application.reconcile.balances import BalancesReconciler
 from crypto_ai_bot.application.reconcile.orders import OrdersReconciler, OrdersResult
 from crypto_ai_bot.application.reconcile.positions import PositionCheck, PositionsReconciler
+from crypto_ai_bot.application.send_gate import SendGate
 from crypto_ai_bot.application.trading_state import RECONCILE, TradingStates
 from crypto_ai_bot.domain.events import PositionChecked, ReconcileMismatch
 from crypto_ai_bot.domain.model import TradingState
@@ -69,11 +69,11 @@ class Reconciler:
         states: TradingStates,
         clock: Clock,
         before_positions: Callable[[str], Awaitable[None]] | None = None,
-        sending: asyncio.Lock | None = None,
+        sending: SendGate | None = None,
     ) -> None:
         self._broker = broker
         self._before_positions = before_positions  # per symbol, first (e.g. fired exchange stops)
-        self._sending = sending or asyncio.Lock()  # the executor's: see OrderExecutor.sending
+        self._sending = sending or SendGate()  # the executor's: see OrderExecutor.sending
         self._repos = repos
         self._orders = orders
         self._positions = PositionsReconciler(broker, repos)
@@ -83,10 +83,15 @@ class Reconciler:
         self._clock = clock
 
     async def run(
-        self, symbols: list[str], *, settle_before_ms: int | None = None
+        self, symbols: list[str], *, settle_before_ms: int | None = None,
+        progress: Callable[[], None] | None = None,
     ) -> ReconcileReport:
+        """`progress` is called after each symbol's orders: a pass over many symbols is
+        long, and alive while it moves on (the dead man's switch hears it)."""
         report = ReconcileReport()
         for symbol in symbols:
+            if progress is not None:
+                progress()
             try:
                 if self._before_positions is not None:
                     await self._before_positions(symbol)

@@ -100,11 +100,13 @@ class CcxtBroker:
     # plumbing -------------------------------------------------------------------------
 
     async def _call(self, fn: Callable[[], Awaitable[T]], *, creating: bool = False,
-                    public: bool = False) -> T:
+                    public: bool = False, paced: bool = True) -> T:
         """One attempt behind the breaker; ccxt errors become bot errors. Its outcome is what
-        health() reports: a refused key until a private call succeeds, failures in a row."""
+        health() reports: a refused key until a private call succeeds, failures in a row.
+        `paced`: within EXCHANGE_REQUESTS_PER_SEC (an order placement is paced per market)."""
         async def attempt() -> T:
-            await self._requests.acquire()
+            if paced:
+                await self._requests.acquire()
             try:
                 return await fn()
             except ccxt.BaseError as exc:
@@ -139,14 +141,16 @@ class CcxtBroker:
                                  should_retry=is_retryable,
                                  attempts=self._attempts, initial_s=self._initial_s)
 
-    async def _send(self, symbol: str, fn: Callable[[], Awaitable[T]]) -> T:
-        """An order request: rate limited per market, never retried."""
+    async def _send(self, symbol: str, fn: Callable[[], Awaitable[T]], *,
+                    placement: bool = False) -> T:
+        """An order request: rate limited per market, never retried. A placement (Gate's own
+        limit class: 10 a second per market) does not queue behind the reads' pace."""
         limiter = self._order_limits.get(symbol)
         if limiter is None:
             limiter = self._order_limits[symbol] = SlidingWindowLimiter(self._orders_per_sec)
         await limiter.acquire()
         try:
-            return await self._call(fn, creating=True)
+            return await self._call(fn, creating=True, paced=not placement)
         except CircuitOpen as exc:  # refused before sending: surely not executed
             raise ExchangeUnavailable(str(exc)) from exc
 
@@ -187,6 +191,17 @@ class CcxtBroker:
         return Ticker(symbol, self._clock.now_ms(), last, d(t.get("bid")) or last,
                       d(t.get("ask")) or last)
 
+    async def fetch_tickers(self, symbols: list[str]) -> dict[str, Ticker]:
+        """The tickers of `symbols` in one request (GET /spot/tickers answers every market)."""
+        rows = await self._read(lambda: self._dialect.fetch_tickers(self.exchange, symbols),
+                                public=True)
+        now = self._clock.now_ms()
+        out = {}
+        for symbol, (last, bid, ask) in rows.items():
+            self._last[symbol] = last
+            out[symbol] = Ticker(symbol, now, last, bid or last, ask or last)
+        return out
+
     async def fetch_balance(self) -> dict[str, Balance]:
         bal = await self._read(lambda: self.exchange.fetch_balance())
         free, used = bal.get("free") or {}, bal.get("used") or {}
@@ -222,7 +237,7 @@ class CcxtBroker:
         if request.side is Side.BUY:
             params["cost"] = size  # a market buy spends a quote amount
         order = await self._send(request.symbol, lambda: self.exchange.create_order(
-            request.symbol, "market", request.side.value, size, None, params))
+            request.symbol, "market", request.side.value, size, None, params), placement=True)
         return await self._report(request.symbol, order)
 
     async def _report(self, symbol: str, order: dict[str, Any]) -> OrderReport:
