@@ -12,8 +12,10 @@ Each trial notes who ran it (`worker`), the first and last candle its backtest s
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -150,12 +152,21 @@ def best_value(study: optuna.Study) -> float | None:
 _WORKER: dict[str, Any] = {}
 
 
-def _init(setup: Setup, storage: str) -> None:
+# how long a share waits for the other workers before it runs wherever it is
+BARRIER_TIMEOUT_S = 300
+
+
+def _init(setup: Setup, storage: str, barrier: Any) -> None:
     _WORKER["trials"] = Trials(setup)
     _WORKER["storage"] = open_storage(storage)
+    _WORKER["barrier"] = barrier
 
 
 def _work(name: str, span: Span, n: int, sampler: str, seed: int | None, index: int) -> int:
+    with contextlib.suppress(threading.BrokenBarrierError):  # a worker died: go on without
+        _WORKER["barrier"].wait(BARRIER_TIMEOUT_S)
+    if n == 0:
+        return 0
     optuna = optuna_module()
     trials: Trials = _WORKER["trials"]
     study = optuna.load_study(study_name=name, storage=_WORKER["storage"],
@@ -187,8 +198,11 @@ class Searcher:
         if self.jobs > 1:
             # spawn: a fresh interpreter, whatever threads this process runs (a progress bar)
             ctx = multiprocessing.get_context("spawn")
+            # each span's shares meet at a barrier first, so that every worker runs one (a
+            # pool hands tasks to whichever process asks: a worker that starts late would
+            # otherwise find them all taken by the first)
             self._pool = ctx.Pool(self.jobs, initializer=_init,
-                                  initargs=(self.setup, self.storage))
+                                  initargs=(self.setup, self.storage, ctx.Barrier(self.jobs)))
         try:
             yield self
         finally:
@@ -216,7 +230,7 @@ class Searcher:
         shares = [n // self.jobs + (1 if k < n % self.jobs else 0) for k in range(self.jobs)]
         pending = self._pool.starmap_async(
             _work, [(name, span, s, self.sampler, self.seed, k)
-                    for k, s in enumerate(shares) if s])
+                    for k, s in enumerate(shares)])
         while not pending.ready():
             pending.wait(0.5)
             if progress is not None:
