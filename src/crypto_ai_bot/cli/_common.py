@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from rich.console import Console
@@ -32,6 +35,56 @@ EXIT_CONFIG = 2
 
 class BadInput(Exception):
     """A command-line argument or input file the command cannot use; the message says why."""
+
+
+# the arguments cab-backtest, cab-optimize and cab-strategy share --------------------------
+
+FREQTRADE_NAME = re.compile(r"^([A-Za-z0-9]+)_([A-Za-z0-9]+)-\d+[mhdwM]")
+SYMBOL = re.compile(r"^[A-Za-z0-9]+/[A-Za-z0-9]+$")
+
+
+def decimal_arg(flag: str, text: str, *, positive: bool = False,
+                below: Decimal | None = None) -> Decimal:
+    """A number flag: zero or more (positive: above zero), finite, and under `below` if given."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise BadInput(f"{flag}: not a number: {text!r}") from None
+    if (not value.is_finite() or value < 0 or (positive and value == 0)
+            or (below is not None and value >= below)):
+        raise BadInput(f"{flag}: must be {'positive' if positive else 'zero or more'}: {text}")
+    return value
+
+
+def param_values(items: list[str]) -> dict[str, Any]:
+    """--param KEY=VALUE ...: each value an int, else a float, else the text."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f"--param {item!r}: expected KEY=VALUE")
+        value: Any = raw
+        for kind in (int, float):
+            try:
+                value = kind(raw)
+                break
+            except ValueError:
+                continue
+        out[key.strip()] = value
+    return out
+
+
+def symbol_from_file(path: str) -> str:
+    """BTC/USDT from a freqtrade file name (BTC_USDT-5m.feather)."""
+    m = FREQTRADE_NAME.match(Path(path).name)
+    if not m:
+        raise BadInput(f"cannot tell the symbol of {path}; name it with --symbol")
+    return f"{m.group(1).upper()}/{m.group(2).upper()}"
+
+
+def check_symbol(symbol: str) -> None:
+    if not SYMBOL.match(symbol):
+        raise BadInput(f"--symbol {symbol!r}: expected BASE/QUOTE, e.g. BTC/USDT")
 
 
 def guarded(prog: str, work: Callable[[], int], *, interrupted: str = "interrupted") -> int:

@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import re
 import sys
 import time
 from collections.abc import Callable, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -43,7 +42,14 @@ from crypto_ai_bot.application.exits import ExitsConfig
 from crypto_ai_bot.application.risk import RiskConfig
 from crypto_ai_bot.application.strategies import registry
 from crypto_ai_bot.bootstrap import backtest_engine, fast_check, open_storage, strategy_exits
-from crypto_ai_bot.cli._common import BadInput, guarded
+from crypto_ai_bot.cli._common import (
+    BadInput,
+    check_symbol,
+    decimal_arg,
+    guarded,
+    param_values,
+    symbol_from_file,
+)
 from crypto_ai_bot.cli._params_from import apply_params_from
 from crypto_ai_bot.domain.candles import CandleSeries, check_series
 from crypto_ai_bot.domain.venue import VenueConfig
@@ -57,8 +63,6 @@ if TYPE_CHECKING:  # pydantic-settings costs ~0.15 s to import: read only when a
     from crypto_ai_bot.config import Settings
 
 PROG = "cab-backtest"
-_FREQTRADE_NAME = re.compile(r"^([A-Za-z0-9]+)_([A-Za-z0-9]+)-\d+[mhdwM]")
-_SYMBOL = re.compile(r"^[A-Za-z0-9]+/[A-Za-z0-9]+$")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -128,50 +132,15 @@ def _parser(*, listing: bool = True) -> argparse.ArgumentParser:
     return p
 
 
-def _decimal(name: str, text: str, *, positive: bool = False) -> Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise BadInput(f"{name}: not a number: {text!r}") from None
-    if not value.is_finite() or value < 0 or (positive and value == 0):
-        raise BadInput(f"{name}: must be {'positive' if positive else 'zero or more'}: {text}")
-    return value
-
-
-def _params(items: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise BadInput(f"--param {item!r}: expected KEY=VALUE")
-        value: Any = raw
-        for kind in (int, float):
-            try:
-                value = kind(raw)
-                break
-            except ValueError:
-                continue
-        out[key.strip()] = value
-    return out
-
-
-def _symbol_from_file(path: str) -> str:
-    m = _FREQTRADE_NAME.match(Path(path).name)
-    if not m:
-        raise BadInput(f"cannot tell the symbol of {path}; name it with --symbol")
-    return f"{m.group(1).upper()}/{m.group(2).upper()}"
-
-
 def _load(args: argparse.Namespace, step: int, start: int | None, end: int | None,
           err: Console, settings: _Defaults) -> dict[str, CandleSeries]:
     symbols: list[str] = list(args.symbol)
     for s in symbols:
-        if not _SYMBOL.match(s):
-            raise BadInput(f"--symbol {s!r}: expected BASE/QUOTE, e.g. BTC/USDT")
+        check_symbol(s)
     if args.data:
         if symbols and len(symbols) != len(args.data):
             raise BadInput(f"{len(symbols)} --symbol for {len(args.data)} --data: pair them")
-        symbols = symbols or [_symbol_from_file(d) for d in args.data]
+        symbols = symbols or [symbol_from_file(d) for d in args.data]
         cache = _candle_cache(args.candle_cache)
         series = {s: load_series(d, cache).span(start, end)
                   for s, d in zip(symbols, args.data, strict=True)}
@@ -232,7 +201,7 @@ def _config(args: argparse.Namespace, step: int, settings: _Defaults) -> Backtes
     """The run's config: each flag, else its setting."""
 
     def pct(flag: str, value: str | None, default: Callable[[], Decimal]) -> Decimal:
-        got = default() if value is None else _decimal(flag, value)
+        got = default() if value is None else decimal_arg(flag, value)
         if got >= 100:
             raise BadInput(f"{flag}: percentages must be below 100")
         return got
@@ -243,14 +212,14 @@ def _config(args: argparse.Namespace, step: int, settings: _Defaults) -> Backtes
     enabled = True if args.stop_pct is not None and args.trailing_pct is not None else (
         settings().exits_enabled)
     stake = (settings().fixed_amount if args.stake is None
-             else _decimal("--stake", args.stake, positive=True))
+             else decimal_arg("--stake", args.stake, positive=True))
     start_quote = (settings().paper_start_quote if args.start_quote is None
-                   else _decimal("--start-quote", args.start_quote, positive=True))
+                   else decimal_arg("--start-quote", args.start_quote, positive=True))
     if args.strategy is None:
         strategy = settings().strategy
-        params = {**settings().strategy_kwargs, **_params(args.param)}
+        params = {**settings().strategy_kwargs, **param_values(args.param)}
     else:
-        strategy, params = args.strategy, _params(args.param)
+        strategy, params = args.strategy, param_values(args.param)
     exits = ExitsConfig(enabled=enabled, hard_stop_pct=stop, trailing_pct=trailing)
     try:  # a strategy's own stoploss, trailing_stop*, minimal_roi; the flags given win
         exits = strategy_exits(strategy, exits, {k: v for k, v, flag in (
@@ -271,12 +240,12 @@ def _risk(args: argparse.Namespace, settings: Callable[[], Settings]) -> RiskCon
     given = {
         "cooldown_sec": args.cooldown_sec,
         "max_spread_pct": None if args.max_spread_pct is None
-        else _decimal("--max-spread-pct", args.max_spread_pct),
+        else decimal_arg("--max-spread-pct", args.max_spread_pct),
         "max_position_base": None if args.max_position_base is None
-        else _decimal("--max-position-base", args.max_position_base),
+        else decimal_arg("--max-position-base", args.max_position_base),
         "max_orders_per_hour": args.max_orders_per_hour,
         "daily_loss_limit_quote": None if args.daily_loss_limit_quote is None
-        else _decimal("--daily-loss-limit-quote", args.daily_loss_limit_quote),
+        else decimal_arg("--daily-loss-limit-quote", args.daily_loss_limit_quote),
     }
     for name in ("cooldown_sec", "max_orders_per_hour"):
         if given[name] is not None and given[name] < 0:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import re
 import shutil
 import sys
 import tempfile
@@ -32,7 +31,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +42,14 @@ from rich.table import Table
 from crypto_ai_bot.adapters.candle_files import load_series
 from crypto_ai_bot.application.strategies import entry
 from crypto_ai_bot.bootstrap import backtest_result, reference_config
-from crypto_ai_bot.cli._common import BadInput, guarded
+from crypto_ai_bot.cli._common import (
+    BadInput,
+    check_symbol,
+    decimal_arg,
+    guarded,
+    param_values,
+    symbol_from_file,
+)
 from crypto_ai_bot.domain.candles import check_series
 from crypto_ai_bot.drivers.backtest.runner import infer_timeframe_ms
 from crypto_ai_bot.drivers.optimize.objectives import resolve
@@ -68,9 +74,9 @@ from crypto_ai_bot.utils.logging import configure_logging
 from crypto_ai_bot.utils.time import iso_utc, parse_date_ms, timeframe_ms
 
 PROG = "cab-optimize"
-_SYMBOL = re.compile(r"^[A-Za-z0-9]+/[A-Za-z0-9]+$")
-_FREQTRADE_NAME = re.compile(r"^([A-Za-z0-9]+)_([A-Za-z0-9]+)-\d+[mhdwM]")
 
+# a number flag at or above this is refused: no stake, fee, balance or stop is that large
+_TOO_BIG = Decimal(10**12)
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
@@ -132,46 +138,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _decimal(flag: str, text: str, *, positive: bool = False) -> Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise BadInput(f"{flag}: not a number: {text!r}") from None
-    if not value.is_finite() or value < 0 or (positive and value == 0) or value >= 10**12:
-        raise BadInput(f"{flag}: must be {'positive' if positive else 'zero or more'}: {text}")
-    return value
-
-
-def _fixed(items: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise BadInput(f"--param {item!r}: expected KEY=VALUE")
-        value: Any = raw
-        for kind in (int, float):
-            try:
-                value = kind(raw)
-                break
-            except ValueError:
-                continue
-        out[key.strip()] = value
-    return out
-
-
 def _symbols(args: argparse.Namespace) -> list[str]:
     symbols: list[str] = list(args.symbol)
     if symbols and len(symbols) != len(args.data):
         raise BadInput(f"{len(symbols)} --symbol for {len(args.data)} --data: pair them")
     if not symbols:
-        for d in args.data:
-            m = _FREQTRADE_NAME.match(Path(d).name)
-            if not m:
-                raise BadInput(f"cannot tell the symbol of {d}; name it with --symbol")
-            symbols.append(f"{m.group(1).upper()}/{m.group(2).upper()}")
+        symbols = [symbol_from_file(d) for d in args.data]
     for s in symbols:
-        if not _SYMBOL.match(s):
-            raise BadInput(f"--symbol {s!r}: expected BASE/QUOTE, e.g. BTC/USDT")
+        check_symbol(s)
     if len(set(symbols)) != len(symbols):
         raise BadInput("a symbol appears twice")
     return symbols
@@ -206,7 +180,7 @@ def _run(args: argparse.Namespace) -> int:
         objectives = tuple(o.strip() for o in args.objective.split(",") if o.strip())
         for o in objectives:
             resolve(o)
-        fixed = _fixed(args.param)
+        fixed = param_values(args.param)
         ranges = dict(parse_range(r) for r in args.space)
         space = build_space(e.params, fixed, ranges)
     except ValueError as exc:
@@ -216,14 +190,15 @@ def _run(args: argparse.Namespace) -> int:
     files = dict(zip(symbols, args.data, strict=True))
     span = None if start is None and end is None else Span(
         -(2**62) if start is None else start, 2**62 if end is None else end)
-    stop = _decimal("--stop-pct", args.stop_pct)
-    trailing = _decimal("--trailing-pct", args.trailing_pct)
+    stop = decimal_arg("--stop-pct", args.stop_pct, below=_TOO_BIG)
+    trailing = decimal_arg("--trailing-pct", args.trailing_pct, below=_TOO_BIG)
     config = reference_config(
         step or 300_000, strategy=args.strategy, params={k: v for k, v in fixed.items()
                                                          if k not in EXITS},
-        stop_pct=stop, trailing_pct=trailing, fee_pct=_decimal("--fee-pct", args.fee_pct),
-        stake=_decimal("--stake", args.stake, positive=True),
-        start_quote=_decimal("--start-quote", args.start_quote, positive=True))
+        stop_pct=stop, trailing_pct=trailing,
+        fee_pct=decimal_arg("--fee-pct", args.fee_pct, below=_TOO_BIG),
+        stake=decimal_arg("--stake", args.stake, positive=True, below=_TOO_BIG),
+        start_quote=decimal_arg("--start-quote", args.start_quote, positive=True, below=_TOO_BIG))
     setup = Setup(files, load_series, backtest_result, config, space, objectives,
                   args.min_trades, span, fixed)
     trials = Trials(setup)  # this process's candles: the test spans and the hold-out

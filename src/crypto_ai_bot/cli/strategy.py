@@ -28,8 +28,14 @@ from crypto_ai_bot.adapters.candle_files import load_series
 from crypto_ai_bot.application.strategies import registry
 from crypto_ai_bot.application.strategies.check import Report, check
 from crypto_ai_bot.bootstrap import strategy_context
-from crypto_ai_bot.cli._common import EXIT_FAIL, EXIT_OK, BadInput, guarded
-from crypto_ai_bot.cli.backtest import _params, _symbol_from_file
+from crypto_ai_bot.cli._common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    BadInput,
+    guarded,
+    param_values,
+    symbol_from_file,
+)
 from crypto_ai_bot.utils.logging import configure_logging
 from crypto_ai_bot.utils.time import iso_utc
 
@@ -79,11 +85,11 @@ def _check(args: argparse.Namespace) -> int:
     symbol = args.symbol
     if symbol is None:
         try:
-            symbol = _symbol_from_file(args.data)
+            symbol = symbol_from_file(args.data)
         except BadInput:
             symbol = ""
     context = replace(strategy_context(), symbol=symbol)
-    report = check(args.strategy, series.bars, params=_params(args.param), data=[args.data],
+    report = check(args.strategy, series.bars, params=param_values(args.param), data=[args.data],
                    cuts=args.cuts, fast=args.fast, context=context)
     _print(Console(), report, args.data)
     return EXIT_OK if report.ok else EXIT_FAIL
