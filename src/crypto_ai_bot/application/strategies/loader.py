@@ -36,7 +36,7 @@ def is_spec(text: str) -> bool:
 def load(spec: str) -> StrategyEntry:
     """The entry for `file.py[:Class]` or `module[:Class]`; ValueError names what is wrong."""
     where, _, attr = spec.partition(":")
-    module = _module(where.strip())
+    module = load_module(where.strip())
     if attr:
         target = getattr(module, attr.strip(), None)
         if target is None:
@@ -61,12 +61,14 @@ def from_entry_points(group: str) -> list[StrategyEntry]:
     return out
 
 
-def _module(where: str) -> ModuleType:
+def load_module(where: str, kind: str = "strategy") -> ModuleType:
+    """A user's module: by file path (`where` ends in .py or holds a /) or by import name;
+    ValueError naming the problem. `kind` names it in the message (a strategy, an objective)."""
     if where.endswith(".py") or "/" in where:
         path = Path(where)
         if not path.is_file():
-            raise ValueError(f"no strategy file {where}")
-        name = f"cab_user_strategy_{abs(hash(str(path.resolve())))}"
+            raise ValueError(f"no {kind} file {where}")
+        name = f"cab_user_{kind}_{abs(hash(str(path.resolve())))}"
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
             raise ValueError(f"{where} is not a Python file")

@@ -9,13 +9,10 @@ None: the trial fails, it never counts as good.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import math
-import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
+from crypto_ai_bot.application.strategies.loader import load_module
 from crypto_ai_bot.drivers.backtest.runner import BacktestResult
 from crypto_ai_bot.drivers.backtest.stats import YEAR_MS
 
@@ -51,25 +48,10 @@ def resolve(name: str) -> Score:
     if not sep or not attr:
         raise ValueError(f"unknown objective {name!r}; one of {', '.join(BUILTIN)}"
                          " or module:function, path/to/file.py:function")
-    if where.endswith(".py") or "/" in where:
-        path = Path(where)
-        if not path.is_file():
-            raise ValueError(f"objective {name!r}: no file {where}")
-        mod_name = f"cab_user_objective_{abs(hash(str(path.resolve())))}"
-        spec = importlib.util.spec_from_file_location(mod_name, path)
-        if spec is None or spec.loader is None:
-            raise ValueError(f"objective {name!r}: {where} is not a Python file")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[mod_name] = module
-        try:
-            spec.loader.exec_module(module)
-        except Exception as exc:
-            raise ValueError(f"objective {name!r}: {type(exc).__name__}: {exc}") from exc
-    else:
-        try:
-            module = importlib.import_module(where)
-        except ImportError as exc:
-            raise ValueError(f"objective {name!r}: cannot import {where}: {exc}") from exc
+    try:
+        module = load_module(where, "objective")
+    except ValueError as exc:
+        raise ValueError(f"objective {name!r}: {exc}") from None
     fn = getattr(module, attr, None)
     if not callable(fn):
         raise ValueError(f"objective {name!r}: {where} has no function {attr!r}")
