@@ -60,6 +60,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+
+def wait_ready(proc: subprocess.Popen[Any], url: str, log_path: Path, timeout_s: float,
+               what: str) -> None:
+    """Until `url`/ready answers 200; AssertionError with the log's tail if `proc` exits first
+    or the time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if proc.poll() is not None:
+            raise AssertionError(f"{what} exited: {log_path.read_text()[-2000:]}")
+        try:
+            if httpx.get(url + "/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not ready: {log_path.read_text()[-2000:]}")
+        time.sleep(0.1)
+
 @contextmanager
 def running_server(cwd: Path, env: dict[str, str], timeout_s: float = 30) -> Iterator[str]:
     """The real server (uvicorn in its own process) on a free port; yields its base URL.
@@ -76,18 +94,7 @@ def running_server(cwd: Path, env: dict[str, str], timeout_s: float = 30) -> Ite
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"server exited: {log_path.read_text()[-2000:]}")
-            try:
-                if httpx.get(url + "/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"server not ready: {log_path.read_text()[-2000:]}")
-            time.sleep(0.1)
+        wait_ready(proc, url, log_path, timeout_s, "server")
         yield url
     finally:
         proc.terminate()

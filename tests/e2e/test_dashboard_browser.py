@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from tests.conftest import PYTHON, REPO, free_port, running_server, subprocess_env
+from tests.conftest import PYTHON, REPO, free_port, running_server, subprocess_env, wait_ready
 
 from cab_exchange_sim.testing import start_sim_process
 
@@ -68,18 +68,7 @@ def make_run(cwd: Path, env: dict[str, str], timeout_s: float = 60) -> Iterator[
             cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"make run exited: {log_path.read_text()[-2000:]}")
-            try:
-                if httpx.get(url + "/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"make run not ready: {log_path.read_text()[-2000:]}")
-            time.sleep(0.1)
+        wait_ready(proc, url, log_path, timeout_s, "make run")
         yield url
     finally:
         os.killpg(proc.pid, signal.SIGTERM)  # its own group: make, its shell and uvicorn
