@@ -117,9 +117,16 @@ class LiveFeed:
         """Candles closed since the previous poll, oldest first, and the current ticker. The
         exchange is asked for candles only when one has closed since the last read."""
         self._want(symbol)
-        if self.due_in_s(symbol) == 0:
-            await self._read_candles(symbol)
-        ticker = await self.ticker(symbol)
+        if self.due_in_s(symbol) == 0:  # both at once, so that every poll of a round joins
+            read, got = await asyncio.gather(  # one ticker batch, however long candles take
+                self._read_candles(symbol), self.ticker(symbol), return_exceptions=True)
+            if isinstance(read, BaseException):
+                raise read
+            if isinstance(got, BaseException):
+                raise got
+            ticker = got
+        else:
+            ticker = await self.ticker(symbol)
         delivered = self._delivered.get(symbol)
         recent = self._recent.get(symbol, [])
         new = recent if delivered is None else [c for c in recent[-100:] if c.ts_ms > delivered]
