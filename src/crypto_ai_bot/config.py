@@ -324,12 +324,7 @@ class Settings(BaseSettings):
     def symbol_list(self) -> list[str]:
         """SYMBOLS when set, else SYMBOL; upper-cased, order kept, no repeats."""
         raw = self.symbols if self.symbols.strip() else self.symbol
-        out: list[str] = []
-        for part in raw.split(","):
-            sym = part.strip().upper()
-            if sym and sym not in out:
-                out.append(sym)
-        return out
+        return list(dict.fromkeys(s for part in raw.split(",") if (s := part.strip().upper())))
 
     @property
     def autostart_effective(self) -> bool:

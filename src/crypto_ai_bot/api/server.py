@@ -117,7 +117,9 @@ BODY_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_container(request: Request) -> Container:
+# Dependencies are `async def`: they only read app state, and a plain `def` would be run in a
+# worker thread at every request (a thread hop each, on the loop the trading shares).
+async def get_container(request: Request) -> Container:
     c: Container = request.app.state.container
     return c
 
@@ -188,7 +190,7 @@ def _create_app(settings: Settings | None, container: Container | None, *,
                   for e in exc.errors()[:20]]
         return JSONResponse({"detail": errors}, status_code=422)
 
-    def require_token(
+    async def require_token(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> None:
         """The guard has checked already; this declares the scheme in the OpenAPI spec."""

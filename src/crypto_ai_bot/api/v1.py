@@ -106,12 +106,12 @@ bearer = HTTPBearer(auto_error=False, description="API_TOKEN, as `Authorization:
 T = TypeVar("T")
 
 
-def _reader(request: Request) -> CockpitReader:
+async def _reader(request: Request) -> CockpitReader:
     r: CockpitReader = request.app.state.container.cockpit
     return r
 
 
-def _control(request: Request) -> CockpitControl:
+async def _control(request: Request) -> CockpitControl:
     c: CockpitControl = request.app.state.container.control
     return c
 
@@ -130,7 +130,7 @@ OptSymbol = Annotated[str | None, Query(max_length=40, description="e.g. BTC/USD
 def build_router(token: str) -> APIRouter:
     """The /api/v1 router over the app's container (app.state.container)."""
 
-    def require_token(
+    async def require_token(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> None:
         if not token:

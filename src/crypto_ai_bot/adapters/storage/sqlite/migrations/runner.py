@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from importlib import resources
@@ -11,14 +12,15 @@ from crypto_ai_bot.domain.errors import MigrationError
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
-def available_migrations() -> list[tuple[int, str, str]]:
+@functools.cache  # the package's files: read once (/health asks for the latest at every call)
+def available_migrations() -> tuple[tuple[int, str, str], ...]:
     """(version, name, sql) for every migration shipped with the package, in order."""
     out = []
     for entry in resources.files("crypto_ai_bot.adapters.storage.sqlite.migrations").iterdir():
         match = _NAME.match(entry.name)
         if match:
             out.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(out)
+    return tuple(sorted(out))
 
 
 def current_version(conn: sqlite3.Connection) -> int:
