@@ -79,3 +79,44 @@ def test_zero_is_no_limit_and_bad_values_are_refused() -> None:
         SlidingWindowLimiter(-1)
     with pytest.raises(ValueError):
         SlidingWindowLimiter(3, 0)
+
+
+def test_an_urgent_request_goes_before_the_ordinary_ones_waiting() -> None:
+    """A stop's placement or an entry's balance read does not queue behind reconcile's reads."""
+
+    async def scenario() -> list[str]:
+        limiter = SlidingWindowLimiter(1, 0.05)
+        order: list[str] = []
+        await limiter.acquire()  # the window is full
+
+        async def take(name: str, urgent: bool = False) -> None:
+            await limiter.acquire(urgent)
+            order.append(name)
+
+        tasks = [asyncio.create_task(take(f"ordinary {i}")) for i in range(3)]
+        await asyncio.sleep(0)  # they wait for the window
+        tasks.append(asyncio.create_task(take("urgent", urgent=True)))
+        await asyncio.gather(*tasks)
+        return order
+
+    assert asyncio.run(scenario()) == ["urgent", "ordinary 0", "ordinary 1", "ordinary 2"]
+
+
+def test_urgent_and_ordinary_together_keep_within_the_limit() -> None:
+    import time
+
+    async def scenario() -> list[float]:
+        limiter = SlidingWindowLimiter(2, 0.05)
+        granted: list[float] = []
+
+        async def take(urgent: bool) -> None:
+            await limiter.acquire(urgent)
+            granted.append(time.monotonic())
+
+        await asyncio.gather(*(take(i % 3 == 0) for i in range(12)))
+        return sorted(granted)
+
+    granted = asyncio.run(scenario())
+    assert len(granted) == 12
+    for i, t in enumerate(granted):  # never more than 2 in any 50 ms
+        assert sum(1 for u in granted[i:] if u < t + 0.05 - 1e-4) <= 2
