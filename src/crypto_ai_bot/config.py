@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     exchange_api_url: str = ""
     http_timeout_ms: int = Field(default=10_000, ge=100, le=_MAX_HTTP_TIMEOUT_MS)
     exchange_orders_per_sec: int = Field(default=8, ge=0)  # per market; Gate allows 10
-    exchange_requests_per_sec: int = Field(default=20, ge=0)
+    exchange_requests_per_sec: int = Field(default=20, ge=0)  # per endpoint on Gate
     symbol: str = "BTC/USDT"
     symbols: str = ""
 

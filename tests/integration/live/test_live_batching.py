@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,5 +78,29 @@ async def test_candles_are_read_once_per_close(sim: SimServer, tmp_path: Path) -
         assert all(n == 1 for n in fresh.values()), fresh
         assert sim.requests_to(CANDLES) == 2 * len(SYMBOLS)  # warm-up, then the one close
         assert sim.requests_to(TICKERS) == rounds  # one per round, for all five
+    finally:
+        await c.close()
+
+
+async def test_gate_paces_each_endpoint_on_its_own(sim: SimServer, tmp_path: Path) -> None:
+    """Gate limits each endpoint on its own (200 per 10 s), so the client-side pace is per
+    endpoint: with a pace of 1 request per window, a queue of reads of open orders does not
+    hold back a read of another endpoint (my trades), asked for last."""
+    c = build_container(live_settings(sim, tmp_path / "bot.sqlite3", symbols=",".join(SYMBOLS),
+                                      exchange_requests_per_sec=1))
+    try:
+        await c.start()
+        assert c.broker_ready, c.broker_error
+        await asyncio.sleep(1.2)  # the start-up's reads have left the window
+        done: list[str] = []
+
+        async def note(name: str, read: Any) -> None:
+            await read
+            done.append(name)
+
+        reads = [note(f"open orders {s}", c.broker.fetch_open_orders(s)) for s in SYMBOLS[:3]]
+        await asyncio.gather(*reads, note("my trades", c.broker.fetch_my_trades(SYMBOLS[0], 0)))
+        assert done.index("my trades") < 2, done  # not behind the queue of open-order reads
+        assert sim.stats()["classes"]["private"]["http_429"] == 0
     finally:
         await c.close()

@@ -71,10 +71,12 @@ class CcxtBroker:
         self._dialect = dialect or dialect_for(str(getattr(exchange, "id", name)))
         self._dialect.prepare(exchange)
         self._clock = clock
-        # client-side pace (0 = none): order placements per market, and all requests
+        # client-side pace (0 = none): order placements per market, and the other requests,
+        # per endpoint where the exchange limits each endpoint on its own (Gate), else together
         self._orders_per_sec = orders_per_sec
         self._order_limits: dict[str, SlidingWindowLimiter] = {}
-        self._requests = SlidingWindowLimiter(requests_per_sec)
+        self._requests_per_sec = requests_per_sec
+        self._paces: dict[str, SlidingWindowLimiter] = {}
         self._attempts = retry_attempts
         self._initial_s = retry_initial_s
         self._breaker = breaker or CircuitBreaker(clock, failure_threshold=8, reset_after_ms=10_000)
@@ -100,13 +102,19 @@ class CcxtBroker:
     # plumbing -------------------------------------------------------------------------
 
     async def _call(self, fn: Callable[[], Awaitable[T]], *, creating: bool = False,
-                    public: bool = False, paced: bool = True) -> T:
+                    public: bool = False, paced: bool = True, urgent: bool = False,
+                    endpoint: str = "") -> T:
         """One attempt behind the breaker; ccxt errors become bot errors. Its outcome is what
         health() reports: a refused key until a private call succeeds, failures in a row.
-        `paced`: within EXCHANGE_REQUESTS_PER_SEC (an order placement is paced per market)."""
+        `paced`: within EXCHANGE_REQUESTS_PER_SEC (an order placement is paced per market);
+        `urgent`: the trading path (prices, the balance, orders and stops), which goes before
+        the housekeeping reads waiting for the pace (reconcile's, the countdown's);
+        `endpoint`: which of the exchange's endpoints the request goes to."""
+        pace = self._pace(endpoint) if paced else None
+
         async def attempt() -> T:
-            if paced:
-                await self._requests.acquire()
+            if pace is not None:
+                await pace.acquire(urgent)
             try:
                 return await fn()
             except ccxt.BaseError as exc:
@@ -131,18 +139,27 @@ class CcxtBroker:
             self._auth_error = ""
         return result
 
+    def _pace(self, endpoint: str) -> SlidingWindowLimiter:
+        key = endpoint if self._dialect.paces_per_endpoint else ""
+        pace = self._paces.get(key)
+        if pace is None:
+            pace = self._paces[key] = SlidingWindowLimiter(self._requests_per_sec)
+        return pace
+
     def health(self) -> BrokerHealth:
         return BrokerHealth(auth_error=self._auth_error, failing_calls=self._failing,
                             last_error=self._last_error, circuit=self._breaker.state)
 
-    async def _read(self, fn: Callable[[], Awaitable[T]], *, public: bool = False) -> T:
+    async def _read(self, endpoint: str, fn: Callable[[], Awaitable[T]], *,
+                    public: bool = False, urgent: bool = False) -> T:
         """An idempotent request: retried with backoff on retryable errors."""
-        return await retry_async(lambda: self._call(fn, public=public),
+        return await retry_async(lambda: self._call(fn, public=public, urgent=urgent,
+                                                    endpoint=endpoint),
                                  should_retry=is_retryable,
                                  attempts=self._attempts, initial_s=self._initial_s)
 
     async def _send(self, symbol: str, fn: Callable[[], Awaitable[T]], *,
-                    placement: bool = False) -> T:
+                    placement: bool = False, endpoint: str = "orders") -> T:
         """An order request: rate limited per market, never retried. A placement (Gate's own
         limit class: 10 a second per market) does not queue behind the reads' pace."""
         limiter = self._order_limits.get(symbol)
@@ -150,14 +167,15 @@ class CcxtBroker:
             limiter = self._order_limits[symbol] = SlidingWindowLimiter(self._orders_per_sec)
         await limiter.acquire()
         try:
-            return await self._call(fn, creating=True, paced=not placement)
+            return await self._call(fn, creating=True, paced=not placement, urgent=True,
+                                    endpoint=endpoint)
         except CircuitOpen as exc:  # refused before sending: surely not executed
             raise ExchangeUnavailable(str(exc)) from exc
 
     # markets, prices, balances --------------------------------------------------------
 
     async def load_markets(self, symbols: list[str]) -> dict[str, MarketInfo]:
-        await self._read(lambda: self.exchange.load_markets(), public=True)
+        await self._read("markets", lambda: self.exchange.load_markets(), public=True)
         tick = self.exchange.precisionMode == ccxt.TICK_SIZE
         for s in symbols:
             try:
@@ -174,7 +192,7 @@ class CcxtBroker:
     async def clock_skew_ms(self) -> int:
         """The exchange's clock minus ours (ms), measured at the middle of the round trip."""
         before = self._clock.now_ms()
-        server = await self._read(lambda: self.exchange.fetch_time())
+        server = await self._read("time", lambda: self.exchange.fetch_time())
         after = self._clock.now_ms()
         return int(server or 0) - (before + after) // 2 if server else 0
 
@@ -185,7 +203,8 @@ class CcxtBroker:
             raise InvalidOrder(f"unknown market {symbol} (markets not loaded?)") from None
 
     async def fetch_ticker(self, symbol: str) -> Ticker:
-        t = await self._read(lambda: self.exchange.fetch_ticker(symbol), public=True)
+        t = await self._read("tickers", lambda: self.exchange.fetch_ticker(symbol), public=True,
+                             urgent=True)
         last = d(t.get("last"))
         self._last[symbol] = last
         return Ticker(symbol, self._clock.now_ms(), last, d(t.get("bid")) or last,
@@ -193,8 +212,9 @@ class CcxtBroker:
 
     async def fetch_tickers(self, symbols: list[str]) -> dict[str, Ticker]:
         """The tickers of `symbols` in one request (GET /spot/tickers answers every market)."""
-        rows = await self._read(lambda: self._dialect.fetch_tickers(self.exchange, symbols),
-                                public=True)
+        rows = await self._read(
+            "tickers", lambda: self._dialect.fetch_tickers(self.exchange, symbols), public=True,
+            urgent=True)
         now = self._clock.now_ms()
         out = {}
         for symbol, (last, bid, ask) in rows.items():
@@ -203,7 +223,7 @@ class CcxtBroker:
         return out
 
     async def fetch_balance(self) -> dict[str, Balance]:
-        bal = await self._read(lambda: self.exchange.fetch_balance())
+        bal = await self._read("balance", lambda: self.exchange.fetch_balance(), urgent=True)
         free, used = bal.get("free") or {}, bal.get("used") or {}
         return {c: Balance(c, d(free[c]), d(used.get(c))) for c in free}
 
@@ -254,8 +274,9 @@ class CcxtBroker:
         return report._replace(fills=fills)
 
     async def _order_fills(self, symbol: str, order_id: str) -> tuple[FillReport, ...]:
-        rows = await self._read(
-            lambda: self.exchange.fetch_order_trades(order_id, symbol, None, 1000))
+        rows = await self._read(  # Gate: GET /spot/my_trades?order_id=
+            "my_trades", lambda: self.exchange.fetch_order_trades(order_id, symbol, None, 1000),
+            urgent=True)
         return tuple(sorted((parse_trade(symbol, r, self._dialect) for r in rows),
                             key=lambda f: f.trade_id))
 
@@ -274,7 +295,8 @@ class CcxtBroker:
                          params: dict[str, Any] | None = None) -> dict[str, Any] | None:
         try:
             order: dict[str, Any] = await self._read(
-                lambda: self.exchange.fetch_order(order_id, symbol, params or {}))
+                "stop" if (params or {}).get("trigger") else "order",
+                lambda: self.exchange.fetch_order(order_id, symbol, params or {}), urgent=True)
         except OrderNotFound:
             return None
         return order
@@ -285,13 +307,14 @@ class CcxtBroker:
         if found is not None:
             return found
         for page in range(1, self._dialect.closed_pages + 1):
-            rows = await self._read(self._closed_page(symbol, page))
+            rows = await self._read("orders", self._closed_page(symbol, page))
             for row in rows:
                 if row.get("clientOrderId") == cid:
                     return dict(row)
             if len(rows) < 100:
                 break
-        trades = await self._read(lambda: self.exchange.fetch_my_trades(symbol, None, 1000))
+        trades = await self._read(
+            "my_trades", lambda: self.exchange.fetch_my_trades(symbol, None, 1000))
         for t in trades:
             if self._dialect.trade_client_id(t) == cid and t.get("order"):
                 return await self._get_order(symbol, str(t["order"]))
@@ -302,17 +325,20 @@ class CcxtBroker:
         return lambda: self.exchange.fetch_closed_orders(symbol, None, 100, params)
 
     async def fetch_open_orders(self, symbol: str) -> list[OrderReport]:
-        rows = await self._read(lambda: self.exchange.fetch_open_orders(symbol, None, 100))
+        rows = await self._read(
+            "open_orders", lambda: self.exchange.fetch_open_orders(symbol, None, 100))
         return [parse_order(symbol, r, self._dialect) for r in rows]
 
     async def cancel_order(self, symbol: str, exchange_order_id: str) -> None:
-        await self._read(lambda: self.exchange.cancel_order(exchange_order_id, symbol))
+        await self._read("cancel", lambda: self.exchange.cancel_order(exchange_order_id, symbol),
+                         urgent=True)
 
     async def fetch_my_trades(self, symbol: str, since_ms: int) -> list[FillReport]:
         """Gate answers at most the last 30 days (an older `from` is refused): asked for
         more, this asks for what it can have."""
         since_ms = max(since_ms, self._clock.now_ms() - _MY_TRADES_REACH_MS)
-        rows = await self._read(lambda: self.exchange.fetch_my_trades(symbol, since_ms, 1000))
+        rows = await self._read(
+            "my_trades", lambda: self.exchange.fetch_my_trades(symbol, since_ms, 1000))
         fills = (parse_trade(symbol, r, self._dialect) for r in rows)
         return sorted(fills, key=lambda f: f.ts_ms)
 
@@ -335,7 +361,7 @@ class CcxtBroker:
             raise InvalidOrder(f"stop expiration {expiration_sec} s must be positive")
         params = {"stopLossPrice": float(trigger), "expiration": expiration_sec}
         order = await self._send(symbol, lambda: self.exchange.create_order(
-            symbol, "limit", "sell", float(amount), float(limit), params))
+            symbol, "limit", "sell", float(amount), float(limit), params), endpoint="place_stop")
         return StopOrderReport(str(order["id"]), symbol, trigger, amount, "open",
                                limit_price=limit, created_ms=self._clock.now_ms())
 
@@ -346,7 +372,7 @@ class CcxtBroker:
     async def fetch_stops(self, symbol: str, *, finished: bool = False) -> list[StopOrderReport]:
         """The symbol's price orders, open (or the last 100 finished), whoever placed them."""
         fetch = self.exchange.fetch_closed_orders if finished else self.exchange.fetch_open_orders
-        rows = await self._read(lambda: fetch(symbol, None, 100, {"trigger": True}))
+        rows = await self._read("stops", lambda: fetch(symbol, None, 100, {"trigger": True}))
         return [parse_stop(symbol, r, self._dialect) for r in rows]
 
     async def cancel_stop(self, symbol: str, stop_id: str) -> None:
@@ -354,14 +380,17 @@ class CcxtBroker:
         ORDER_CANCELLED: each is OrderNotFound here (already gone)."""
         try:
             await self._read(
-                lambda: self.exchange.cancel_order(stop_id, symbol, {"trigger": True}))
+                "cancel_stop",
+                lambda: self.exchange.cancel_order(stop_id, symbol, {"trigger": True}),
+                urgent=True)
         except InvalidOrder as exc:
             if "ORDER_CLOSED" in str(exc) or "ORDER_CANCELLED" in str(exc):
                 raise OrderNotFound(str(exc)) from exc
             raise
 
     async def arm_countdown(self, symbol: str, timeout_sec: int) -> None:
-        await self._read(lambda: self._dialect.arm_countdown(self.exchange, symbol, timeout_sec))
+        await self._read(
+            "countdown", lambda: self._dialect.arm_countdown(self.exchange, symbol, timeout_sec))
 
     async def close(self) -> None:
         await self.exchange.close()

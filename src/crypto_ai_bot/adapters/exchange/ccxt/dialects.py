@@ -89,6 +89,9 @@ class ExchangeDialect:
     """Defaults that use ccxt's unified structures only."""
 
     closed_pages = 1  # finished orders scanned (x100) when looking an order up by client id
+    # EXCHANGE_REQUESTS_PER_SEC counts every request together, unless the exchange limits each
+    # endpoint on its own (then each endpoint gets that pace)
+    paces_per_endpoint = False
 
     def prepare(self, exchange: Any) -> None:
         """Adjust the ccxt client's options before use."""
@@ -131,6 +134,7 @@ class GateDialect(ExchangeDialect):
     """Gate.io API v4 spot (GATE_NOTES.md)."""
 
     closed_pages = 3
+    paces_per_endpoint = True  # Gate: 200 requests per 10 s per endpoint (GATE_NOTES.md)
 
     def prepare(self, exchange: Any) -> None:
         # market buys are sent with params["cost"]; a price order's expiration is sent by
