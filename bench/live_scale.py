@@ -279,7 +279,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def report(r: dict[str, Any]) -> str:
     step = r["timeframe_s"] * 1000
-    signals = [s for s in r["sent"] if s["cause"] == "signal" and s["candle_ts_ms"]]
+    # the candles that closed while it measured: one that closed before (the start-up's last,
+    # read through the same public budget as the warm-up of every symbol) is not counted
+    acted = [s for s in r["sent"] if s["cause"] == "signal" and s["candle_ts_ms"]]
+    signals = [s for s in acted if s["candle_ts_ms"] + step >= r["start_ms"]]
     close_dec = [s["decided_ms"] - (s["candle_ts_ms"] + step) for s in signals]
     dec_sent = [s["ts_ms"] - s["decided_ms"] for s in signals]
     close_sent = [s["ts_ms"] - (s["candle_ts_ms"] + step) for s in signals]
@@ -290,7 +293,11 @@ def report(r: dict[str, Any]) -> str:
     lag_p99 = histogram_quantile(lag, 0.99) * 1000
     lines = [f"live_scale: {r['symbols']} symbols, {r['elapsed_s']:.0f} s measured, "
              f"{r['timeframe_s']} s candles ({r['elapsed_s'] / r['timeframe_s']:.0f} closes), "
-             f"{len(r['sent'])} orders sent", ""]
+             f"{len(r['sent'])} orders sent"]
+    if len(acted) > len(signals):
+        lines.append(f"  (not counted below: {len(acted) - len(signals)} orders on candles that "
+                     f"closed before the measuring began)")
+    lines.append("")
 
     def row(name: str, values: list[float], unit: str = "ms") -> str:
         if not values:
