@@ -116,13 +116,15 @@ class ExchangeStopKeeper:
     def unprotected(self) -> dict[str, str]:
         """Open positions without a resting stop, with why (for /health, status, metrics)."""
         out = {}
-        for pos in self._repos.positions.all():
+        for symbol, amount in self._repos.positions.without_stop():  # cheap: /health asks
+            if amount <= 0:
+                continue
             try:
-                min_amount = self._broker.market(pos.symbol).min_amount
+                min_amount = self._broker.market(symbol).min_amount
             except BrokerError:  # markets not loaded yet: nothing is known of it
                 continue
-            if pos.is_open(min_amount) and not pos.stop_order_id:
-                out[pos.symbol] = self._unprotected.get(pos.symbol, "no resting stop")
+            if Position(symbol, amount).is_open(min_amount):
+                out[symbol] = self._unprotected.get(symbol, "no resting stop")
         return out
 
     # the bus's handler ------------------------------------------------------------------

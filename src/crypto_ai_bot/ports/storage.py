@@ -191,6 +191,11 @@ class PositionsRepository(Protocol):
 
     def all(self) -> list[Position]: ...
 
+    def without_stop(self) -> list[tuple[str, Decimal]]:
+        """(symbol, base amount) of every position with no resting stop recorded, flat ones
+        included: what /health asks at every call, without reading whole positions."""
+        ...
+
 
 class IdempotencyRepository(Protocol):
     def claim(self, key: str, client_order_id: str, now_ms: int, ttl_ms: int) -> bool:

@@ -304,6 +304,10 @@ class MemoryPositions:
     def all(self) -> list[Position]:
         return [p.copy() for _, p in sorted(self._positions.items())]
 
+    def without_stop(self) -> list[tuple[str, Decimal]]:
+        return [(s, p.base_amount) for s, p in sorted(self._positions.items())
+                if not p.stop_order_id]
+
 
 class MemoryAudit:
     """The audit log in a list; payloads kept as their JSON round trip gives them back."""

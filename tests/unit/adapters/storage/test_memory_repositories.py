@@ -157,6 +157,7 @@ def _apply(repos: Repositories, op: tuple[Any, ...], cids: list[str]) -> Any:
         _, symbol, amount, now = op
         p = pos.get(symbol)
         p.base_amount, p.updated_ms, p.peak = Decimal(amount) / 3, now, Decimal(now)
+        p.stop_order_id = f"s{now}" if now % 2 else ""  # a resting stop, or none
         return pos.save(p)
     raise AssertionError(kind)
 
@@ -177,6 +178,7 @@ def _snapshot(repos: Repositories, cids: list[str]) -> dict[str, Any]:
         "count": o.count(),
         "trades": t.count(),
         "positions": repos.positions.all(),
+        "without stop": repos.positions.without_stop(),
         "unknown": o.get("nope"),
         "state": (repos.state.trading_state(), repos.state.trading_state_reason()),
         "balances": repos.state.balances(),

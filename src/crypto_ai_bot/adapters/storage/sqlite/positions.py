@@ -54,3 +54,8 @@ class SqlitePositions:
 
     def all(self) -> list[Position]:
         return [_position(r) for r in self._db.all("SELECT * FROM positions ORDER BY symbol")]
+
+    def without_stop(self) -> list[tuple[str, Decimal]]:
+        rows = self._db.all("SELECT symbol, base_amount FROM positions WHERE stop_order_id = ''"
+                            " ORDER BY symbol")
+        return [(r["symbol"], Decimal(r["base_amount"])) for r in rows]
