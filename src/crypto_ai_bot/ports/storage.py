@@ -192,8 +192,8 @@ class PositionsRepository(Protocol):
     def all(self) -> list[Position]: ...
 
     def without_stop(self) -> list[tuple[str, Decimal]]:
-        """(symbol, base amount) of every position with no resting stop recorded, flat ones
-        included: what /health asks at every call, without reading whole positions."""
+        """(symbol, base amount) of every position with an amount and no resting stop
+        recorded: what /health asks at every call, without reading whole positions."""
         ...
 
 

@@ -306,7 +306,7 @@ class MemoryPositions:
 
     def without_stop(self) -> list[tuple[str, Decimal]]:
         return [(s, p.base_amount) for s, p in sorted(self._positions.items())
-                if not p.stop_order_id]
+                if not p.stop_order_id and p.base_amount > 0]
 
 
 class MemoryAudit:

@@ -56,6 +56,8 @@ class SqlitePositions:
         return [_position(r) for r in self._db.all("SELECT * FROM positions ORDER BY symbol")]
 
     def without_stop(self) -> list[tuple[str, Decimal]]:
+        # CAST only picks the rows (any positive amount is a positive REAL); the amount
+        # itself is read exactly from its text
         rows = self._db.all("SELECT symbol, base_amount FROM positions WHERE stop_order_id = ''"
-                            " ORDER BY symbol")
+                            " AND CAST(base_amount AS REAL) > 0 ORDER BY symbol")
         return [(r["symbol"], Decimal(r["base_amount"])) for r in rows]
