@@ -11,6 +11,7 @@ constructs a broker, a feed or a database on its own.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -29,7 +30,7 @@ from crypto_ai_bot.application.risk import RiskConfig, RiskManager
 from crypto_ai_bot.application.strategies import StrategyContext, build_strategy
 from crypto_ai_bot.domain.board import PriceBoard
 from crypto_ai_bot.domain.candles import CandleSeries
-from crypto_ai_bot.domain.errors import ClockSkewed, ConfigError
+from crypto_ai_bot.domain.errors import BotError, ClockSkewed, ConfigError
 from crypto_ai_bot.domain.model import Bar, Candle, split_symbol
 from crypto_ai_bot.domain.venue import VenueConfig
 from crypto_ai_bot.drivers.backtest.engine import (
@@ -344,8 +345,7 @@ def build_container(
         extras["stop_keeper"] = keeper
     risk = RiskManager(settings.risk_config, repos, trading_state=lambda: states.current)
     exits = ProtectiveExits(exits_config)
-    pipelines: dict[str, SymbolPipeline] = {}
-    for symbol in settings.symbol_list:
+    def pipeline(symbol: str) -> SymbolPipeline:
         try:
             strategy = build_strategy(settings.strategy, settings.strategy_kwargs,
                                       replace(context, symbol=symbol))
@@ -356,11 +356,15 @@ def build_container(
                 f"STRATEGY={settings.strategy} needs {exc.name or 'a library not installed'}: "
                 "pip install 'crypto-ai-bot[ai]'"
             ) from None
-        pipelines[symbol] = SymbolPipeline(
+        return SymbolPipeline(
             symbol, strategy=strategy, feed=feed, broker=broker, risk=risk, exits=exits,
             executor=executor, repos=repos, bus=bus, clock=clock,
             timeframe=candle_key(settings),  # it stores the candles it evaluates (--compare)
         )
+
+    pipelines: dict[str, SymbolPipeline] = {}
+    for symbol in settings.symbol_list:
+        pipelines[symbol] = pipeline(symbol)
         metrics.add_decision_source(_decisions(symbol, pipelines[symbol].stats))
     grace_ms = max(3 * settings.http_timeout_ms, 30_000)
     reconciler = Reconciler(
@@ -401,7 +405,8 @@ def build_container(
         pipelines=pipelines, reconciler=reconciler, orchestrator=orchestrator,
         heartbeats=heartbeats, lock=lock, extras=extras,
     )
-    _add_cockpit(container, risk, exits, context, reload_settings, recent)
+    resymbol = _symbol_changer(container, pipeline)
+    _add_cockpit(container, risk, exits, context, reload_settings, recent, resymbol)
     container.notifiers = _notifiers(container, risk)
     return container
 
@@ -419,9 +424,80 @@ def _recent_candles(feed: PriceFeed, clock: Clock) -> RecentCandles:
     return keeping(feed, clock)
 
 
+def _symbol_changer(
+    c: Container, pipeline: Callable[[str], SymbolPipeline],
+) -> Callable[[tuple[str, ...]], Awaitable[str]] | None:
+    """The cockpit's reload of SYMBOL/SYMBOLS: the loops stop, the pipelines are added and
+    removed, the loops start again (reconcile first, as at every start). Refused, with nothing
+    changed, for a symbol dropped while it holds a position, an order not final or a resting
+    stop, a symbol of another quote currency, one the exchange does not list, and a replayed
+    file (one symbol's)."""
+    if c.settings.feed_config.kind == "replay":
+        return None
+    quote = split_symbol(c.settings.symbol_list[0])[1]
+
+    def busy(symbol: str) -> str:
+        try:
+            dust = c.broker.market(symbol).min_amount
+        except BotError:
+            dust = Decimal(0)
+        if c.repos.positions.get(symbol).is_open(dust):
+            return "holds a position"
+        if c.repos.orders.not_final(symbol):
+            return "has an order not final"
+        if c.repos.stops.active(symbol):
+            return "has a resting exchange-side stop"
+        return ""
+
+    one_at_a_time = asyncio.Lock()
+
+    async def resymbol(symbols: tuple[str, ...]) -> str:
+        async with one_at_a_time:
+            return await change(symbols)
+
+    async def change(symbols: tuple[str, ...]) -> str:
+        now = c.pipelines
+        added = [s for s in symbols if s not in now]
+        dropped = [s for s in now if s not in symbols]
+        if not symbols:
+            raise ConfigError("SYMBOLS: no symbol left to trade")
+        other = [s for s in added if split_symbol(s)[1] != quote]
+        if other:
+            raise ConfigError(f"SYMBOLS: {', '.join(other)}: not in {quote}, the quote "
+                              f"currency this process trades in (a restart can change it)")
+        held = [f"{s} {why}" for s in dropped if (why := busy(s))]
+        if held:
+            raise ConfigError(f"SYMBOLS: cannot drop {'; '.join(held)} (close it first)")
+        if added:
+            try:
+                await c.broker.load_markets(list(symbols))
+            except BotError as exc:
+                raise ConfigError(f"SYMBOLS: {exc}") from None
+        fresh = {s: pipeline(s) for s in added}  # a strategy that cannot be built: refused
+        running = c.orchestrator.running
+        if running:
+            await c.orchestrator.stop()
+        for s in dropped:
+            del now[s]
+        for s, p in fresh.items():
+            now[s] = p
+            c.metrics.add_decision_source(_decisions(s, p.stats))
+        ordered = {s: now[s] for s in symbols}  # the order the settings give
+        now.clear()
+        now.update(ordered)
+        if running:
+            await c.orchestrator.start()
+        said = [f"added {', '.join(added)}"] if added else []
+        said += [f"dropped {', '.join(dropped)}"] if dropped else []
+        return "; ".join(said) or "symbols reordered"
+
+    return resymbol
+
+
 def _add_cockpit(c: Container, risk: RiskManager, exits: ProtectiveExits,
                  context: StrategyContext, reload_settings: Callable[[], Settings] | None,
-                 recent: RecentCandles) -> None:
+                 recent: RecentCandles,
+                 resymbol: Callable[[tuple[str, ...]], Awaitable[str]] | None = None) -> None:
     """The cockpit's reader, control and live stream (issue 12), on the container."""
     from crypto_ai_bot.application.cockpit import (
         CockpitConfig,
@@ -458,7 +534,7 @@ def _add_cockpit(c: Container, risk: RiskManager, exits: ProtectiveExits,
             c.settings = new
 
         return Reread(changed, new.risk_config, new.exits_config, new.execution_config,
-                      new.stop_keeper_config, commit)
+                      new.stop_keeper_config, commit, tuple(new.symbol_list))
 
     def _comparable(s: Settings) -> dict[str, Any]:
         return {k: v.get_secret_value() if hasattr(v, "get_secret_value") else v
@@ -481,6 +557,7 @@ def _add_cockpit(c: Container, risk: RiskManager, exits: ProtectiveExits,
         clock=c.clock, bus=c.bus, states=c.states, executor=c.executor, risk=risk, exits=exits,
         pipelines=c.pipelines, start=o.start, stop=o.stop, running=lambda: o.running,
         broker_ready=broker_ready, reread=reread, stop_keeper=c.extras.get("stop_keeper"),
+        resymbol=resymbol,
     ))
     c.stream = EventStream()
     for kind in audited_events():  # after the audit: what a client sees is on record

@@ -320,6 +320,46 @@ async def test_reload_applies_limits_and_refuses_what_needs_a_restart(
         assert broken["ok"] is False and "RISK_MAX_ORDERS_PER_HOUR" in broken["message"]
 
 
+async def test_reload_adds_and_drops_symbols_while_the_loops_run(
+    bot: tuple[Container, ManualClock, str], tmp_path: Path,
+) -> None:
+    """SYMBOLS changes without a restart: the loops stop, the pipelines change, the loops
+    start again. A symbol is dropped only once it holds nothing; a symbol in another quote
+    currency is refused; a refusal changes nothing."""
+    c, _, url = bot
+    async with httpx.AsyncClient(base_url=url, headers=AUTH) as http:
+        assert (await http.post("/api/v1/start")).json()["running"]
+        _env_file(tmp_path, "SYMBOLS=BTC/USDT,ETH/USDT\n")
+        added = (await http.post("/api/v1/reload")).json()
+        assert added["ok"] and added["changed"] == {"SYMBOLS": "BTC/USDT,ETH/USDT"}, added
+        assert "added ETH/USDT" in added["message"], added
+        status = (await http.get("/api/v1/status")).json()
+        assert [s["symbol"] for s in status["symbols"]] == ["BTC/USDT", "ETH/USDT"]
+        assert status["running"] and "evaluate:ETH/USDT" in c.heartbeats.snapshot()
+        health = (await http.get("/health")).json()
+        assert health["symbols"] == ["BTC/USDT", "ETH/USDT"], health
+        entered = (await http.post("/api/v1/force-enter", json={"symbol": "ETH/USDT"})).json()
+        assert entered["sent"], entered
+
+        _env_file(tmp_path, "SYMBOLS=BTC/USDT\n")
+        held = (await http.post("/api/v1/reload")).json()
+        assert held["ok"] is False and "ETH/USDT holds a position" in held["message"], held
+        assert list(c.pipelines) == ["BTC/USDT", "ETH/USDT"]  # nothing changed
+        settings = (await http.get("/api/v1/config")).json()["settings"]
+        assert settings["SYMBOLS"] == "BTC/USDT,ETH/USDT"
+        exited = (await http.post("/api/v1/force-exit", json={"symbol": "ETH/USDT"})).json()
+        assert exited["sent"], exited
+        dropped = (await http.post("/api/v1/reload")).json()
+        assert dropped["ok"] and "dropped ETH/USDT" in dropped["message"], dropped
+        assert list(c.pipelines) == ["BTC/USDT"] and c.orchestrator.running
+        assert "evaluate:ETH/USDT" not in c.heartbeats.snapshot()  # no silent loop left
+
+        _env_file(tmp_path, "SYMBOLS=BTC/USDT,ETH/EUR\n")
+        other = (await http.post("/api/v1/reload")).json()
+        assert other["ok"] is False and "ETH/EUR: not in USDT" in other["message"], other
+        assert list(c.pipelines) == ["BTC/USDT"]
+
+
 async def _frames(lines: AsyncIterator[str], want: int) -> list[dict[str, Any]]:
     """Server-sent events as they arrive, until `want` of them (comments kept apart)."""
     out: list[dict[str, Any]] = []

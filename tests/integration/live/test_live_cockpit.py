@@ -79,7 +79,7 @@ async def test_reload_moves_the_exchange_stop_distance(sim: SimServer, tmp_path:
         sim, db, exchange_stop_offset_pct="1.5", exchange_stop_min_interval_sec=0))
     try:
         await c.start()
-        r = c.control.reload()
+        r = await c.control.reload()
         assert r.ok and r.changed == {"EXCHANGE_STOP_MIN_INTERVAL_SEC": "0",
                                       "EXCHANGE_STOP_OFFSET_PCT": "1.5"}, r
         assert (await c.control.force_enter(SYMBOL)).sent

@@ -48,6 +48,9 @@ RELOADABLE = frozenset({
     "exchange_stop_min_move_pct", "exchange_stop_min_interval_sec",
     "exchange_stop_expiration_sec", "exchange_stop_retry_max_sec", "exchange_stops_exclusive",
 })
+# The traded symbols change too where the process can add and remove pipelines (ControlParts.
+# resymbol): the loops stop, the pipelines change, the loops start again.
+SYMBOL_SETTINGS = frozenset({"symbol", "symbols"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,7 @@ class Reread:
     execution: ExecutionConfig
     stop_keeper: StopKeeperConfig
     commit: Callable[[], None]
+    symbols: tuple[str, ...] = ()  # the symbols the settings read again trade
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,9 @@ class ControlParts:
     broker_ready: Callable[[], tuple[bool, str]]
     reread: Callable[[], Reread] | None = None
     stop_keeper: ExchangeStopKeeper | None = None
+    # trade these symbols from now on: a description of the change, or ConfigError naming why
+    # not (then nothing changed)
+    resymbol: Callable[[tuple[str, ...]], Awaitable[str]] | None = None
 
 
 OPERATOR = "operator"
@@ -195,23 +202,32 @@ class CockpitControl:
 
     # settings -------------------------------------------------------------------------------
 
-    def reload(self) -> ControlResult:
-        """Read the settings again and apply what may change while the bot runs (RELOADABLE).
-        All or nothing: when a changed setting needs a restart, nothing is applied and the
-        answer names every such setting."""
+    async def reload(self) -> ControlResult:
+        """Read the settings again and apply what may change while the bot runs (RELOADABLE,
+        and SYMBOL/SYMBOLS where the process can change its pipelines). All or nothing: when
+        a changed setting needs a restart, or the symbols cannot change (a symbol dropped
+        while it holds a position, say), nothing is applied and the answer says why."""
         if self._p.reread is None:
             return ControlResult(False, "reload is not available in this process")
         try:
             new = self._p.reread()
         except ConfigError as exc:
             return ControlResult(False, f"settings not reloaded: {exc}")
-        refused = sorted(n.upper() for n in new.changed if n not in RELOADABLE)
+        resymbol = self._p.resymbol
+        movable = RELOADABLE | SYMBOL_SETTINGS if resymbol is not None else RELOADABLE
+        refused = sorted(n.upper() for n in new.changed if n not in movable)
         if refused:
             return ControlResult(
                 False, f"nothing reloaded: {', '.join(refused)} cannot change while the bot "
                        f"runs: restart it for these", refused=refused)
         if not new.changed:
             return ControlResult(True, "no setting changed")
+        moved = ""
+        if resymbol is not None and tuple(self._p.pipelines) != new.symbols:
+            try:
+                moved = await resymbol(new.symbols)
+            except ConfigError as exc:
+                return ControlResult(False, f"nothing reloaded: {exc}")
         self._p.risk.reconfigure(new.risk)
         self._p.exits.reconfigure(new.exits)
         self._p.executor.config = new.execution
@@ -219,6 +235,7 @@ class CockpitControl:
             self._p.stop_keeper.reconfigure(new.stop_keeper)
         new.commit()
         changed = {n.upper(): str(v[1]) for n, v in sorted(new.changed.items())}
-        log.info("settings_reloaded", changed=changed)
+        log.info("settings_reloaded", changed=changed, symbols=moved or None)
         return ControlResult(True, "reloaded: " + ", ".join(
-            f"{n}={v}" for n, v in changed.items()), changed=changed)
+            f"{n}={v}" for n, v in changed.items()) + (f" ({moved})" if moved else ""),
+            changed=changed)
