@@ -485,10 +485,14 @@ def _symbol_changer(
         ordered = {s: now[s] for s in symbols}  # the order the settings give
         now.clear()
         now.update(ordered)
-        if running:
-            await c.orchestrator.start()
         said = [f"added {', '.join(added)}"] if added else []
         said += [f"dropped {', '.join(dropped)}"] if dropped else []
+        if running:
+            try:
+                await c.orchestrator.start()
+            except BotError as exc:  # the symbols changed: the loops are the operator's now
+                log.error("loops_not_restarted", error=str(exc))
+                said.append(f"the loops did not start again: {exc} (POST /api/v1/start)")
         return "; ".join(said) or "symbols reordered"
 
     return resymbol
