@@ -64,7 +64,7 @@ class Reread:
     execution: ExecutionConfig
     stop_keeper: StopKeeperConfig
     commit: Callable[[], None]
-    symbols: tuple[str, ...] = ()  # the symbols the settings read again trade
+    symbols: tuple[str, ...] = ()  # the symbols the settings read again trade (): unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +223,7 @@ class CockpitControl:
         if not new.changed:
             return ControlResult(True, "no setting changed")
         moved = ""
-        if resymbol is not None and tuple(self._p.pipelines) != new.symbols:
+        if resymbol is not None and new.symbols and tuple(self._p.pipelines) != new.symbols:
             try:
                 moved = await resymbol(new.symbols)
             except ConfigError as exc:
