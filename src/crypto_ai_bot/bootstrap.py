@@ -346,6 +346,7 @@ def build_container(
     risk = RiskManager(settings.risk_config, repos, trading_state=lambda: states.current)
     exits = ProtectiveExits(exits_config)
     def pipeline(symbol: str) -> SymbolPipeline:
+        """The symbol's pipeline, its decisions counted on /metrics."""
         try:
             strategy = build_strategy(settings.strategy, settings.strategy_kwargs,
                                       replace(context, symbol=symbol))
@@ -356,16 +357,15 @@ def build_container(
                 f"STRATEGY={settings.strategy} needs {exc.name or 'a library not installed'}: "
                 "pip install 'crypto-ai-bot[ai]'"
             ) from None
-        return SymbolPipeline(
+        made = SymbolPipeline(
             symbol, strategy=strategy, feed=feed, broker=broker, risk=risk, exits=exits,
             executor=executor, repos=repos, bus=bus, clock=clock,
             timeframe=candle_key(settings),  # it stores the candles it evaluates (--compare)
         )
+        metrics.add_decision_source(_decisions(symbol, made.stats))
+        return made
 
-    pipelines: dict[str, SymbolPipeline] = {}
-    for symbol in settings.symbol_list:
-        pipelines[symbol] = pipeline(symbol)
-        metrics.add_decision_source(_decisions(symbol, pipelines[symbol].stats))
+    pipelines = {symbol: pipeline(symbol) for symbol in settings.symbol_list}
     grace_ms = max(3 * settings.http_timeout_ms, 30_000)
     reconciler = Reconciler(
         broker, repos,
@@ -477,14 +477,9 @@ def _symbol_changer(
         running = c.orchestrator.running
         if running:
             await c.orchestrator.stop()
-        for s in dropped:
-            del now[s]
-        for s, p in fresh.items():
-            now[s] = p
-            c.metrics.add_decision_source(_decisions(s, p.stats))
-        ordered = {s: now[s] for s in symbols}  # the order the settings give
-        now.clear()
-        now.update(ordered)
+        kept = {s: now.get(s) or fresh[s] for s in symbols}  # in the order the settings give
+        now.clear()  # the one dict the orchestrator, reconcile and the cockpit read
+        now.update(kept)
         said = [f"added {', '.join(added)}"] if added else []
         said += [f"dropped {', '.join(dropped)}"] if dropped else []
         if running:
