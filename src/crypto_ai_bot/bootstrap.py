@@ -471,6 +471,8 @@ def _symbol_changer(
         if added:
             try:
                 await c.broker.load_markets(list(symbols))
+                for s in added:  # priced by the feed (paper lists any market; a feed does not)
+                    await c.feed.ticker(s)
             except BotError as exc:
                 raise ConfigError(f"SYMBOLS: {exc}") from None
         fresh = {s: pipeline(s) for s in added}  # a strategy that cannot be built: refused

@@ -33,3 +33,22 @@ async def test_paper_trades_at_live_prices_and_sends_nothing(
         assert sim.state()["orders"] == []  # paper: the exchange never saw an order
     finally:
         await c.close()
+
+
+async def test_a_symbol_the_exchange_does_not_price_is_not_added_in_paper_mode(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """The paper broker lists any market; reload of SYMBOLS asks the live feed for a price of
+    each new symbol first, and refuses one the exchange does not answer for."""
+    db = tmp_path / "paper.sqlite3"
+    values = dict(mode="paper", price_feed="live", instance_lock="off", api_key="",
+                  api_secret="")
+    c = build_container(live_settings(sim, db, **values), reload_settings=lambda: live_settings(
+        sim, db, symbols=f"{SYMBOL},NOPE/USDT", **values))
+    try:
+        await c.start()
+        refused = await c.control.reload()
+        assert refused.ok is False and "NOPE/USDT" in refused.message, refused
+        assert list(c.pipelines) == [SYMBOL] and c.settings.symbol_list == [SYMBOL]
+    finally:
+        await c.close()
