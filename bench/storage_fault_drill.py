@@ -246,9 +246,11 @@ def fault(name: str, bot: Bot, sim: SimProcess, db: str, hold_s: float, start: A
     t1 = time.time()
     time.sleep(hold_s)  # space is back: nothing may resume by itself
     after = bot.since(t1)
-    # the first refused write halts: reconcile's balance snapshot comes every second
-    settled = [x for x in during if x["t"] >= t0 + 1.5]
-    halted_during = bool(settled) and all(x["state"] == "HALTED" for x in settled)
+    # the first refused write halts (reconcile's balance snapshot comes every second), and
+    # the bot stays halted for the rest of the fault; how soon is a figure, not a pass mark
+    first = next((i for i, x in enumerate(during) if x["state"] == "HALTED"), None)
+    halted_during = first is not None and all(x["state"] == "HALTED" for x in during[first:])
+    halt_after_s = round(during[first]["t"] - t0, 2) if first is not None else None
     down_seen = any(x["health"] == "down" for x in during)
     unattended = sum(1 for x in after if x["state"] == "ACTIVE")
     stored = after[-1]["reason"] if after else ""
@@ -259,7 +261,7 @@ def fault(name: str, bot: Bot, sim: SimProcess, db: str, hold_s: float, start: A
     resumed = bot.wait_for("resumed")
     return {
         "fault": name, "errors": errors, "health_down_seen": down_seen,
-        "halted_during_fault": halted_during,
+        "halted_during_fault": halted_during, "halted_after_s": halt_after_s,
         "orders_taken_during_fault": len(taken_during),  # recorded before the fault began
         "unrecorded_taken_during_fault": len([o for o in taken_during
                                               if o["text"] not in recorded_ids(db)]),
