@@ -3,6 +3,7 @@ crosses for an EMA strategy to trade, for the optimiser's tests (no shared data 
 
 from __future__ import annotations
 
+import math
 import random
 from decimal import Decimal
 
@@ -41,4 +42,15 @@ def poisoned(candles: list[Candle], from_ms: int, seed: int = 99) -> list[Candle
         o, cl = (Decimal(f"{rnd.uniform(10, 1000):.4f}") for _ in range(2))
         out.append(Candle(c.ts_ms, o, max(o, cl) * Decimal("1.01"), min(o, cl) * Decimal("0.99"),
                           cl, c.volume))
+    return out
+
+
+def wave(n: int) -> list[Candle]:
+    """`n` 5-minute candles of two sine waves around 100: a smooth market that crosses often,
+    the same every time (for strategy tests that need no randomness)."""
+    out = []
+    for i in range(n):
+        p = 100 + 20 * math.sin(i / 25) + 5 * math.sin(i / 4)
+        q = Decimal(str(round(p, 2)))
+        out.append(Candle(T0 + i * STEP, q, q + 1, q - 1, q, Decimal(1)))
     return out

@@ -6,19 +6,19 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from tests.conftest import PYTHON, subprocess_env
 from tests.paths import REPO
+from tests.synthetic_market import wave
 
 from crypto_ai_bot.application.strategies import build_strategy, entry, registry
 from crypto_ai_bot.application.strategies.loader import load
 from crypto_ai_bot.bootstrap import run_backtest
 from crypto_ai_bot.config import load_settings
 from crypto_ai_bot.domain.errors import ConfigError
-from crypto_ai_bot.domain.model import Action, Bar, Candle
+from crypto_ai_bot.domain.model import Action, Bar
 
 MY_STRATEGY = '''
 """A user's strategy in a file of their own."""
@@ -44,17 +44,6 @@ class Momentum(IncrementalStrategy):
 '''
 
 
-def _wave(n: int = 600) -> list[Candle]:
-    import math
-
-    out = []
-    for i in range(n):
-        p = 100 + 20 * math.sin(i / 25) + 5 * math.sin(i / 4)
-        q = Decimal(str(round(p, 2)))
-        out.append(Candle(1_767_225_600_000 + i * 300_000, q, q + 1, q - 1, q, Decimal(1)))
-    return out
-
-
 @pytest.fixture
 def strategy_file(tmp_path: Path) -> Path:
     path = tmp_path / "my_momentum.py"
@@ -74,7 +63,7 @@ def test_a_class_in_a_file_loads_with_its_declared_parameters(strategy_file: Pat
         build_strategy(spec, {"period": 500})
     with pytest.raises(ValueError, match=r"unknown parameter\(s\) speed"):
         build_strategy(spec, {"speed": 1})
-    result = run_backtest(_wave(), strategy=spec, params={"period": 8})
+    result = run_backtest(wave(600), strategy=spec, params={"period": 8})
     assert result.summary.trades > 0
 
 
@@ -119,7 +108,7 @@ def test_cab_backtest_runs_a_file_strategy(strategy_file: Path, tmp_path: Path) 
     from crypto_ai_bot.adapters.candle_files import write_csv
 
     data = tmp_path / "BTC_USDT-5m.csv"
-    write_csv(data, _wave())
+    write_csv(data, wave(600))
     r = subprocess.run(
         [PYTHON, "-m", "crypto_ai_bot.cli.backtest", "--no-progress", "--data", str(data),
          "--strategy", f"{strategy_file}:Momentum", "--param", "period=12", "--no-plot"],
@@ -141,14 +130,14 @@ def test_cab_backtest_runs_a_file_strategy(strategy_file: Path, tmp_path: Path) 
 ])
 def test_the_example_strategies_trade_through_the_backtest(name: str, params: dict[str, int],
                                                            ) -> None:
-    result = run_backtest(_wave(1500), strategy=name, params=params, stop_pct=0)
+    result = run_backtest(wave(1500), strategy=name, params=params, stop_pct=0)
     assert result.summary.trades > 0
     assert {t.exit_reason for t in result.trades} <= {"signal", "end_of_data"}
 
 
 def test_the_examples_see_no_future() -> None:
     """Each example's signals up to a candle do not change when the candles after it do."""
-    candles = _wave(400)
+    candles = wave(400)
     bars = [c.bar() for c in candles]
     for name in ("rsi", "bollinger", "donchian"):
         full = build_strategy(name)
@@ -163,5 +152,5 @@ def test_the_strategy_in_docs_strategies_md_works_as_written(tmp_path: Path) -> 
     code = doc.split("```python\n", 1)[1].split("```", 1)[0]
     path = tmp_path / "momentum.py"
     path.write_text(code)
-    result = run_backtest(_wave(), strategy=f"{path}:Momentum", params={"period": 20})
+    result = run_backtest(wave(600), strategy=f"{path}:Momentum", params={"period": 20})
     assert result.summary.trades > 0

@@ -5,7 +5,6 @@ shipped freqtrade port trades as the built-in ema_cross does."""
 
 from __future__ import annotations
 
-import math
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,12 +14,13 @@ from pathlib import Path
 import pytest
 from tests.conftest import PYTHON, need_shared_data, subprocess_env
 from tests.paths import OHLCV, REPO
+from tests.synthetic_market import wave
 
 from crypto_ai_bot.application.exits import ExitsConfig
 from crypto_ai_bot.application.strategies import build_strategy, entry, registry
 from crypto_ai_bot.application.strategies.vector import VectorStrategy
 from crypto_ai_bot.bootstrap import backtest_engine, reference_config, run_backtest
-from crypto_ai_bot.domain.model import Action, Candle
+from crypto_ai_bot.domain.model import Action
 
 EXAMPLE = f"{REPO / 'examples' / 'strategies' / 'freqtrade_ema_cross.py'}:EmaCross"
 
@@ -60,15 +60,6 @@ class Tuned(IStrategy):
 '''
 
 
-def _wave(n: int = 1200) -> list[Candle]:
-    out = []
-    for i in range(n):
-        p = 100 + 20 * math.sin(i / 25) + 5 * math.sin(i / 4)
-        q = Decimal(str(round(p, 2)))
-        out.append(Candle(1_767_225_600_000 + i * 300_000, q, q + 1, q - 1, q, Decimal(1)))
-    return out
-
-
 @pytest.fixture
 def tuned(tmp_path: Path) -> str:
     path = tmp_path / "tuned.py"
@@ -96,7 +87,7 @@ def test_an_istrategy_file_loads_with_its_parameters_exits_and_timeframe(tuned: 
 def test_the_backtest_and_live_recomputation_give_the_same_signals(tuned: str) -> None:
     """precompute (the backtest: the whole series once) and on_candle alone (live: the last
     startup + 1 candles each close) agree candle for candle, warm-up included."""
-    bars = [c.bar() for c in _wave()]
+    bars = [c.bar() for c in wave(1200)]
     backtest = build_strategy(tuned)
     assert isinstance(backtest, VectorStrategy)
     backtest.precompute(bars)
@@ -114,7 +105,7 @@ def test_the_backtest_and_live_recomputation_give_the_same_signals(tuned: str) -
 
 
 def test_a_backtest_honours_its_stop_trailing_and_roi(tuned: str) -> None:
-    result = run_backtest(_wave(3000), strategy=tuned, stop_pct=9, trailing_pct=0)
+    result = run_backtest(wave(3000), strategy=tuned, stop_pct=9, trailing_pct=0)
     assert result.summary.trades > 5
     assert {t.exit_reason.value for t in result.trades} >= {"roi"}
     for t in result.trades:
@@ -128,7 +119,7 @@ def test_a_backtest_honours_its_stop_trailing_and_roi(tuned: str) -> None:
 def test_a_strategy_for_another_timeframe_is_refused(tuned: str) -> None:
     config = reference_config(3_600_000, strategy=tuned)
     with pytest.raises(ValueError, match=r"written for 5m candles \(its timeframe\)"):
-        backtest_engine({"BTC/USDT": _wave(50)}, config)
+        backtest_engine({"BTC/USDT": wave(50)}, config)
 
 
 def test_module_and_entry_point_loading(tmp_path: Path) -> None:
@@ -145,7 +136,7 @@ def test_module_and_entry_point_loading(tmp_path: Path) -> None:
     try:
         assert isinstance(build_strategy("acme_vector:Tuned"), VectorStrategy)
         assert registry()["tuned"].timeframe == "5m"
-        assert run_backtest(_wave(), strategy="tuned").summary.trades > 0
+        assert run_backtest(wave(1200), strategy="tuned").summary.trades > 0
     finally:
         sys.path.remove(str(site))
         sys.modules.pop("acme_vector", None)
@@ -156,10 +147,10 @@ def test_an_incremental_backtest_imports_no_pandas() -> None:
     code = (
         "import sys\n"
         "from crypto_ai_bot.bootstrap import run_backtest, fast_check\n"
-        "from tests.unit.application.strategies.test_vector import _wave\n"
-        "bars = [c.bar() for c in _wave(300)]\n"
+        "from tests.synthetic_market import wave\n"
+        "bars = [c.bar() for c in wave(300)]\n"
         "assert fast_check('ema_cross', {}, bars).ok\n"
-        "run_backtest(_wave(300), strategy='ema_cross')\n"
+        "run_backtest(wave(300), strategy='ema_cross')\n"
         "assert 'pandas' not in sys.modules, 'pandas imported'\n"
     )
     r = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, cwd=REPO,
@@ -234,7 +225,7 @@ def test_interface_2_and_use_exit_signal_false(tmp_path: Path) -> None:
     path.write_text(V2)
     s = build_strategy(f"{path}:Old")
     assert isinstance(s, VectorStrategy)
-    bars = [c.bar() for c in _wave(200)]
+    bars = [c.bar() for c in wave(200)]
     actions = {s.on_candle(b).action for b in bars}
     assert actions == {Action.HOLD, Action.BUY}  # its sell column is ignored: no exit signal
     noexit = V2.replace("use_exit_signal = False", "use_exit_signal = True")
@@ -247,7 +238,7 @@ def test_interface_2_and_use_exit_signal_false(tmp_path: Path) -> None:
 def test_the_take_profit_fires_on_the_first_candle_that_reaches_it(tuned: str) -> None:
     """Candle by candle against the ROI table: no held candle before the exit reached the
     profit due at its age, and an roi exit sells at that level (or the open above it)."""
-    candles = _wave(3000)
+    candles = wave(3000)
     index = {c.ts_ms: i for i, c in enumerate(candles)}
     table = [(0, Decimal("1.05")), (30 * 60_000, Decimal("1.02")), (120 * 60_000, Decimal(1))]
 
