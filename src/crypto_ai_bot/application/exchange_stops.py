@@ -117,8 +117,6 @@ class ExchangeStopKeeper:
         """Open positions without a resting stop, with why (for /health, status, metrics)."""
         out = {}
         for symbol, amount in self._repos.positions.without_stop():  # cheap: /health asks
-            if amount <= 0:
-                continue
             try:
                 min_amount = self._broker.market(symbol).min_amount
             except BrokerError:  # markets not loaded yet: nothing is known of it
