@@ -255,8 +255,14 @@ def fault(name: str, bot: Bot, sim: SimProcess, db: str, hold_s: float, start: A
     unattended = sum(1 for x in after if x["state"] == "ACTIVE")
     stored = after[-1]["reason"] if after else ""
     errors = sorted({x["error"].rsplit(": ", 1)[-1] for x in during if x["error"]})
+    # a buy sent after the bot last said ACTIVE (it stays HALTED once halted: checked above).
+    # One sent before the halt, while the database still took its record, is not one: a fault
+    # that only stops a file growing lets the writes that fit go on for a moment
+    seen = during + after
+    last_active = max((x["t"] for x in seen if x["state"] == "ACTIVE"), default=t0)
     entries_halted = [o for o in emulator_orders(sim)
-                      if o["text"] not in before and o["side"] == "buy"]
+                      if o["text"] not in before and o["side"] == "buy"
+                      and int(o["create_time_ms"]) / 1000 > last_active]
     bot.send("resume")
     resumed = bot.wait_for("resumed")
     return {
